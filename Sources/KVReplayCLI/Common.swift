@@ -1,0 +1,84 @@
+public import ArgumentParser
+import Foundation
+import KVReplayEvaluation
+import KVReplayIO
+import KVReplayModel
+
+/// Options shared by every command that evaluates.
+struct EvaluationArguments: ParsableArguments {
+    @Option(name: .long, help: "The config-specs payload (DCS v1 or v2 JSON, optionally gzip).")
+    var payload: String
+
+    @Option(name: .long, help: "Users, one Statsig user object per line (JSON Lines, optionally gzip).")
+    var users: String
+
+    @Option(name: .customLong("id-lists"), help: "A JSON object mapping each ID-list name to an array of unit IDs.")
+    var idLists: String?
+
+    @Option(name: .long, help: "SDK family to reproduce: core (statsig-server-core) or legacy (statsig-node, statsig Python).")
+    var sdk: SDKFlavor = .core
+
+    @Option(name: .long, help: "Time that current_time conditions read, in ms since the epoch (default: now).")
+    var now: Int64?
+
+    @Option(name: .long, help: "The SDK environment tier (default: the payload's default_environment).")
+    var environment: String?
+
+    func load() throws -> (Evaluator, UsersFile) {
+        let bytes = try FileReading.readAll(payload)
+        let specs = try ConfigSpecs(jsonBytes: bytes, source: payload)
+        let lists = try idLists.map { try IDListsFile.load($0) } ?? [:]
+        let usersFile = try UsersFile.load(users)
+        let options = EvaluationOptions(
+            flavor: sdk, now: now ?? Int64(Date().timeIntervalSince1970 * 1000), idLists: IDLists(unitIDs: lists),
+            environment: environment.map { ["tier": $0] })
+        return (Evaluator(payload: CompiledPayload(specs), options: options), usersFile)
+    }
+}
+
+extension SDKFlavor: ExpressibleByArgument {}
+
+/// Writes to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Buffered output to a file or standard output.
+final class OutputSink {
+    private let handle: FileHandle
+    private let path: String?
+    private let temporary: String?
+
+    /// Writes to `path` through a temporary file renamed into place on `close()`, so a failure never leaves a partial file.
+    init(path: String?) throws {
+        self.path = path
+        if let path {
+            let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+            guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+                throw ValidationError("cannot write \(path)")
+            }
+            handle = h
+            temporary = tmp
+        } else {
+            handle = FileHandle.standardOutput
+            temporary = nil
+        }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        handle.write(Data(bytes))
+    }
+
+    func close() throws {
+        guard let path, let temporary else { return }
+        try handle.close()
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+
+    func abandon() {
+        guard let temporary else { return }
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+}

