@@ -101,7 +101,7 @@ extension Evaluator {
     func checkGate(index: Int, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
         ctx.reset()
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        do { try walk.evaluateSpec(payload.gates[index], kind: .gate) } catch { return false }
-        return ctx.bool
+        walk.evaluateSpec(payload.gates[index], kind: .gate)
+        return ctx.abort == nil && ctx.bool
     }
 }

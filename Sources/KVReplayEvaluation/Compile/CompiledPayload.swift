@@ -14,6 +14,8 @@ public final class CompiledPayload: Sendable {
     let appID: UserValue?
     public let usesUserAgent: Bool
     public let usesCountry: Bool
+    /// Distinct condition fields (see `FieldRef.index`).
+    let fieldCount: Int
 
     /// Every entity the payload names, readable or not, in record order (kind, then name).
     public let entities: [EntityRef]
@@ -36,6 +38,7 @@ public final class CompiledPayload: Sendable {
         appID = specs.appID.map(UserValue.core)
         usesUserAgent = compiler.usesUserAgent
         usesCountry = compiler.usesCountry
+        fieldCount = compiler.fields.count
 
         var refs: [EntityRef] = []
         var seen = Set<String>()
@@ -154,8 +157,10 @@ final class IDType: Sendable {
     }
 }
 
-/// A user field reference, resolved once.
+/// A user field reference, resolved once. Fields are numbered per payload so prepared users can cache lookups.
 final class FieldRef: Sendable {
+    /// Position in the payload's field table (`-1` outside a payload).
+    let index: Int
     let name: String
     let lowercased: String
     /// The top-level user field this name selects (`userid`, `email`, ...), if any.
@@ -163,7 +168,8 @@ final class FieldRef: Sendable {
     /// The snake-case alias (`user_id`, `app_version`, `user_agent`), if this name is one.
     let alias: UserField?
 
-    init(_ name: String) {
+    init(_ name: String, index: Int = -1) {
+        self.index = index
         self.name = name
         lowercased = rustLowercase(name)
         topLevel = UserField(lowercasedName: lowercased)
@@ -193,34 +199,52 @@ enum UserField: Int, Sendable, CaseIterable {
     }
 }
 
+/// One condition, flattened so the hot loop reads stored properties instead of unpacking enum payloads.
 final class CompiledCondition: Sendable {
-    enum Kind: Sendable {
+    enum Tag: UInt8, Sendable {
         case pass
-        case nestedGate(name: String, index: Int?, negate: Bool)
+        case nestedGate
         /// An unknown type, a missing operator, an unknown operator, or a `condition_map` key with no entry.
-        case unsupported(reason: String)
-        case compare(source: ValueSource, op: Operator, target: TargetValue)
+        case unsupported
+        case compare
     }
 
-    let kind: Kind
+    enum Source: UInt8, Sendable {
+        case none, userField, userAgent, ipCountry, environment, currentTime, userBucket, targetApp, unitID, experimentGroup
+    }
+
+    let tag: Tag
+    let valueSource: Source
+    let op: Operator
+    let target: TargetValue?
+    let field: FieldRef?
+    let idType: IDType?
+    /// `user_bucket`: UTF-8 of `"<salt>."`.
+    let saltPrefix: [UInt8]
+    /// Nested gates: the gate's name and index; `experiment_group`: the experiment's name.
+    let name: String
+    let index: Int?
+    let negate: Bool
+    let unsupportedReason: String
     let source: Condition?
 
-    init(kind: Kind, source: Condition?) {
-        self.kind = kind
+    init(tag: Tag, valueSource: Source = .none, op: Operator = .eq, target: TargetValue? = nil, field: FieldRef? = nil,
+         idType: IDType? = nil, saltPrefix: [UInt8] = [], name: String = "", index: Int? = nil, negate: Bool = false,
+         unsupportedReason: String = "", source: Condition?)
+    {
+        self.tag = tag
+        self.valueSource = valueSource
+        self.op = op
+        self.target = target
+        self.field = field
+        self.idType = idType
+        self.saltPrefix = saltPrefix
+        self.name = name
+        self.index = index
+        self.negate = negate
+        self.unsupportedReason = unsupportedReason
         self.source = source
     }
-}
-
-enum ValueSource: Sendable {
-    case userField(FieldRef?)
-    case userAgent(FieldRef?)
-    case ipCountry(FieldRef?)
-    case environment(FieldRef?)
-    case currentTime
-    case userBucket(saltPrefix: [UInt8], idType: IDType)
-    case targetApp
-    case unitID(IDType)
-    case experimentGroup(String?)
 }
 
 enum Operator: String, Sendable {
@@ -244,6 +268,14 @@ struct Compiler {
     let configIndex: [String: Int]
     var usesUserAgent = false
     var usesCountry = false
+    var fields: [String: FieldRef] = [:]
+
+    mutating func fieldRef(_ name: String) -> FieldRef {
+        if let f = fields[name] { return f }
+        let f = FieldRef(name, index: fields.count)
+        fields[name] = f
+        return f
+    }
 
     mutating func compile(_ spec: Spec) -> CompiledSpec {
         let rules = spec.rules.map { rule -> CompiledRule in
@@ -265,45 +297,55 @@ struct Compiler {
     }
 
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
-        guard case .condition(let c) = ref else {
-            if case .missing(let key) = ref {
-                return CompiledCondition(kind: .unsupported(reason: "condition \(key) is not in condition_map"), source: nil)
-            }
-            fatalError("unreachable")
+        let c: Condition
+        switch ref {
+        case .missing(let key):
+            return CompiledCondition(tag: .unsupported, unsupportedReason: "condition \(key) is not in condition_map", source: nil)
+        case .condition(let condition):
+            c = condition
         }
-        let field = c.field.map(FieldRef.init)
-        let source: ValueSource
+        let field = c.field.map { fieldRef($0) }
+        var idType: IDType? = nil
+        var saltPrefix: [UInt8] = []
+        var name = ""
+        let source: CompiledCondition.Source
         switch c.type {
         case "public":
-            return CompiledCondition(kind: .pass, source: c)
+            return CompiledCondition(tag: .pass, source: c)
         case "pass_gate", "fail_gate":
-            let name = c.targetValue.stringValue ?? ""
-            return CompiledCondition(kind: .nestedGate(name: name, index: gateIndex[name], negate: c.type == "fail_gate"), source: c)
-        case "user_field": source = .userField(field)
+            let gate = c.targetValue.stringValue ?? ""
+            return CompiledCondition(tag: .nestedGate, name: gate, index: gateIndex[gate], negate: c.type == "fail_gate", source: c)
+        case "user_field": source = .userField
         case "ua_based":
-            source = .userAgent(field)
+            source = .userAgent
             usesUserAgent = true
         case "ip_based":
-            source = .ipCountry(field)
+            source = .ipCountry
             usesCountry = true
-        case "environment_field": source = .environment(field)
+        case "environment_field": source = .environment
         case "current_time": source = .currentTime
         case "user_bucket":
-            let salt = c.additionalValues?["salt"]?.stringValue ?? ""
-            source = .userBucket(saltPrefix: Array("\(salt).".utf8), idType: IDType(c.idType))
+            source = .userBucket
+            saltPrefix = Array("\(c.additionalValues?["salt"]?.stringValue ?? "").".utf8)
+            idType = IDType(c.idType)
         case "target_app": source = .targetApp
-        case "unit_id": source = .unitID(IDType(c.idType))
-        case "experiment_group": source = .experimentGroup(c.field)
+        case "unit_id":
+            source = .unitID
+            idType = IDType(c.idType)
+        case "experiment_group":
+            source = .experimentGroup
+            name = c.field ?? ""
         default:
-            return CompiledCondition(kind: .unsupported(reason: "unknown condition type \"\(c.type)\""), source: c)
+            return CompiledCondition(tag: .unsupported, unsupportedReason: "unknown condition type \"\(c.type)\"", source: c)
         }
         guard let opName = c.operator else {
-            return CompiledCondition(kind: .unsupported(reason: "condition type \"\(c.type)\" without an operator"), source: c)
+            return CompiledCondition(tag: .unsupported, unsupportedReason: "condition type \"\(c.type)\" without an operator", source: c)
         }
         guard let op = Operator(rawValue: opName) else {
-            return CompiledCondition(kind: .unsupported(reason: "unknown operator \"\(opName)\""), source: c)
+            return CompiledCondition(tag: .unsupported, unsupportedReason: "unknown operator \"\(opName)\"", source: c)
         }
         let target = TargetValue(core: c.targetValue, compileRegex: op == .matches)
-        return CompiledCondition(kind: .compare(source: source, op: op, target: target), source: c)
+        return CompiledCondition(tag: .compare, valueSource: source, op: op, target: target, field: field, idType: idType,
+                                 saltPrefix: saltPrefix, name: name, index: c.field == nil ? nil : configIndex[c.field!], source: c)
     }
 }

@@ -24,6 +24,8 @@ public final class EvaluationContext {
     var memo: [(name: String, index: Int?, bool: Bool, ruleID: String?, exposures: [SecondaryExposure])] = []
     /// Set when a legacy-flavour condition raised (the SDK aborts the spec with rule ID `error`).
     var failed = false
+    /// Set when the evaluation had to stop (nesting deeper than the SDK allows); reported as reason `error`.
+    var abort: String?
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -53,6 +55,7 @@ public final class EvaluationContext {
         usedIDList = false
         memo.removeAll(keepingCapacity: true)
         failed = false
+        abort = nil
     }
 }
 

@@ -13,6 +13,8 @@ public final class Evaluator: Sendable {
     public let options: EvaluationOptions
     let sdkEnvironment: [String: UserValue]
     let policy: FlavorPolicy
+    /// What `current_time` reads.
+    let nowValue: UserValue
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         self.payload = payload
@@ -25,6 +27,7 @@ public final class Evaluator: Sendable {
         }
         sdkEnvironment = env
         policy = options.flavor.policy
+        nowValue = UserValue.coreTimestamp(options.now)
     }
 
     public func prepare(_ user: StatsigUser) -> PreparedUser { PreparedUser(user) }
@@ -34,16 +37,11 @@ public final class Evaluator: Sendable {
         ctx.reset()
         let spec = payload.spec(ref)
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        var errored = false
         if let spec {
-            do {
-                try walk.evaluateSpec(spec, kind: ref.kind)
-            } catch {
-                errored = true
-                ctx.trace?.record(.error("\(error)", depth: ctx.nested))
-            }
+            walk.evaluateSpec(spec, kind: ref.kind)
+            if let abort = ctx.abort { ctx.trace?.record(.error(abort, depth: ctx.nested)) }
         }
-        return makeEvaluation(ref, spec: spec, ctx: ctx, errored: errored)
+        return makeEvaluation(ref, spec: spec, ctx: ctx, errored: ctx.abort != nil)
     }
 
     /// Fast path for throughput: the boolean of a gate, with no result record.
@@ -51,8 +49,8 @@ public final class Evaluator: Sendable {
         ctx.reset()
         guard let i = payload.gateIndex[name] else { return false }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        do { try walk.evaluateSpec(payload.gates[i], kind: .gate) } catch { return false }
-        return ctx.bool
+        walk.evaluateSpec(payload.gates[i], kind: .gate)
+        return ctx.abort == nil && ctx.bool
     }
 
     func makeEvaluation(_ ref: EntityRef, spec: CompiledSpec?, ctx: EvaluationContext, errored: Bool) -> Evaluation {
@@ -70,10 +68,6 @@ public final class Evaluator: Sendable {
     }
 }
 
-struct EvaluationAbort: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// One top-level evaluation in progress.
 struct Walk {
     let evaluator: Evaluator
@@ -87,11 +81,12 @@ struct Walk {
         self.user = user
         self.ctx = ctx
         policy = evaluator.policy
+        user.use(evaluator.payload)
     }
 
     static let maxDepth = 300
 
-    func evaluateSpec(_ spec: CompiledSpec, kind: EntityKind) throws(EvaluationAbort) {
+    func evaluateSpec(_ spec: CompiledSpec, kind: EntityKind) {
         ctx.trace?.record(.enterSpec(kind: kind, name: spec.name, depth: ctx.nested))
         if ctx.idType == nil { ctx.idType = spec.idType }
         if ctx.version == nil, let v = spec.version { ctx.version = v }
@@ -99,7 +94,7 @@ struct Walk {
         if let h = spec.hasSharedParams { ctx.isInLayer = h }
         if let e = spec.explicitParameters { ctx.explicitParameters = e }
         if kind == .layer && spec.useNewLayerEval {
-            try evaluateNewLayer(spec)
+            evaluateNewLayer(spec)
             return
         }
         if policy.skipsDisabledSpecs && !spec.enabled {
@@ -112,10 +107,11 @@ struct Walk {
         }
         for (i, rule) in spec.rules.enumerated() {
             ctx.trace?.record(.rule(index: i, id: rule.id, depth: ctx.nested))
-            try evaluateRule(rule)
-            if ctx.unsupported || ctx.failed { return }
+            evaluateRule(rule)
+            if ctx.unsupported || ctx.failed || ctx.abort != nil { return }
             if !ctx.bool { continue }
-            if try evaluateConfigDelegate(rule) {
+            if evaluateConfigDelegate(rule) {
+                if ctx.abort != nil { return }
                 finalize(rule: nil)
                 return
             }
@@ -152,40 +148,52 @@ struct Walk {
         ctx.undelegated = ctx.secondary
     }
 
-    func prepareNested() throws(EvaluationAbort) {
+    /// False when nesting is too deep: the evaluation is aborted (`ctx.abort`), as the core's StackOverflowError.
+    func prepareNested() -> Bool {
         ctx.nested += 1
         ctx.bool = false
         ctx.json = nil
-        if ctx.nested > Walk.maxDepth { throw EvaluationAbort(description: "gates nested more than \(Walk.maxDepth) deep") }
+        if ctx.nested > Walk.maxDepth {
+            ctx.abort = "gates nested more than \(Walk.maxDepth) deep"
+            return false
+        }
+        return true
     }
 
-    func evaluateRule(_ rule: CompiledRule) throws(EvaluationAbort) {
+    func evaluateRule(_ rule: CompiledRule) {
         var all = true
-        for condition in rule.conditions {
-            try evaluateCondition(condition)
-            if ctx.unsupported || ctx.failed { return }
+        let conditions = rule.conditions
+        var i = 0
+        let n = conditions.count
+        while i < n {
+            // The compiled payload outlives the walk: borrow the condition without retaining it.
+            let condition = Unmanaged.passUnretained(conditions[i])
+            condition._withUnsafeGuaranteedRef { evaluateCondition($0) }
+            if ctx.unsupported || ctx.failed || ctx.abort != nil { return }
             if !ctx.bool { all = false }
+            i += 1
         }
         ctx.bool = all
     }
 
-    func evaluateCondition(_ condition: CompiledCondition) throws(EvaluationAbort) {
-        switch condition.kind {
+    @inline(__always)
+    func evaluateCondition(_ condition: CompiledCondition) {
+        switch condition.tag {
         case .pass:
             ctx.bool = true
-            ctx.trace.map { recordCondition($0, condition, value: nil, result: true) }
-        case .unsupported(let reason):
+            if let trace = ctx.trace { recordCondition(trace, condition, value: nil, result: true) }
+        case .unsupported:
             ctx.unsupported = true
-            ctx.unsupportedReason = reason
-            ctx.trace?.record(.unsupported(reason: reason, depth: ctx.nested))
-        case .nestedGate(let name, let index, let negate):
-            try evaluateNestedGate(name: name, index: index, negate: negate)
-        case .compare(let source, let op, let target):
-            let value = try readValue(source)
+            ctx.unsupportedReason = condition.unsupportedReason
+            ctx.trace?.record(.unsupported(reason: condition.unsupportedReason, depth: ctx.nested))
+        case .nestedGate:
+            evaluateNestedGate(name: condition.name, index: condition.index, negate: condition.negate)
+        case .compare:
+            let value = readValue(condition)
             if ctx.unsupported { return }
-            let result = policy.compare(value ?? .empty, op, target, walk: self)
+            let result = policy.compare(value ?? UserValue.empty, condition.op, condition.target.unsafelyUnwrapped, walk: self)
             ctx.bool = result
-            ctx.trace.map { recordCondition($0, condition, value: value, result: result) }
+            if let trace = ctx.trace { recordCondition(trace, condition, value: value, result: result) }
         }
     }
 
@@ -196,46 +204,51 @@ struct Walk {
                                 userString: value?.string, result: result, depth: ctx.nested))
     }
 
-    func readValue(_ source: ValueSource) throws(EvaluationAbort) -> UserValue? {
-        switch source {
-        case .userField(let field):
-            return user.value(of: field)
-        case .userAgent(let field):
-            if let v = user.value(of: field) { return v }
-            guard let field else { return nil }
-            return user.userAgent?.value(forField: field.lowercased).map(UserValue.coreString)
-        case .ipCountry(let field):
-            if let v = user.value(of: field) { return v }
-            guard let field, field.name == "country" else { return nil }
+    @inline(__always)
+    func readValue(_ condition: CompiledCondition) -> UserValue? {
+        switch condition.valueSource {
+        case .userField:
+            return user.value(of: condition.field)
+        case .userAgent:
+            if let v = user.value(of: condition.field) { return v }
+            guard let field = condition.field else { return nil }
+            return user.userAgentValue(field)
+        case .ipCountry:
+            if let v = user.value(of: condition.field) { return v }
+            guard let field = condition.field, field.name == "country" else { return nil }
             return user.countryFromIP
-        case .environment(let field):
-            guard let field else { return nil }
+        case .environment:
+            guard let field = condition.field else { return nil }
             if let user = user.user.statsigEnvironment?[field.name] { return UserValue.core(user) }
             return evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]
         case .currentTime:
-            return UserValue.coreTimestamp(evaluator.options.now)
-        case .userBucket(let saltPrefix, let idType):
-            let unit = user.unitIDString(idType)
-            let bucket = Hashing.evaluationHash(prefix: saltPrefix, unit: unit) % 1000
-            ctx.trace?.record(.userBucket(salt: String(decoding: saltPrefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+            return evaluator.nowValue
+        case .userBucket:
+            let unit = user.unitIDString(condition.idType.unsafelyUnwrapped)
+            let bucket = Hashing.evaluationHash(prefix: condition.saltPrefix, unit: unit) % 1000
+            if let trace = ctx.trace {
+                trace.record(.userBucket(salt: String(decoding: condition.saltPrefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+            }
             return Walk.bucketValues[Int(bucket)]
         case .targetApp:
             return payload.appID
-        case .unitID(let idType):
-            return user.unitID(idType)
-        case .experimentGroup(let name):
-            guard let name, let i = payload.configIndex[name] else { return nil }
+        case .unitID:
+            return user.unitID(condition.idType.unsafelyUnwrapped)
+        case .experimentGroup:
+            guard let i = condition.index else { return nil }
             // A separate top-level evaluation, as the SDK calls get_experiment.
             let inner = EvaluationContext()
             let innerWalk = Walk(evaluator: evaluator, user: user, ctx: inner)
-            try innerWalk.evaluateSpec(payload.configs[i], kind: .experiment)
+            innerWalk.evaluateSpec(payload.configs[i], kind: .experiment)
             return inner.groupName.map(UserValue.coreString)
+        case .none:
+            return nil
         }
     }
 
     static let bucketValues: [UserValue] = (0..<1000).map { UserValue.coreUnsigned(UInt64($0)) }
 
-    func evaluateNestedGate(name: String, index: Int?, negate: Bool) throws(EvaluationAbort) {
+    func evaluateNestedGate(name: String, index: Int?, negate: Bool) {
         var memoized = false
         if let m = ctx.memo.first(where: { $0.index == index && $0.name.utf8.elementsEqual(name.utf8) }) {
             memoized = true
@@ -243,15 +256,15 @@ struct Walk {
             ctx.ruleID = m.ruleID
             if !m.exposures.isEmpty { ctx.secondary.append(contentsOf: m.exposures) }
         } else {
-            try prepareNested()
+            guard prepareNested() else { return }
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
             let mark = ctx.secondary.count
             if let index {
-                try evaluateSpec(payload.gates[index], kind: .gate)
+                evaluateSpec(payload.gates[index], kind: .gate)
             } else {
                 policy.missingNestedGate(walk: self)
             }
-            if ctx.unsupported || ctx.failed {
+            if ctx.unsupported || ctx.failed || ctx.abort != nil {
                 // The core returns before restoring the outer list: only the nested gate's exposures remain.
                 if mark > 0 && mark <= ctx.secondary.count { ctx.secondary.removeFirst(mark) }
                 return
@@ -266,13 +279,13 @@ struct Walk {
         if negate { ctx.bool.toggle() }
     }
 
-    func evaluateConfigDelegate(_ rule: CompiledRule) throws(EvaluationAbort) -> Bool {
+    func evaluateConfigDelegate(_ rule: CompiledRule) -> Bool {
         guard let delegate = rule.configDelegate, let index = rule.configDelegateIndex else { return false }
         ctx.undelegated = ctx.secondary
-        try prepareNested()
+        guard prepareNested() else { return true }
         ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))
         let spec = payload.configs[index]
-        try evaluateSpec(spec, kind: .experiment)
+        evaluateSpec(spec, kind: .experiment)
         ctx.explicitParameters = spec.explicitParameters
         ctx.configDelegate = delegate
         return true
@@ -289,7 +302,7 @@ struct Walk {
     }
 
     /// `useNewLayerEval` (core only): every rule evaluated, parameters merged from the first rule to set each.
-    func evaluateNewLayer(_ spec: CompiledSpec) throws(EvaluationAbort) {
+    func evaluateNewLayer(_ spec: CompiledSpec) {
         var hasPassedRule = false
         var passed = false
         var ruleID = "default"
@@ -306,13 +319,13 @@ struct Walk {
         }
 
         for rule in spec.rules {
-            try evaluateRule(rule)
+            evaluateRule(rule)
             secondary.append(contentsOf: ctx.secondary)
             ctx.secondary.removeAll(keepingCapacity: true)
             if ctx.unsupported { return }
             if !ctx.bool { continue }
             if !passes(rule) { continue }
-            if try evaluateConfigDelegate(rule) {
+            if evaluateConfigDelegate(rule) {
                 if hasPassedRule { continue }
                 guard let delegateValue = ctx.json else { continue }
                 if let o = delegateValue.objectValue, o.keys.contains(where: { value[$0] != nil }) { continue }

@@ -36,6 +36,11 @@ public struct UserError: Error, Sendable, CustomStringConvertible, Equatable {
     public var field: String?
     public var problem: String
 
+    public init(field: String?, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+
     public var description: String { field.map { "field \"\($0)\": \(problem)" } ?? problem }
 }
 
