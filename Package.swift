@@ -26,10 +26,11 @@ let package = Package(
         .target(name: "KVReplayModel", swiftSettings: swiftSettings),
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
+        .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation"], swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
     ]
 )

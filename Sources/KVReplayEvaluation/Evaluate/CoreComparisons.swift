@@ -44,8 +44,10 @@ enum CoreComparisons {
         case .inSegmentList, .notInSegmentList:
             walk.ctx.usedIDList = true
             var inList = false
-            if let list = t.string, let id = v.string {
-                inList = walk.evaluator.options.idLists.contains(list: list, unitID: id)
+            if let list = t.string {
+                let lists = walk.evaluator.options.idLists
+                if !lists.contains(list: list) { walk.ctx.missingIDList = true }
+                if let id = v.string { inList = lists.contains(list: list, unitID: id) }
             }
             return op == .inSegmentList ? inList : !inList
         case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:

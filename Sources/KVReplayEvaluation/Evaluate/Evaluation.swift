@@ -37,6 +37,8 @@ public struct Evaluation: Sendable, Equatable {
     public var version: Int64?
     /// The result read an ID list (its answer depends on list contents the payload does not carry).
     public var usedIDList: Bool
+    /// The result read an ID list that the evaluation was not given (answered as "not in list").
+    public var missingIDList: Bool = false
 
     public var boolValue: Bool { value.boolValue ?? false }
 }

@@ -21,6 +21,7 @@ public final class EvaluationContext {
     var samplingRate: Int64?
     var nested = 0
     var usedIDList = false
+    var missingIDList = false
     var memo: [(name: String, index: Int?, bool: Bool, ruleID: String?, exposures: [SecondaryExposure])] = []
     /// Set when a legacy-flavour condition raised (the SDK aborts the spec with rule ID `error`).
     var failed = false
@@ -53,6 +54,7 @@ public final class EvaluationContext {
         samplingRate = nil
         nested = 0
         usedIDList = false
+        missingIDList = false
         memo.removeAll(keepingCapacity: true)
         failed = false
         abort = nil

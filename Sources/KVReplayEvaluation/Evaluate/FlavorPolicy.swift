@@ -54,7 +54,7 @@ struct FlavorPolicy: Sendable {
             undelegatedSecondaryExposures: isLayer ? (ctx.undelegated ?? []).cleaned() : nil,
             explicitParameters: isLayer ? (ctx.explicitParameters ?? []) : nil,
             isExperimentGroup: ctx.isExperimentGroup, isExperimentActive: ctx.isExperimentActive,
-            version: spec.version, usedIDList: ctx.usedIDList)
+            version: spec.version, usedIDList: ctx.usedIDList, missingIDList: ctx.missingIDList)
     }
 }
 

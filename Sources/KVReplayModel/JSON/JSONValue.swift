@@ -143,3 +143,35 @@ extension JSONObject: Equatable {
         return true
     }
 }
+
+extension JSONValue: Hashable {
+    /// Consistent with `==`: object members hash independently of their order.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0 as UInt8)
+        case .bool(let b): hasher.combine(1 as UInt8); hasher.combine(b)
+        case .int(let i): hasher.combine(2 as UInt8); hasher.combine(i)
+        case .double(let d): hasher.combine(3 as UInt8); hasher.combine(d.isNaN ? Double.nan.bitPattern : d.bitPattern)
+        case .string(let s):
+            hasher.combine(4 as UInt8)
+            var s = s
+            s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        case .array(let a):
+            hasher.combine(5 as UInt8)
+            hasher.combine(a.count)
+            for e in a { e.hash(into: &hasher) }
+        case .object(let o):
+            hasher.combine(6 as UInt8)
+            hasher.combine(o.count)
+            var sum = 0
+            for (k, v) in o.members {
+                var h = Hasher()
+                var k = k
+                k.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+                v.hash(into: &h)
+                sum = sum &+ h.finalize()
+            }
+            hasher.combine(sum)
+        }
+    }
+}

@@ -1,0 +1,259 @@
+public import KVReplayEvaluation
+public import KVReplayModel
+
+/// An exposure as an edge logged it.
+public struct LoggedExposure: Sendable {
+    public enum Kind: String, Sendable {
+        /// `statsig::gate_exposure`
+        case gate
+        /// `statsig::config_exposure`: a dynamic config or an experiment.
+        case config
+        /// `statsig::layer_exposure`
+        case layer
+    }
+
+    public var id: Int64
+    public var kind: Kind
+    public var entity: String
+    /// The population member it was logged for (nil when the event's user could not be matched).
+    public var userID: Int64?
+    /// Gates: `"true"`/`"false"`.
+    public var value: String?
+    public var ruleID: String?
+    public var groupName: String?
+    /// Layers: the allocated experiment logged with an explicit parameter (`""` otherwise).
+    public var allocatedExperiment: String?
+    public var isExplicitParameter: Bool?
+    public var eventTime: Int64
+    /// The lcut (payload `time`) the edge stamped on the event, if any.
+    public var lcut: Int64?
+    public var sdkType: String?
+
+    public init(id: Int64, kind: Kind, entity: String, userID: Int64?, value: String? = nil, ruleID: String?,
+                groupName: String? = nil, allocatedExperiment: String? = nil, isExplicitParameter: Bool? = nil,
+                eventTime: Int64, lcut: Int64?, sdkType: String?)
+    {
+        self.id = id
+        self.kind = kind
+        self.entity = entity
+        self.userID = userID
+        self.value = value
+        self.ruleID = ruleID
+        self.groupName = groupName
+        self.allocatedExperiment = allocatedExperiment
+        self.isExplicitParameter = isExplicitParameter
+        self.eventTime = eventTime
+        self.lcut = lcut
+        self.sdkType = sdkType
+    }
+}
+
+public enum Verdict: String, Sendable, CaseIterable, Codable {
+    /// The config the edge served gives the logged answer.
+    case match
+    /// The config the edge served gives another answer (see `fields`).
+    case mismatch
+    /// The edge served a config older than the newest captured at the event time, and the newer config answers differently.
+    case stale
+    /// The answer depends on data the database lacks (an ID list, the event's user).
+    case unevaluable
+    /// No captured config was in force at the event time.
+    case noSnapshot = "no-snapshot"
+}
+
+public struct AuditResult: Sendable, Equatable {
+    public var exposureID: Int64
+    public var verdict: Verdict
+    /// The snapshot evaluated (index into the replay's snapshots).
+    public var snapshot: Int?
+    /// True when the exposure's lcut matched no captured snapshot and the latest one captured before the event was used.
+    public var inferred: Bool
+    /// The fields that differ from the logged ones (`value`, `rule`, `group`, `allocated_experiment`).
+    public var fields: [String]
+    public var expectedValue: String?
+    public var expectedRuleID: String?
+    public var expectedGroup: String?
+    /// For `stale`: the newer snapshot that answers differently.
+    public var newerSnapshot: Int?
+}
+
+/// Checks logged exposures against what the captured configs imply.
+///
+/// Each exposure is matched to the snapshot with its lcut; when that config was never captured, to the latest
+/// snapshot captured at or before the event (marked inferred). Its flavour follows the logging SDK's type
+/// (`SDKFlavor.forSDKType`), else the default.
+public struct Auditor: Sendable {
+    public let snapshots: [ReplaySnapshot]
+    public let defaultFlavor: SDKFlavor
+    public let idLists: IDLists
+    private let compiled: [CompiledPayload]
+    private let byLcut: [Int64: Int]
+    /// Snapshot indices ordered by capture time.
+    private let byCapture: [Int]
+
+    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists) {
+        self.snapshots = snapshots
+        self.defaultFlavor = defaultFlavor
+        self.idLists = idLists
+        compiled = snapshots.map { CompiledPayload($0.specs) }
+        var m: [Int64: Int] = [:]
+        for (i, s) in snapshots.enumerated() where m[s.lcut] == nil { m[s.lcut] = i }
+        byLcut = m
+        byCapture = snapshots.indices.sorted { (snapshots[$0].capturedAt, snapshots[$0].lcut) < (snapshots[$1].capturedAt, snapshots[$1].lcut) }
+    }
+
+    /// Evaluators are cheap to make; one per (snapshot, flavour) and batch.
+    public func makeEvaluators() -> Evaluators { Evaluators(auditor: self) }
+
+    public final class Evaluators {
+        let auditor: Auditor
+        var cache: [Int: Evaluator] = [:]
+        let context = EvaluationContext()
+
+        init(auditor: Auditor) { self.auditor = auditor }
+
+        func evaluator(_ snapshot: Int, _ flavor: SDKFlavor) -> Evaluator {
+            let key = snapshot * 2 + (flavor == .core ? 0 : 1)
+            if let e = cache[key] { return e }
+            let e = Evaluator(payload: auditor.compiled[snapshot],
+                              options: EvaluationOptions(flavor: flavor, now: auditor.snapshots[snapshot].lcut, idLists: auditor.idLists))
+            cache[key] = e
+            return e
+        }
+    }
+
+    /// The latest snapshot captured at or before `time`.
+    func latestCaptured(atOrBefore time: Int64) -> Int? {
+        var best: Int? = nil
+        for i in byCapture {
+            if snapshots[i].capturedAt <= time { best = i } else { break }
+        }
+        return best
+    }
+
+    /// The snapshot with the greatest lcut among those captured at or before `time`.
+    func newestCaptured(atOrBefore time: Int64) -> Int? {
+        var best: Int? = nil
+        for i in byCapture where snapshots[i].capturedAt <= time {
+            if best == nil || snapshots[i].lcut > snapshots[best!].lcut { best = i }
+        }
+        return best
+    }
+
+    public func audit(_ x: LoggedExposure, user: PreparedUser?, evaluators: Evaluators) -> AuditResult {
+        var result = AuditResult(exposureID: x.id, verdict: .noSnapshot, snapshot: nil, inferred: false, fields: [],
+                                 expectedValue: nil, expectedRuleID: nil, expectedGroup: nil, newerSnapshot: nil)
+        var served: Int? = x.lcut.flatMap { byLcut[$0] }
+        if served == nil {
+            served = latestCaptured(atOrBefore: x.eventTime)
+            result.inferred = served != nil
+        }
+        guard let served else { return result }
+        result.snapshot = served
+        guard let user else {
+            result.verdict = .unevaluable
+            return result
+        }
+        let flavor = x.sdkType.flatMap(SDKFlavor.forSDKType) ?? defaultFlavor
+        let payload = compiled[served]
+        guard let ref = entityRef(x, in: payload) else {
+            // The served config does not have this entity: the SDK reports it unrecognized (rule "").
+            let expected = Expectation(value: x.kind == .gate ? "false" : nil, ruleID: "", group: nil, allocated: "")
+            finish(&result, expected: expected, x)
+            return result
+        }
+        let e = evaluators.evaluator(served, flavor).evaluate(ref, for: user, in: evaluators.context)
+        if e.missingIDList {
+            result.verdict = .unevaluable
+            return result
+        }
+        finish(&result, expected: Expectation(e, x), x)
+        if result.verdict == .match, let newest = newestCaptured(atOrBefore: x.eventTime),
+           snapshots[newest].lcut > snapshots[served].lcut
+        {
+            let newerPayload = compiled[newest]
+            let newer: Expectation
+            if let nref = entityRef(x, in: newerPayload) {
+                newer = Expectation(evaluators.evaluator(newest, flavor).evaluate(nref, for: user, in: evaluators.context), x)
+            } else {
+                newer = Expectation(value: x.kind == .gate ? "false" : nil, ruleID: "", group: nil, allocated: "")
+            }
+            if !newer.differences(from: x).isEmpty {
+                result.verdict = .stale
+                result.newerSnapshot = newest
+            }
+        }
+        return result
+    }
+
+    private func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
+        switch x.kind {
+        case .gate:
+            let r = EntityRef(kind: .gate, name: x.entity)
+            return payload.spec(r) != nil ? r : nil
+        case .config:
+            for kind in [EntityKind.experiment, .config] {
+                let r = EntityRef(kind: kind, name: x.entity)
+                if payload.spec(r) != nil, payload.entities.contains(r) { return r }
+            }
+            return nil
+        case .layer:
+            let r = EntityRef(kind: .layer, name: x.entity)
+            return payload.spec(r) != nil ? r : nil
+        }
+    }
+
+    private func finish(_ result: inout AuditResult, expected: Expectation, _ x: LoggedExposure) {
+        result.expectedValue = expected.value
+        result.expectedRuleID = expected.ruleID
+        result.expectedGroup = expected.group
+        result.fields = expected.differences(from: x)
+        result.verdict = result.fields.isEmpty ? .match : .mismatch
+    }
+
+    /// What the SDK would have logged, in the logged fields' terms.
+    struct Expectation {
+        var value: String?
+        var ruleID: String
+        var group: String?
+        var allocated: String?
+
+        init(value: String?, ruleID: String, group: String?, allocated: String?) {
+            self.value = value
+            self.ruleID = ruleID
+            self.group = group
+            self.allocated = allocated
+        }
+
+        init(_ e: Evaluation, _ x: LoggedExposure) {
+            value = e.kind == .gate ? (e.boolValue ? "true" : "false") : nil
+            ruleID = e.ruleID
+            group = e.groupName
+            allocated = x.isExplicitParameter == true ? (e.allocatedExperiment ?? "") : ""
+        }
+
+        /// Compares only what the event logged.
+        func differences(from x: LoggedExposure) -> [String] {
+            var out: [String] = []
+            if let v = x.value, let mine = value, v != mine { out.append("value") }
+            if let r = x.ruleID, !r.utf8.elementsEqual(ruleID.utf8) { out.append("rule") }
+            if let g = x.groupName, g != (group ?? "") { out.append("group") }
+            if x.kind == .layer, let a = x.allocatedExperiment, a != (allocated ?? "") { out.append("allocated_experiment") }
+            return out
+        }
+    }
+}
+
+extension SDKFlavor {
+    /// The SDK family of a `statsigMetadata.sdkType`: server-core based SDKs evaluate as `core`; statsig-node and the
+    /// other legacy server SDKs as `legacy`. Nil for unknown types.
+    public static func forSDKType(_ sdkType: String) -> SDKFlavor? {
+        let t = sdkType.lowercased()
+        if t.contains("server-core") || t.contains("core-") || t.hasPrefix("statsig-core") { return .core }
+        let legacy = ["statsig-node", "py-server", "statsig-python", "statsig-go", "go-sdk", "ruby", "statsig-ruby",
+                      "java-server", "statsig-java", "dotnet-server", "statsig-dotnet", "statsig-php", "php-server",
+                      "rust-server", "statsig-rust-legacy"]
+        if legacy.contains(where: { t.hasPrefix($0) }) { return .legacy }
+        return nil
+    }
+}

@@ -1,0 +1,181 @@
+public import KVReplayEvaluation
+public import KVReplayModel
+
+/// For each entity of a payload, a SHA-256 over its own spec and everything its result can depend on:
+/// nested gates (pass/fail, segments, holdouts), the experiment a layer rule delegates to, experiments read by
+/// `experiment_group`, the contents of the ID lists it reads, the payload's `app_id` and `default_environment`
+/// when read, and the evaluation time when a `current_time` condition is reached.
+///
+/// Two snapshots that give an entity the same closure give every user the same result for it, so a replay carries
+/// the previous results over instead of evaluating again.
+public struct DependencyClosure: Sendable {
+    public private(set) var hashes: [EntityRef: [UInt8]] = [:]
+    /// Entities whose result depends on the evaluation time.
+    public private(set) var timeDependent: Set<EntityRef> = []
+
+    /// - Parameters:
+    ///   - idListHashes: a content hash per ID-list name (absent lists hash as absent).
+    ///   - now: the evaluation time (the snapshot's lcut), mixed in only for time-dependent entities.
+    public init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64) {
+        var builder = Builder(specs: specs, idListHashes: idListHashes, now: now)
+        for spec in specs.allSpecs {
+            let ref = EntityRef(kind: spec.kind, name: spec.name)
+            let closure = builder.closure(of: spec.collection, spec.name)
+            hashes[ref] = closure.hash
+            if closure.timeDependent { timeDependent.insert(ref) }
+        }
+        for invalid in specs.invalidSpecs {
+            let ref = EntityRef(kind: invalid.kind, name: invalid.name)
+            if hashes[ref] == nil { hashes[ref] = Hashing.sha256(Array("invalid\u{0}\(invalid.name)\u{0}\(invalid.problem)".utf8)) }
+        }
+    }
+
+    private struct Closure {
+        var hash: [UInt8]
+        var timeDependent: Bool
+    }
+
+    private struct Builder {
+        let specs: ConfigSpecs
+        let idListHashes: [String: String]
+        let now: Int64
+        let gates: [String: Spec]
+        let configs: [String: Spec]
+        let layers: [String: Spec]
+        var memo: [String: Closure] = [:]
+        var inProgress: Set<String> = []
+
+        init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64) {
+            self.specs = specs
+            self.idListHashes = idListHashes
+            self.now = now
+            var g: [String: Spec] = [:], c: [String: Spec] = [:], l: [String: Spec] = [:]
+            for s in specs.featureGates { g[s.name] = s }
+            for s in specs.dynamicConfigs { c[s.name] = s }
+            for s in specs.layerConfigs { l[s.name] = s }
+            gates = g
+            configs = c
+            layers = l
+        }
+
+        mutating func closure(of collection: SpecCollection, _ name: String) -> Closure {
+            let key = "\(collection.rawValue)\u{0}\(name)"
+            if let m = memo[key] { return m }
+            let spec: Spec?
+            switch collection {
+            case .featureGates: spec = gates[name]
+            case .dynamicConfigs: spec = configs[name]
+            case .layerConfigs: spec = layers[name]
+            }
+            guard let spec else {
+                return Closure(hash: Hashing.sha256(Array("missing\u{0}\(key)".utf8)), timeDependent: false)
+            }
+            if inProgress.contains(key) {
+                // A cycle: the evaluator stops it at its nesting limit; its own fingerprint identifies it.
+                return Closure(hash: SpecFingerprint.fingerprint(spec), timeDependent: false)
+            }
+            inProgress.insert(key)
+            var parts: [UInt8] = SpecFingerprint.fingerprint(spec)
+            var timeDependent = false
+            for rule in spec.rules {
+                if let d = rule.configDelegate {
+                    let c = closure(of: .dynamicConfigs, d)
+                    parts += c.hash
+                    timeDependent = timeDependent || c.timeDependent
+                }
+                for rc in rule.conditions {
+                    guard case .condition(let condition) = rc else { continue }
+                    switch condition.type {
+                    case "pass_gate", "fail_gate":
+                        let c = closure(of: .featureGates, condition.targetValue.stringValue ?? "")
+                        parts += c.hash
+                        timeDependent = timeDependent || c.timeDependent
+                    case "multi_pass_gate", "multi_fail_gate":
+                        for name in condition.targetValue.arrayValue ?? [] {
+                            let c = closure(of: .featureGates, name.stringValue ?? "")
+                            parts += c.hash
+                            timeDependent = timeDependent || c.timeDependent
+                        }
+                    case "experiment_group":
+                        let c = closure(of: .dynamicConfigs, condition.field ?? "")
+                        parts += c.hash
+                        timeDependent = timeDependent || c.timeDependent
+                    case "current_time":
+                        timeDependent = true
+                    case "target_app":
+                        parts += Array("app\u{0}\(specs.appID.map { JSONWriter().string($0) } ?? "null")".utf8)
+                    case "environment_field":
+                        parts += Array("env\u{0}\(specs.defaultEnvironment ?? "\u{1}")".utf8)
+                    default:
+                        break
+                    }
+                    if condition.operator == "in_segment_list" || condition.operator == "not_in_segment_list" {
+                        let list = condition.targetValue.stringValue ?? ""
+                        parts += Array("list\u{0}\(list)\u{0}\(idListHashes[list] ?? "absent")".utf8)
+                    }
+                }
+            }
+            if timeDependent { parts += Array("now\u{0}\(now)".utf8) }
+            inProgress.remove(key)
+            let result = Closure(hash: Hashing.sha256(parts), timeDependent: timeDependent)
+            memo[key] = result
+            return result
+        }
+    }
+}
+
+/// A format-independent content hash of one spec: the same spec delivered as DCS v1 or v2 hashes the same.
+public enum SpecFingerprint {
+    public static func fingerprint(_ spec: Spec) -> [UInt8] {
+        Hashing.sha256(Array(canonicalText(spec).utf8))
+    }
+
+    /// A canonical JSON rendering of the normalised spec (sorted keys, conditions inline).
+    public static func canonicalText(_ spec: Spec) -> String {
+        var o = JSONObject()
+        o["name"] = .string(spec.name)
+        o["collection"] = .string(spec.collection.rawValue)
+        o["type"] = .string(spec.type)
+        o["entity"] = .string(spec.entity)
+        o["salt"] = .string(spec.salt)
+        o["enabled"] = .bool(spec.enabled)
+        o["defaultValue"] = spec.defaultValue
+        o["idType"] = .string(spec.idType)
+        if let v = spec.explicitParameters { o["explicitParameters"] = .array(v.map { .string($0) }) }
+        if let v = spec.hasSharedParams { o["hasSharedParams"] = .bool(v) }
+        if let v = spec.isActive { o["isActive"] = .bool(v) }
+        if let v = spec.version { o["version"] = .int(v) }
+        if let v = spec.targetAppIDs { o["targetAppIDs"] = .array(v.map { .string($0) }) }
+        if let v = spec.forwardAllExposures { o["forwardAllExposures"] = .bool(v) }
+        if let v = spec.useNewLayerEval { o["useNewLayerEval"] = .bool(v) }
+        o["rules"] = .array(spec.rules.map { rule in
+            var r = JSONObject()
+            r["name"] = .string(rule.name)
+            r["id"] = .string(rule.id)
+            if let s = rule.salt { r["salt"] = .string(s) }
+            r["passPercentage"] = .double(rule.passPercentage)
+            r["returnValue"] = rule.returnValue
+            r["idType"] = .string(rule.idType)
+            if let g = rule.groupName { r["groupName"] = .string(g) }
+            if let g = rule.isExperimentGroup { r["isExperimentGroup"] = .bool(g) }
+            if let d = rule.configDelegate { r["configDelegate"] = .string(d) }
+            if let s = rule.samplingRate { r["samplingRate"] = .int(s) }
+            r["conditions"] = .array(rule.conditions.map { rc in
+                switch rc {
+                case .missing(let key): return .object(JSONObject([("missing", .string(key))]))
+                case .condition(let c):
+                    var co = JSONObject()
+                    co["type"] = .string(c.type)
+                    co["operator"] = c.operator.map { .string($0) } ?? .null
+                    co["targetValue"] = c.targetValue
+                    co["field"] = c.field.map { .string($0) } ?? .null
+                    co["additionalValues"] = c.additionalValues.map { .object($0) } ?? .null
+                    co["idType"] = .string(c.idType)
+                    return .object(co)
+                }
+            })
+            return .object(r)
+        })
+        return JSONWriter(style: .python).string(.object(o))
+    }
+}

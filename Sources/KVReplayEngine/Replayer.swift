@@ -1,0 +1,292 @@
+public import KVReplayEvaluation
+public import KVReplayModel
+
+/// One captured payload, in replay order.
+public struct ReplaySnapshot: Sendable {
+    /// The store's identifier (or any stable number).
+    public var id: Int64
+    public var sha256: String
+    public var lcut: Int64
+    public var capturedAt: Int64
+    public var specs: ConfigSpecs
+
+    public init(id: Int64, sha256: String, lcut: Int64, capturedAt: Int64, specs: ConfigSpecs) {
+        self.id = id
+        self.sha256 = sha256
+        self.lcut = lcut
+        self.capturedAt = capturedAt
+        self.specs = specs
+    }
+}
+
+/// A member of the population.
+public struct ReplayUser: Sendable {
+    public var id: Int64
+    public var user: StatsigUser
+
+    public init(id: Int64, user: StatsigUser) {
+        self.id = id
+        self.user = user
+    }
+}
+
+/// What a user got for an entity: the value, rule ID and group name the SDK reports.
+public struct Outcome: Sendable, Hashable {
+    public var value: JSONValue
+    public var ruleID: String
+    public var groupName: String?
+
+    public init(value: JSONValue, ruleID: String, groupName: String?) {
+        self.value = value
+        self.ruleID = ruleID
+        self.groupName = groupName
+    }
+
+    /// The fields in which two outcomes differ: `value`, `rule`, `group`.
+    public func changes(to other: Outcome) -> [String] {
+        var out: [String] = []
+        if value != other.value { out.append("value") }
+        if !ruleID.utf8.elementsEqual(other.ruleID.utf8) { out.append("rule") }
+        if groupName != other.groupName { out.append("group") }
+        return out
+    }
+}
+
+/// A user whose outcome for an entity changed between two consecutive snapshots.
+public struct Flip: Sendable, Equatable {
+    public var userID: Int64
+    public var before: Outcome
+    public var after: Outcome
+
+    public init(userID: Int64, before: Outcome, after: Outcome) {
+        self.userID = userID
+        self.before = before
+        self.after = after
+    }
+}
+
+public struct ReplayOptions: Sendable {
+    public var flavor: SDKFlavor
+    public var threads: Int
+    /// Users evaluated together across all snapshots; bounds memory whatever the population size.
+    public var usersPerChunk: Int
+    public var idLists: IDLists
+    /// A content hash per ID list (part of each entity's dependency closure).
+    public var idListHashes: [String: String]
+
+    public init(flavor: SDKFlavor = .core, threads: Int = Parallel.availableCores, usersPerChunk: Int = 16_384,
+                idLists: IDLists = IDLists(), idListHashes: [String: String] = [:])
+    {
+        self.flavor = flavor
+        self.threads = threads
+        self.usersPerChunk = usersPerChunk
+        self.idLists = idLists
+        self.idListHashes = idListHashes
+    }
+}
+
+/// Receives replay results as they are produced, always on the calling thread and outside the parallel loop.
+public protocol ReplaySink: AnyObject {
+    /// Users whose outcome for `entity` changed from snapshot `from` to snapshot `to` (indices into the snapshot
+    /// list), for one chunk of users. Called once per chunk and changed entity.
+    func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws
+}
+
+/// Per snapshot and entity: users per outcome, and whether the entity was evaluated or carried over.
+public struct ReplayRollup: Sendable {
+    public var snapshot: Int
+    public var entity: EntityRef
+    /// The dependency-closure hash (hex).
+    public var closure: String
+    /// True when the entity was evaluated at this snapshot; false when its results were carried over unchanged.
+    public var evaluated: Bool
+    /// Users per outcome, in a stable order (most users first, then by rule ID and value text).
+    public var outcomes: [(outcome: Outcome, users: Int)]
+
+    public var users: Int { outcomes.reduce(0) { $0 + $1.users } }
+}
+
+public struct ReplaySummary: Sendable {
+    public var rollups: [ReplayRollup]
+    /// User-entity evaluations actually performed.
+    public var evaluations: Int
+    /// User-entity results carried over from the previous snapshot.
+    public var carriedOver: Int
+}
+
+/// Re-evaluates every entity for every user under every snapshot, incrementally: an entity whose dependency
+/// closure did not change since the previous snapshot keeps its results. Conditions on the current time are
+/// evaluated as of each snapshot's lcut. Work is spread over `DispatchQueue.concurrentPerform` by user; results
+/// are merged in chunk order, so they are identical whatever the number of threads.
+public struct Replayer: Sendable {
+    public let snapshots: [ReplaySnapshot]
+    public let options: ReplayOptions
+
+    public init(snapshots: [ReplaySnapshot], options: ReplayOptions) {
+        self.snapshots = snapshots
+        self.options = options
+    }
+
+    public func run(users: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
+        let n = snapshots.count
+        // Compile each snapshot once; its evaluator reads time as of its lcut.
+        let evaluators: [Evaluator] = snapshots.map { s in
+            Evaluator(payload: CompiledPayload(s.specs),
+                      options: EvaluationOptions(flavor: options.flavor, now: s.lcut, idLists: options.idLists))
+        }
+        let closures = snapshots.map { DependencyClosure(specs: $0.specs, idListHashes: options.idListHashes, now: $0.lcut) }
+
+        // Entities across the whole history, and per snapshot which are present and which must be evaluated.
+        var registry: [EntityRef: Int] = [:]
+        var entities: [EntityRef] = []
+        var present: [[Int]] = []
+        var changed: [Set<Int>] = []
+        for s in 0..<n {
+            var here: [Int] = []
+            var dirty = Set<Int>()
+            for ref in evaluators[s].payload.entities {
+                let e: Int
+                if let i = registry[ref] { e = i } else {
+                    e = entities.count
+                    registry[ref] = e
+                    entities.append(ref)
+                }
+                here.append(e)
+                let mine = closures[s].hashes[ref]
+                let before = s > 0 ? closures[s - 1].hashes[ref] : nil
+                if mine == nil || before == nil || mine! != before! { dirty.insert(e) }
+            }
+            present.append(here)
+            changed.append(dirty)
+        }
+
+        var tables = [OutcomeTable](repeating: OutcomeTable(), count: entities.count)
+        var counts = [[Int: [UInt32: Int]]](repeating: [:], count: n)
+        var evaluations = 0
+        var carried = 0
+
+        var start = 0
+        while start < users.count {
+            let end = min(users.count, start + max(1, options.usersPerChunk))
+            let chunk = Array(users[start..<end])
+            let prepared = UncheckedBox(chunk.map { PreparedUser($0.user) })
+            var current: [Int: [UInt32]] = [:]
+            var chunkCounts: [Int: [UInt32: Int]] = [:]
+            for s in 0..<n {
+                let here = Set(present[s])
+                current = current.filter { here.contains($0.key) }
+                chunkCounts = chunkCounts.filter { here.contains($0.key) }
+                let toEvaluate = present[s].filter { changed[s].contains($0) || current[$0] == nil }
+                carried += (present[s].count - toEvaluate.count) * chunk.count
+                if !toEvaluate.isEmpty {
+                    let evaluator = evaluators[s]
+                    let refs = toEvaluate.map { entities[$0] }
+                    let parts = Parallel.mapChunks(count: chunk.count, chunkSize: 128, threads: options.threads) { range in
+                        var local = LocalOutcomes(entities: refs.count, users: range.count)
+                        let ctx = EvaluationContext()
+                        for (j, u) in range.enumerated() {
+                            let user = prepared.value[u]
+                            for (k, ref) in refs.enumerated() {
+                                let e = evaluator.evaluate(ref, for: user, in: ctx)
+                                local.record(entity: k, user: j, Outcome(value: e.value, ruleID: e.ruleID, groupName: e.groupName))
+                            }
+                        }
+                        return local
+                    }
+                    evaluations += refs.count * chunk.count
+                    for (k, e) in toEvaluate.enumerated() {
+                        var ids = [UInt32]()
+                        ids.reserveCapacity(chunk.count)
+                        for part in parts { ids.append(contentsOf: part.globalIDs(entity: k, into: &tables[e])) }
+                        if s > 0, let before = current[e], changed[s].contains(e) {
+                            var flips: [Flip] = []
+                            for u in 0..<chunk.count where before[u] != ids[u] {
+                                flips.append(Flip(userID: chunk[u].id, before: tables[e].outcome(before[u]), after: tables[e].outcome(ids[u])))
+                            }
+                            if !flips.isEmpty { try sink.flips(from: s - 1, to: s, entity: entities[e], flips: flips) }
+                        }
+                        var c: [UInt32: Int] = [:]
+                        for id in ids { c[id, default: 0] += 1 }
+                        chunkCounts[e] = c
+                        current[e] = ids
+                    }
+                }
+                for e in present[s] {
+                    for (id, count) in chunkCounts[e] ?? [:] { counts[s][e, default: [:]][id, default: 0] += count }
+                }
+            }
+            start = end
+        }
+
+        var rollups: [ReplayRollup] = []
+        for s in 0..<n {
+            for e in present[s].sorted(by: { entities[$0] < entities[$1] }) {
+                let outcomes = (counts[s][e] ?? [:]).map { (tables[e].outcome($0.key), $0.value) }
+                    .sorted { a, b in
+                        if a.1 != b.1 { return a.1 > b.1 }
+                        if a.0.ruleID != b.0.ruleID { return JSONWriter.codePointLess(a.0.ruleID, b.0.ruleID) }
+                        return JSONWriter.codePointLess(JSONWriter().string(a.0.value), JSONWriter().string(b.0.value))
+                    }
+                let hash = closures[s].hashes[entities[e]] ?? []
+                rollups.append(ReplayRollup(snapshot: s, entity: entities[e], closure: hex(hash),
+                                            evaluated: changed[s].contains(e) || s == 0, outcomes: outcomes.map { ($0.0, $0.1) }))
+            }
+        }
+        return ReplaySummary(rollups: rollups, evaluations: evaluations, carriedOver: carried)
+    }
+}
+
+/// Distinct outcomes of one entity across the whole replay, numbered in order of first appearance.
+struct OutcomeTable: Sendable {
+    private var ids: [Outcome: UInt32] = [:]
+    private var list: [Outcome] = []
+
+    mutating func id(_ o: Outcome) -> UInt32 {
+        if let i = ids[o] { return i }
+        let i = UInt32(list.count)
+        ids[o] = i
+        list.append(o)
+        return i
+    }
+
+    func outcome(_ id: UInt32) -> Outcome { list[Int(id)] }
+}
+
+/// One worker's outcomes for its users, numbered locally and renumbered into the global tables after the join.
+struct LocalOutcomes: Sendable {
+    var tables: [OutcomeTable]
+    var ids: [[UInt32]]
+
+    init(entities: Int, users: Int) {
+        tables = Array(repeating: OutcomeTable(), count: entities)
+        ids = Array(repeating: [UInt32](repeating: 0, count: users), count: entities)
+    }
+
+    mutating func record(entity: Int, user: Int, _ outcome: Outcome) {
+        ids[entity][user] = tables[entity].id(outcome)
+    }
+
+    func globalIDs(entity: Int, into table: inout OutcomeTable) -> [UInt32] {
+        var map: [UInt32: UInt32] = [:]
+        return ids[entity].map { local in
+            if let g = map[local] { return g }
+            let g = table.id(tables[entity].outcome(local))
+            map[local] = g
+            return g
+        }
+    }
+}
+
+/// Lets per-chunk prepared users cross into workers; each worker touches a disjoint range.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+    return String(decoding: out, as: UTF8.self)
+}
