@@ -27,10 +27,11 @@ let package = Package(
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation"], swiftSettings: swiftSettings),
+        .target(name: "KVReplayCheck", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine"], swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine", "KVReplayCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -44,6 +45,7 @@ let package = Package(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
     ]
 )

@@ -37,6 +37,7 @@ struct EvaluationArguments: ParsableArguments {
 }
 
 extension SDKFlavor: ExpressibleByArgument {}
+extension EntityKind: ExpressibleByArgument {}
 
 /// Writes to standard error.
 func printError(_ message: String) {

@@ -69,6 +69,7 @@ public final class EvaluationTrace {
         case rule(index: Int, id: String, depth: Int)
         case condition(type: String, operator: String?, field: String?, target: JSONValue, userValue: JSONValue?, userString: String?, result: Bool, depth: Int)
         case unsupported(reason: String, depth: Int)
+        case nestedGateStart(name: String, depth: Int)
         case nestedGate(name: String, negate: Bool, result: Bool, ruleID: String?, memoized: Bool, depth: Int)
         case userBucket(salt: String, unitID: String, bucket: UInt64, depth: Int)
         case passPercentage(ruleID: String, unitID: String, bucket: UInt64, percentage: Double, passed: Bool, depth: Int)

@@ -257,6 +257,7 @@ struct Walk {
             if !m.exposures.isEmpty { ctx.secondary.append(contentsOf: m.exposures) }
         } else {
             guard prepareNested() else { return }
+            ctx.trace?.record(.nestedGateStart(name: name, depth: ctx.nested))
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
             let mark = ctx.secondary.count
             if let index {
