@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation"], swiftSettings: swiftSettings),
+        .target(name: "KVReplayReport", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine", "KVReplayIO"], swiftSettings: swiftSettings),
         .target(name: "KVReplayCheck", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine"], swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine", "KVReplayCheck",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine", "KVReplayCheck", "KVReplayReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -44,8 +45,10 @@ let package = Package(
         .testTarget(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
+        .target(name: "KVReplayTestSupport", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel"], path: "Tests/KVReplayTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel", "KVReplayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
     ]
 )

@@ -221,7 +221,7 @@ public enum RegressionCheck {
             guard let list = outcomes[ref], let spec = candidate.payload.spec(ref)?.source else {
                 return CheckResult(name: name, passed: false, message: "the candidate has no experiment \(experiment)")
             }
-            let allocation = groupAllocation(spec)
+            let allocation = spec.groupAllocation
             guard !allocation.isEmpty else { return CheckResult(name: name, passed: false, message: "\(experiment) has no user_bucket group rules to compare with") }
             let inGroups = list.filter { o in o.groupName.map { g in allocation.contains { $0.group == g } } ?? false }
             var worst = 0.0
@@ -243,21 +243,4 @@ public enum RegressionCheck {
         }
     }
 
-    /// An experiment's group shares from its `user_bucket lt N` group rules (cumulative thresholds out of 1000).
-    static func groupAllocation(_ spec: Spec) -> [(group: String, share: Double)] {
-        var out: [(String, Double)] = []
-        var previous = 0.0
-        for rule in spec.rules where rule.isExperimentGroup == true {
-            guard let group = rule.groupName else { continue }
-            var threshold: Double? = nil
-            for case .condition(let c) in rule.conditions where c.type == "user_bucket" && c.operator == "lt" {
-                threshold = c.targetValue.doubleValue ?? c.targetValue.stringValue.flatMap(Double.init)
-            }
-            guard let t = threshold else { continue }
-            out.append((group, max(0, t - previous)))
-            previous = max(previous, t)
-        }
-        let total = out.reduce(0) { $0 + $1.1 }
-        return total > 0 ? out.map { ($0.0, $0.1 / total) } : []
-    }
 }

@@ -71,3 +71,45 @@ public struct JSONWriter: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+/// Indented JSON for files people read (keys sorted, two spaces, Python-style numbers).
+public enum PrettyJSON {
+    public static func pretty(_ value: JSONValue) -> String {
+        var out = [UInt8]()
+        write(value, indent: 0, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
+        let compact = JSONWriter(style: .python)
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch value {
+        case .array(let a) where !a.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, e) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                write(e, indent: indent + 1, into: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "]"))
+        case .object(let o) where !o.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            let order = o.keys.indices.sorted { JSONWriter.codePointLess(o.keys[$0], o.keys[$1]) }
+            for (n, i) in order.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                JSONWriter.writeString(o.keys[i], into: &out)
+                out.append(contentsOf: ": ".utf8)
+                write(o.values[i], indent: indent + 1, into: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
+        default:
+            compact.write(value, into: &out)
+        }
+    }
+}

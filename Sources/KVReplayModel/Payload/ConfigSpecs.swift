@@ -151,3 +151,25 @@ public struct ConfigSpecs: Sendable {
     /// Every readable spec, gates then configs then layers, in payload order.
     public var allSpecs: [Spec] { featureGates + dynamicConfigs + layerConfigs }
 }
+
+extension Spec {
+    /// An experiment's allocation across its groups, from its group rules (`isExperimentGroup`, a `user_bucket lt N`
+    /// condition with cumulative thresholds out of 1000): each group's share of the users in the experiment.
+    /// Empty when the spec has no such rules.
+    public var groupAllocation: [(group: String, share: Double)] {
+        var out: [(String, Double)] = []
+        var previous = 0.0
+        for rule in rules where rule.isExperimentGroup == true {
+            guard let group = rule.groupName else { continue }
+            var threshold: Double? = nil
+            for case .condition(let c) in rule.conditions where c.type == "user_bucket" && c.operator == "lt" {
+                threshold = c.targetValue.doubleValue ?? c.targetValue.stringValue.flatMap(Double.init)
+            }
+            guard let t = threshold else { continue }
+            out.append((group, max(0, t - previous)))
+            previous = max(previous, t)
+        }
+        let total = out.reduce(0) { $0 + $1.1 }
+        return total > 0 ? out.map { (group: $0.0, share: $0.1 / total) } : []
+    }
+}
