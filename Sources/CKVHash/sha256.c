@@ -424,6 +424,76 @@ uint64_t kv_sha256_prefix_u64(const void *data, size_t len) {
 }
 
 /* ------------------------------------------------------------------------- */
+/* Incremental SHA-256 (for content hashes of large inputs read in chunks)    */
+/* ------------------------------------------------------------------------- */
+
+#if KV_HAVE_X86_SHANI
+/* Compresses n whole blocks into the state st[0..7] = {a..h}. */
+SHANI_TARGET static void shani_blocks(uint32_t st[8], const uint8_t *p, size_t n) {
+    const __m128i bswap = SHANI_BSWAP32_MASK();
+    __m128i t = _mm_loadu_si128((const __m128i *)&st[0]);    /* d c b a */
+    __m128i cdgh = _mm_loadu_si128((const __m128i *)&st[4]); /* h g f e */
+    t = _mm_shuffle_epi32(t, 0xB1);
+    cdgh = _mm_shuffle_epi32(cdgh, 0x1B);
+    __m128i abef = _mm_alignr_epi8(t, cdgh, 8);
+    cdgh = _mm_blend_epi16(cdgh, t, 0xF0);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *b = p + 64 * i;
+        shani_compress(&abef, &cdgh,
+                       _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 0)), bswap),
+                       _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 16)), bswap),
+                       _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 32)), bswap),
+                       _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 48)), bswap));
+    }
+    t = _mm_shuffle_epi32(abef, 0x1B);
+    cdgh = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&st[0], _mm_blend_epi16(t, cdgh, 0xF0));
+    _mm_storeu_si128((__m128i *)&st[4], _mm_alignr_epi8(cdgh, t, 8));
+}
+#endif
+
+static void ctx_blocks(uint32_t st[8], const uint8_t *p, size_t n) {
+#if KV_HAVE_X86_SHANI
+    if (use_shani()) { shani_blocks(st, p, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) portable_block(st, p + 64 * i);
+}
+
+void kv_sha256_init(kv_sha256_ctx *ctx) {
+    memcpy(ctx->state, IV256, sizeof(IV256));
+    ctx->total = 0;
+    ctx->buffered = 0;
+}
+
+void kv_sha256_update(kv_sha256_ctx *ctx, const void *data, size_t len) {
+    const uint8_t *p = (const uint8_t *)data;
+    ctx->total += len;
+    if (ctx->buffered) {
+        size_t take = 64 - ctx->buffered;
+        if (take > len) take = len;
+        memcpy(ctx->buffer + ctx->buffered, p, take);
+        ctx->buffered += take;
+        p += take;
+        len -= take;
+        if (ctx->buffered < 64) return;
+        ctx_blocks(ctx->state, ctx->buffer, 1);
+        ctx->buffered = 0;
+    }
+    size_t full = len / 64;
+    if (full) ctx_blocks(ctx->state, p, full);
+    p += full * 64;
+    len -= full * 64;
+    if (len) { memcpy(ctx->buffer, p, len); ctx->buffered = len; }
+}
+
+void kv_sha256_final(kv_sha256_ctx *ctx, uint8_t out[32]) {
+    uint8_t buf[128];
+    size_t nb = build_tail(buf, ctx->buffer, ctx->buffered, (size_t)ctx->total);
+    ctx_blocks(ctx->state, buf, nb);
+    digest_from_state(ctx->state, out);
+}
+
+/* ------------------------------------------------------------------------- */
 /* base64                                                                     */
 /* ------------------------------------------------------------------------- */
 

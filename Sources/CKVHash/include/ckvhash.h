@@ -30,6 +30,19 @@ uint64_t kv_sha256_prefix_u64(const void *data, size_t len);
 /* 1 if kv_sha256 / kv_sha256_prefix_u64 use the SHA-NI path, 0 otherwise. */
 int kv_sha256_uses_shani(void);
 
+/* Incremental SHA-256: init, update any number of times, final. Same digest as
+ * kv_sha256 over the concatenated input. */
+typedef struct {
+    uint32_t state[8];
+    uint64_t total;
+    uint8_t buffer[64];
+    size_t buffered;
+} kv_sha256_ctx;
+
+void kv_sha256_init(kv_sha256_ctx *ctx);
+void kv_sha256_update(kv_sha256_ctx *ctx, const void *data, size_t len);
+void kv_sha256_final(kv_sha256_ctx *ctx, uint8_t out[32]);
+
 /* ---- Explicit code paths (for tests and benchmarks) ---- */
 
 /* Portable C implementation; available on every architecture. */
