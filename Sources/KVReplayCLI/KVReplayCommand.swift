@@ -3,6 +3,7 @@ import Foundation
 import KVReplayCheck
 import KVReplayIO
 import KVReplayModel
+import KVReplayStore
 
 /// `kvreplay`: replay and audit Statsig decisions from Cloudflare KV payload snapshots.
 ///
@@ -18,8 +19,8 @@ public struct KVReplayCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            EvalCommand.self, IngestCommand.self, StatusCommand.self, ExplainCommand.self, CheckCommand.self,
-            BenchCommand.self,
+            EvalCommand.self, IngestCommand.self, StatusCommand.self, ReplayCommand.self, MergeCommand.self, ReportCommand.self,
+            ExplainCommand.self, CheckCommand.self, BenchCommand.self,
         ])
 
     public init() {}
@@ -49,5 +50,6 @@ public struct KVReplayCommand: AsyncParsableCommand {
 
     static func isUnusableInput(_ error: any Error) -> Bool {
         error is InputError || error is FileError || error is PayloadError || error is CompressionError || error is ExpectationError
+            || error is StoreError
     }
 }

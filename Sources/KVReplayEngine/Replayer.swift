@@ -104,6 +104,14 @@ public struct ReplayRollup: Sendable {
     public var outcomes: [(outcome: Outcome, users: Int)]
 
     public var users: Int { outcomes.reduce(0) { $0 + $1.users } }
+
+    public init(snapshot: Int, entity: EntityRef, closure: String, evaluated: Bool, outcomes: [(outcome: Outcome, users: Int)]) {
+        self.snapshot = snapshot
+        self.entity = entity
+        self.closure = closure
+        self.evaluated = evaluated
+        self.outcomes = outcomes
+    }
 }
 
 public struct ReplaySummary: Sendable {

@@ -23,56 +23,79 @@ public struct ReportInput: Sendable {
         }
     }
 
-    /// Flips between two consecutive snapshots for one entity (`from`/`to` index `snapshots`).
-    public struct FlipSet: Sendable {
+    /// The users whose outcome for one entity changed between two consecutive snapshots (`from`/`to` index
+    /// `snapshots`), aggregated.
+    public struct FlipSummary: Sendable {
         public var from: Int
         public var to: Int
         public var entity: EntityRef
-        public var flips: [Flip]
+        public var changedUsers = 0
+        public var valueChanged = 0
+        public var ruleChanged = 0
+        public var groupChanged = 0
+        public var toTrue = 0
+        public var toFalse = 0
+        /// "A -> B" group moves and their counts.
+        public var transitions: [String: Int] = [:]
+        /// The first few changed users (lowest user ids): unit ID, before, after.
+        public var examples: [(unitID: String, before: Outcome, after: Outcome)] = []
 
-        public init(from: Int, to: Int, entity: EntityRef, flips: [Flip]) {
+        public init(from: Int, to: Int, entity: EntityRef) {
             self.from = from
             self.to = to
             self.entity = entity
-            self.flips = flips
+        }
+
+        /// Adds one flip (call in user order; the first three become examples).
+        public mutating func add(unitID: String, before: Outcome, after: Outcome) {
+            changedUsers += 1
+            let fields = before.changes(to: after)
+            if fields.contains("value") { valueChanged += 1 }
+            if fields.contains("rule") { ruleChanged += 1 }
+            if fields.contains("group") { groupChanged += 1 }
+            if before.value == .bool(false) && after.value == .bool(true) { toTrue += 1 }
+            if before.value == .bool(true) && after.value == .bool(false) { toFalse += 1 }
+            if before.groupName != after.groupName {
+                transitions["\(before.groupName ?? "none") -> \(after.groupName ?? "none")", default: 0] += 1
+            }
+            if examples.count < 3 { examples.append((unitID, before, after)) }
         }
     }
 
-    /// One audited exposure.
-    public struct Audited: Sendable {
-        public var verdict: Verdict
-        public var fields: [String]
-        public var inferred: Bool
-        public var eventTime: Int64
-        /// Capture time of the newer config that answered differently (stale exposures).
-        public var newerCapturedAt: Int64?
-        public var kind: String
-        public var entity: String
+    /// Audit verdicts, aggregated.
+    public struct AuditSummary: Sendable {
+        public var byVerdict: [Verdict: Int] = [:]
+        public var inferred = 0
+        public var mismatchesByField: [String: Int] = [:]
+        public var mismatchesByEntity: [String: Int] = [:]
+        /// For stale exposures: ms from the newer config's capture to the event.
+        public var staleDelays: [Int64] = []
 
-        public init(verdict: Verdict, fields: [String], inferred: Bool, eventTime: Int64, newerCapturedAt: Int64?, kind: String, entity: String) {
-            self.verdict = verdict
-            self.fields = fields
-            self.inferred = inferred
-            self.eventTime = eventTime
-            self.newerCapturedAt = newerCapturedAt
-            self.kind = kind
-            self.entity = entity
+        public init() {}
+
+        public var exposures: Int { byVerdict.values.reduce(0, +) }
+
+        public mutating func add(verdict: Verdict, fields: [String], inferred: Bool, eventTime: Int64, newerCapturedAt: Int64?, kind: String, entity: String) {
+            byVerdict[verdict, default: 0] += 1
+            if inferred { self.inferred += 1 }
+            if verdict == .mismatch {
+                for f in fields { mismatchesByField[f, default: 0] += 1 }
+                mismatchesByEntity["\(kind) \(entity)", default: 0] += 1
+            }
+            if verdict == .stale, let t = newerCapturedAt { staleDelays.append(eventTime - t) }
         }
     }
 
     public var snapshots: [Snapshot]
     public var rollups: [ReplayRollup]
-    public var flips: [FlipSet]
-    public var audit: [Audited]
-    /// Unit ID of each population member, for examples.
-    public var unitIDs: [Int64: String]
+    public var flips: [FlipSummary]
+    public var audit: AuditSummary
 
-    public init(snapshots: [Snapshot], rollups: [ReplayRollup], flips: [FlipSet], audit: [Audited], unitIDs: [Int64: String]) {
+    public init(snapshots: [Snapshot], rollups: [ReplayRollup], flips: [FlipSummary], audit: AuditSummary) {
         self.snapshots = snapshots
         self.rollups = rollups
         self.flips = flips
         self.audit = audit
-        self.unitIDs = unitIDs
     }
 }
 

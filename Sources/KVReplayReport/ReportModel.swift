@@ -213,8 +213,8 @@ extension ReportModel {
         self.rollouts = rollouts
 
         // 3. Diffs between consecutive snapshots.
-        var flipsByPair: [String: [ReportInput.FlipSet]] = [:]
-        for f in input.flips { flipsByPair["\(f.from)/\(f.entity.kind.rawValue)/\(f.entity.name)", default: []].append(f) }
+        var flipsByPair: [String: ReportInput.FlipSummary] = [:]
+        for f in input.flips { flipsByPair["\(f.from)/\(f.entity.kind.rawValue)/\(f.entity.name)"] = f }
         var diffs: [Diff] = []
         if snaps.count > 1 {
             for i in 1..<snaps.count {
@@ -222,53 +222,27 @@ extension ReportModel {
                 let after = Dictionary(snaps[i].specs.allSpecs.map { (EntityRef(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { a, _ in a })
                 for ref in Set(before.keys).union(after.keys).sorted() {
                     var changes = before[ref] == after[ref] ? [] : SpecDiff.changes(from: before[ref], to: after[ref])
-                    let flips = (flipsByPair["\(i - 1)/\(ref.kind.rawValue)/\(ref.name)"] ?? []).flatMap(\.flips)
-                    if changes.isEmpty && flips.isEmpty { continue }
+                    let f = flipsByPair["\(i - 1)/\(ref.kind.rawValue)/\(ref.name)"]
+                    if changes.isEmpty && f == nil { continue }
                     if changes.isEmpty { changes = ["spec unchanged; results changed through a dependency or the time"] }
-                    var d = Diff(from: snaps[i - 1].sha256, to: snaps[i].sha256, fromIndex: i - 1, toIndex: i, kind: ref.kind.rawValue,
-                                 name: ref.name, changedUsers: flips.count, toTrue: 0, toFalse: 0, valueChanged: 0, ruleChanged: 0,
-                                 groupChanged: 0, transitions: [], specChanges: changes, examples: [])
-                    var transitions: [String: Int] = [:]
-                    for f in flips.sorted(by: { $0.userID < $1.userID }) {
-                        let fields = f.before.changes(to: f.after)
-                        if fields.contains("value") { d.valueChanged += 1 }
-                        if fields.contains("rule") { d.ruleChanged += 1 }
-                        if fields.contains("group") { d.groupChanged += 1 }
-                        if f.before.value == .bool(false) && f.after.value == .bool(true) { d.toTrue += 1 }
-                        if f.before.value == .bool(true) && f.after.value == .bool(false) { d.toFalse += 1 }
-                        if f.before.groupName != f.after.groupName {
-                            transitions["\(f.before.groupName ?? "none") -> \(f.after.groupName ?? "none")", default: 0] += 1
-                        }
-                        if d.examples.count < 3 {
-                            let id = input.unitIDs[f.userID] ?? "#\(f.userID)"
-                            d.examples.append("\(ReportModel.showID(id, options)): \(ReportModel.describe(f.before)) -> \(ReportModel.describe(f.after))")
-                        }
-                    }
-                    d.transitions = transitions.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
-                    diffs.append(d)
+                    let f2 = f ?? ReportInput.FlipSummary(from: i - 1, to: i, entity: ref)
+                    diffs.append(Diff(from: snaps[i - 1].sha256, to: snaps[i].sha256, fromIndex: i - 1, toIndex: i, kind: ref.kind.rawValue,
+                                      name: ref.name, changedUsers: f2.changedUsers, toTrue: f2.toTrue, toFalse: f2.toFalse,
+                                      valueChanged: f2.valueChanged, ruleChanged: f2.ruleChanged, groupChanged: f2.groupChanged,
+                                      transitions: f2.transitions.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) },
+                                      specChanges: changes,
+                                      examples: f2.examples.map { "\(ReportModel.showID($0.unitID, options)): \(ReportModel.describe($0.before)) -> \(ReportModel.describe($0.after))" }))
                 }
             }
         }
         self.diffs = diffs
 
         // 4. Audit.
-        var byVerdict: [Verdict: Int] = [:]
-        var byField: [String: Int] = [:], byEntity: [String: Int] = [:]
-        var staleness: [Int64] = []
-        var inferred = 0
-        for a in input.audit {
-            byVerdict[a.verdict, default: 0] += 1
-            if a.inferred { inferred += 1 }
-            if a.verdict == .mismatch {
-                for f in a.fields { byField[f, default: 0] += 1 }
-                byEntity["\(a.kind) \(a.entity)", default: 0] += 1
-            }
-            if a.verdict == .stale, let t = a.newerCapturedAt { staleness.append(a.eventTime - t) }
-        }
-        staleness.sort()
+        let a = input.audit
+        let staleness = a.staleDelays.sorted()
         func sorted(_ d: [String: Int]) -> [(String, Int)] { d.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) } }
-        audit = Audit(exposures: input.audit.count, byVerdict: byVerdict, inferred: inferred, mismatchesByField: sorted(byField),
-                      mismatchesByEntity: Array(sorted(byEntity).prefix(10)),
+        audit = Audit(exposures: a.exposures, byVerdict: a.byVerdict, inferred: a.inferred, mismatchesByField: sorted(a.mismatchesByField),
+                      mismatchesByEntity: Array(sorted(a.mismatchesByEntity).prefix(10)),
                       staleness: staleness.isEmpty ? nil : (staleness.count, staleness[staleness.count / 2], staleness.last!))
     }
 

@@ -11,9 +11,11 @@ import Testing
 /// audited exposures.
 enum ReportFixture {
     final class Sink: ReplaySink {
-        var sets: [ReportInput.FlipSet] = []
+        var summaries: [ReportInput.FlipSummary] = []
         func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws {
-            sets.append(ReportInput.FlipSet(from: from, to: to, entity: entity, flips: flips))
+            var s = ReportInput.FlipSummary(from: from, to: to, entity: entity)
+            for f in flips.sorted(by: { $0.userID < $1.userID }) { s.add(unitID: "user-\(f.userID - 1)", before: f.before, after: f.after) }
+            summaries.append(s)
         }
     }
 
@@ -29,16 +31,14 @@ enum ReportFixture {
             ReportInput.Snapshot(sha256: String(repeating: String(i), count: 64), lcut: s.lcut, capturedAt: s.capturedAt, bytes: sizes[i],
                                  kvKey: "statsig-FixtureProject00000", specs: s.specs)
         }
-        let audit: [ReportInput.Audited] = [
-            .init(verdict: .match, fields: [], inferred: false, eventTime: 1_700_000_200_000, newerCapturedAt: nil, kind: "gate", entity: "ramp"),
-            .init(verdict: .match, fields: [], inferred: true, eventTime: 1_700_000_300_000, newerCapturedAt: nil, kind: "gate", entity: "ramp"),
-            .init(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_400_000, newerCapturedAt: nil, kind: "gate", entity: "<script>alert('x')</script>|`"),
-            .init(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_400_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp"),
-            .init(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp"),
-            .init(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerCapturedAt: nil, kind: "config", entity: "exp"),
-        ]
-        return ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.sets, audit: audit,
-                           unitIDs: Dictionary(uniqueKeysWithValues: users.map { ($0.id, "user-\($0.id - 1)") }))
+        var audit = ReportInput.AuditSummary()
+        audit.add(verdict: .match, fields: [], inferred: false, eventTime: 1_700_000_200_000, newerCapturedAt: nil, kind: "gate", entity: "ramp")
+        audit.add(verdict: .match, fields: [], inferred: true, eventTime: 1_700_000_300_000, newerCapturedAt: nil, kind: "gate", entity: "ramp")
+        audit.add(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_400_000, newerCapturedAt: nil, kind: "gate", entity: "<script>alert('x')</script>|`")
+        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_400_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp")
+        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp")
+        audit.add(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerCapturedAt: nil, kind: "config", entity: "exp")
+        return ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.summaries, audit: audit)
     }
 }
 
@@ -107,7 +107,7 @@ func expectGolden(_ actual: String, _ name: String, filePath: String = #filePath
         #expect(exp.split.map(\.group) == ["Control", "Test"])
         #expect(exp.srmPValue! > 0.001 && !exp.srm)
         #expect(model.audit.byVerdict[.stale] == 2 && model.audit.inferred == 1)
-        #expect(model.audit.staleness!.medianMs == 800_000)
+        #expect(model.audit.staleness!.medianMs == 800_000 && model.audit.staleness!.count == 2)
     }
 
     @Test func chiSquareFlagsAWrongSplit() {

@@ -1,0 +1,243 @@
+public import KVReplayEvaluation
+public import KVReplayModel
+public import KVReplayStore
+
+/// Names a snapshot on the command line: its store id, its lcut, or a prefix of its SHA-256 (at least 6 hex digits).
+public struct SnapshotSelector: Sendable, CustomStringConvertible {
+    public var text: String
+    public init(_ text: String) { self.text = text }
+    public var description: String { text }
+
+    /// The index of the one snapshot the selector names.
+    public func resolve(in snapshots: [SnapshotInfo]) throws(StoreError) -> Int {
+        var matches: [Int] = []
+        if let n = Int64(text) {
+            matches = snapshots.indices.filter { snapshots[$0].lcut == n }
+            if matches.isEmpty { matches = snapshots.indices.filter { snapshots[$0].id == n } }
+        }
+        if matches.isEmpty, text.count >= 6, text.allSatisfy(\.isHexDigit) {
+            matches = snapshots.indices.filter { snapshots[$0].sha256.hasPrefix(text.lowercased()) }
+        }
+        guard !matches.isEmpty else { throw StoreError("no snapshot matches \"\(text)\" (give an id, an lcut or a SHA-256 prefix)") }
+        guard matches.count == 1 else { throw StoreError("\"\(text)\" matches \(matches.count) snapshots; give a longer SHA-256 prefix") }
+        return matches[0]
+    }
+}
+
+/// A shard of the population: users whose unit key hashes to `index` (1-based) of `count`.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `K/N`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+        self.init(index: k, count: n)
+    }
+
+    public static let all = Shard(index: 1, count: 1)
+
+    public var description: String { "\(index)/\(count)" }
+
+    /// Whether a user (by its unit key, the store's dedupe identity) belongs to this shard.
+    public func contains(unitKey: String) -> Bool {
+        count == 1 || Int(Hashing.hash(unitKey) % UInt64(count)) == index - 1
+    }
+}
+
+/// Replays the snapshots of a store for its population and audits its logged exposures, writing every result to
+/// `results` (the same store, or a shard's database) in one transaction.
+public struct StoreReplay {
+    public var flavor: SDKFlavor = .core
+    public var from: SnapshotSelector?
+    public var to: SnapshotSelector?
+    public var threads: Int = Parallel.availableCores
+    public var shard: Shard = .all
+    public var usersPerChunk: Int = 16_384
+
+    public init() {}
+
+    public struct Result: Sendable {
+        public var snapshots: Int
+        public var users: Int
+        public var entities: Int
+        public var evaluations: Int
+        public var carriedOver: Int
+        public var flips: Int
+        public var exposures: Int
+        public var verdicts: [Verdict: Int]
+    }
+
+    /// The snapshots a replay covers, in order, with their parsed payloads.
+    public func loadSnapshots(from store: Store) throws -> (infos: [SnapshotInfo], snapshots: [ReplaySnapshot]) {
+        var infos = try store.snapshots()
+        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
+        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
+        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
+        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
+        infos = Array(infos[lo...hi])
+        var snapshots: [ReplaySnapshot] = []
+        for info in infos {
+            let bytes = try store.payload(snapshotID: info.id)
+            let specs = try ConfigSpecs(jsonBytes: bytes, source: "snapshot \(info.sha256.prefix(12))")
+            let lcut = info.lcut ?? specs.time ?? info.capturedAt ?? 0
+            snapshots.append(ReplaySnapshot(id: info.id, sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, specs: specs))
+        }
+        return (infos, snapshots)
+    }
+
+    public func run(source: Store, results: Store) throws -> Result {
+        let (_, snapshots) = try loadSnapshots(from: source)
+        var users: [ReplayUser] = []
+        var members = Set<Int64>()
+        try source.forEachUserBatch { batch in
+            for u in batch where shard.contains(unitKey: u.unitKey) {
+                members.insert(u.id)
+                // Ingest stored only users that parsed; one that no longer does is left out (its exposures are unevaluable).
+                guard let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) else { continue }
+                users.append(ReplayUser(id: u.id, user: user))
+            }
+        }
+        let lists = try source.idLists()
+        var listHashes: [String: String] = [:]
+        for (name, hashes) in lists { listHashes[name] = Hashing.sha256Hex(Array(hashes.joined(separator: "\n").utf8)) }
+        let idLists = IDLists(hashedEntries: lists)
+        let options = ReplayOptions(flavor: flavor, threads: threads, usersPerChunk: usersPerChunk, idLists: idLists, idListHashes: listHashes)
+        let totalUsers = try source.userCount()
+        let totalExposures = try source.scalar("SELECT count(*) FROM exposures") ?? 0
+        let fingerprint = Hashing.sha256Hex(Array((snapshots.map(\.sha256) + ["users=\(totalUsers)", "exposures=\(totalExposures)",
+                                                                                "flavor=\(flavor.rawValue)"]).joined(separator: "\n").utf8))
+        var result = Result(snapshots: snapshots.count, users: users.count, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
+                            exposures: 0, verdicts: [:])
+        let writerValue = JSONWriter(style: .python)
+        try results.replaceReplayResults { writer in
+            final class Sink: ReplaySink {
+                let writer: ReplayResultsWriter
+                let snapshots: [ReplaySnapshot]
+                var count = 0
+                init(writer: ReplayResultsWriter, snapshots: [ReplaySnapshot]) {
+                    self.writer = writer
+                    self.snapshots = snapshots
+                }
+                func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws {
+                    let w = JSONWriter(style: .python)
+                    for f in flips {
+                        try writer.add(FlipRow(fromSnapshotID: snapshots[from].id, toSnapshotID: snapshots[to].id, kind: entity.kind.rawValue,
+                                               entity: entity.name, userRow: f.userID, beforeValue: w.string(f.before.value),
+                                               beforeRuleID: f.before.ruleID, beforeGroup: f.before.groupName, afterValue: w.string(f.after.value),
+                                               afterRuleID: f.after.ruleID, afterGroup: f.after.groupName,
+                                               changed: f.before.changes(to: f.after).joined(separator: ",")))
+                    }
+                    count += flips.count
+                }
+            }
+            let sink = Sink(writer: writer, snapshots: snapshots)
+            let summary = try Replayer(snapshots: snapshots, options: options).run(users: users, sink: sink)
+            for r in summary.rollups {
+                let id = snapshots[r.snapshot].id
+                try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
+                                               evaluated: r.evaluated, users: Int64(r.users)))
+                for (o, n) in r.outcomes {
+                    try writer.add(OutcomeCountRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, value: writerValue.string(o.value),
+                                                   ruleID: o.ruleID, groupName: o.groupName, users: Int64(n)))
+                }
+            }
+            result.entities = Set(summary.rollups.map(\.entity)).count
+            result.evaluations = summary.evaluations
+            result.carriedOver = summary.carriedOver
+            result.flips = sink.count
+
+            // The audit: every exposure of this shard's users (exposures without a user go to shard 1).
+            let byID = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.user) })
+            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists)
+            let shard = self.shard
+            let visit: (([ExposureRecord]) throws -> Void) throws -> Void = results === source
+                ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
+            try visit { batch in
+                let mine = batch.filter { x in x.userRow.map { members.contains($0) } ?? (shard.index == 1) }
+                let logged = mine.map { StoreReplay.logged($0) }
+                let userBox = UncheckedBox(byID)
+                let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
+                    let evaluators = auditor.makeEvaluators()
+                    return range.map { i -> (AuditResult, SDKFlavor) in
+                        let x = logged[i]
+                        let user = x.userID.flatMap { userBox.value[$0] }.map { PreparedUser($0) }
+                        return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
+                    }
+                }.flatMap { $0 }
+                for (a, f) in verdicts {
+                    try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { snapshots[$0].id }, inferred: a.inferred,
+                                            verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
+                                            expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
+                                            newerSnapshotID: a.newerSnapshot.map { snapshots[$0].id }, flavor: f.rawValue))
+                    result.verdicts[a.verdict, default: 0] += 1
+                }
+                result.exposures += mine.count
+            }
+            try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: snapshots.count, firstSnapshotID: snapshots.first?.id,
+                                           lastSnapshotID: snapshots.last?.id, users: users.count, shardIndex: shard.index, shardCount: shard.count,
+                                           evaluations: Int64(summary.evaluations), carriedOver: Int64(summary.carriedOver),
+                                           exposures: result.exposures, sourceFingerprint: fingerprint))
+        }
+        return result
+    }
+
+    static func logged(_ r: ExposureRecord) -> LoggedExposure {
+        let e = r.row
+        let kind: LoggedExposure.Kind
+        switch e.kind {
+        case .gate: kind = .gate
+        case .config: kind = .config
+        case .layer: kind = .layer
+        }
+        return LoggedExposure(id: r.id, kind: kind, entity: e.entity, userID: r.userRow, value: e.kind == .gate ? e.value : nil,
+                              ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
+                              isExplicitParameter: e.isExplicitParameter, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut, sdkType: e.sdkType)
+    }
+}
+
+/// Combines shard databases into one: outcome counts add up, flips and verdicts are concatenated. The result equals a
+/// single replay of the whole population.
+public enum ShardMerge {
+    public static func merge(into out: Store, shards: [Store]) throws -> ReplayRunRow {
+        guard !shards.isEmpty else { throw StoreError("no shard databases given") }
+        var runs: [ReplayRunRow] = []
+        for s in shards {
+            guard let r = try s.replayRun() else { throw StoreError("\(s.path) holds no replay results") }
+            runs.append(r)
+        }
+        let first = runs[0]
+        for (s, r) in zip(shards, runs) {
+            guard r.sourceFingerprint == first.sourceFingerprint, r.flavor == first.flavor, r.shardCount == first.shardCount,
+                  r.firstSnapshotID == first.firstSnapshotID, r.lastSnapshotID == first.lastSnapshotID
+            else { throw StoreError("\(s.path) comes from another replay (data, flavour, snapshot range or shard count differ)") }
+        }
+        let indices = runs.map(\.shardIndex).sorted()
+        guard indices == Array(1...first.shardCount) else {
+            throw StoreError("shards \(indices.map(String.init).joined(separator: ", ")) given; a merge needs each of 1...\(first.shardCount) exactly once")
+        }
+        var merged = first
+        merged.shardIndex = 1
+        merged.shardCount = 1
+        merged.users = runs.reduce(0) { $0 + $1.users }
+        merged.evaluations = runs.reduce(0) { $0 + $1.evaluations }
+        merged.carriedOver = runs.reduce(0) { $0 + $1.carriedOver }
+        merged.exposures = runs.reduce(0) { $0 + $1.exposures }
+        try out.replaceReplayResults { writer in
+            for s in shards {
+                for row in try s.replayEntities() { try writer.add(row) }
+                for row in try s.replayOutcomes() { try writer.add(row) }
+                try s.forEachFlipBatch { batch in for row in batch { try writer.add(row) } }
+                try s.forEachAuditBatch { batch in for row in batch { try writer.add(row) } }
+            }
+            try writer.setRun(merged)
+        }
+        return merged
+    }
+}

@@ -1,0 +1,415 @@
+import Foundation
+import GRDB
+
+/// The replay's tables: results per snapshot and entity, flips between consecutive snapshots, audit verdicts.
+/// Appended to the store's migrations by ``Store/open(path:mode:)``.
+public enum ReplaySchema {
+    public static let migrations: [StoreMigration] = [v1]
+
+    static let v1 = StoreMigration(identifier: "v1-replay", sql: """
+        -- The replay whose results the tables below hold (one row; a new replay replaces it).
+        CREATE TABLE replay_runs (
+            id            INTEGER PRIMARY KEY,
+            flavor        TEXT NOT NULL,
+            snapshots     INTEGER NOT NULL,
+            first_snapshot_id INTEGER,
+            last_snapshot_id  INTEGER,
+            users         INTEGER NOT NULL,
+            shard_index   INTEGER NOT NULL DEFAULT 1,
+            shard_count   INTEGER NOT NULL DEFAULT 1,
+            evaluations   INTEGER NOT NULL,
+            carried_over  INTEGER NOT NULL,
+            exposures     INTEGER NOT NULL,
+            source_fingerprint TEXT NOT NULL
+        );
+
+        -- Per snapshot and entity: its dependency closure and whether it was evaluated or carried over.
+        CREATE TABLE replay_entities (
+            snapshot_id INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            entity      TEXT NOT NULL,
+            closure     TEXT NOT NULL,
+            evaluated   INTEGER NOT NULL,
+            users       INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, kind, entity)
+        ) WITHOUT ROWID;
+
+        -- Per snapshot and entity: how many users got each outcome (value, rule ID, group).
+        CREATE TABLE replay_outcomes (
+            snapshot_id INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            entity      TEXT NOT NULL,
+            value       TEXT NOT NULL,
+            rule_id     TEXT NOT NULL,
+            has_group   INTEGER NOT NULL,
+            group_name  TEXT NOT NULL,
+            users       INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, kind, entity, value, rule_id, has_group, group_name)
+        ) WITHOUT ROWID;
+
+        -- Per consecutive snapshot pair and entity: every user whose value, rule or group changed.
+        CREATE TABLE replay_flips (
+            from_snapshot_id INTEGER NOT NULL,
+            to_snapshot_id   INTEGER NOT NULL,
+            kind             TEXT NOT NULL,
+            entity           TEXT NOT NULL,
+            user_row         INTEGER NOT NULL,
+            before_value     TEXT NOT NULL,
+            before_rule_id   TEXT NOT NULL,
+            before_group     TEXT,
+            after_value      TEXT NOT NULL,
+            after_rule_id    TEXT NOT NULL,
+            after_group      TEXT,
+            changed          TEXT NOT NULL,
+            PRIMARY KEY (to_snapshot_id, kind, entity, user_row)
+        ) WITHOUT ROWID;
+
+        -- Per logged exposure: the audit verdict.
+        CREATE TABLE audit (
+            exposure_id        INTEGER PRIMARY KEY,
+            snapshot_id        INTEGER,
+            inferred           INTEGER NOT NULL,
+            verdict            TEXT NOT NULL CHECK (verdict IN ('match', 'mismatch', 'stale', 'unevaluable', 'no-snapshot')),
+            fields             TEXT NOT NULL,
+            expected_value     TEXT,
+            expected_rule_id   TEXT,
+            expected_group     TEXT,
+            newer_snapshot_id  INTEGER,
+            flavor             TEXT NOT NULL
+        );
+        CREATE INDEX audit_by_verdict ON audit(verdict);
+        """)
+}
+
+extension Store {
+    /// Opens the database with every migration kvreplay knows (store and replay).
+    public static func open(path: String, mode: Mode = .readWrite) throws(StoreError) -> Store {
+        try Store(path: path, mode: mode, additionalMigrations: ReplaySchema.migrations)
+    }
+}
+
+public struct ReplayRunRow: Sendable, Equatable {
+    public var flavor: String
+    public var snapshots: Int
+    public var firstSnapshotID: Int64?
+    public var lastSnapshotID: Int64?
+    public var users: Int
+    public var shardIndex: Int
+    public var shardCount: Int
+    public var evaluations: Int64
+    public var carriedOver: Int64
+    public var exposures: Int
+    /// Identifies the data the replay read (snapshot hashes and population size), so shards can be checked before a merge.
+    public var sourceFingerprint: String
+
+    public init(flavor: String, snapshots: Int, firstSnapshotID: Int64?, lastSnapshotID: Int64?, users: Int, shardIndex: Int,
+                shardCount: Int, evaluations: Int64, carriedOver: Int64, exposures: Int, sourceFingerprint: String)
+    {
+        self.flavor = flavor
+        self.snapshots = snapshots
+        self.firstSnapshotID = firstSnapshotID
+        self.lastSnapshotID = lastSnapshotID
+        self.users = users
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
+        self.evaluations = evaluations
+        self.carriedOver = carriedOver
+        self.exposures = exposures
+        self.sourceFingerprint = sourceFingerprint
+    }
+}
+
+public struct OutcomeCountRow: Sendable, Equatable {
+    public var snapshotID: Int64
+    public var kind: String
+    public var entity: String
+    /// The value as compact JSON (keys sorted).
+    public var value: String
+    public var ruleID: String
+    public var groupName: String?
+    public var users: Int64
+
+    public init(snapshotID: Int64, kind: String, entity: String, value: String, ruleID: String, groupName: String?, users: Int64) {
+        self.snapshotID = snapshotID
+        self.kind = kind
+        self.entity = entity
+        self.value = value
+        self.ruleID = ruleID
+        self.groupName = groupName
+        self.users = users
+    }
+}
+
+public struct ReplayEntityRow: Sendable, Equatable {
+    public var snapshotID: Int64
+    public var kind: String
+    public var entity: String
+    public var closure: String
+    public var evaluated: Bool
+    public var users: Int64
+
+    public init(snapshotID: Int64, kind: String, entity: String, closure: String, evaluated: Bool, users: Int64) {
+        self.snapshotID = snapshotID
+        self.kind = kind
+        self.entity = entity
+        self.closure = closure
+        self.evaluated = evaluated
+        self.users = users
+    }
+}
+
+public struct FlipRow: Sendable, Equatable {
+    public var fromSnapshotID: Int64
+    public var toSnapshotID: Int64
+    public var kind: String
+    public var entity: String
+    public var userRow: Int64
+    public var beforeValue: String
+    public var beforeRuleID: String
+    public var beforeGroup: String?
+    public var afterValue: String
+    public var afterRuleID: String
+    public var afterGroup: String?
+    /// `value`, `rule`, `group`, comma-separated.
+    public var changed: String
+
+    public init(fromSnapshotID: Int64, toSnapshotID: Int64, kind: String, entity: String, userRow: Int64, beforeValue: String,
+                beforeRuleID: String, beforeGroup: String?, afterValue: String, afterRuleID: String, afterGroup: String?, changed: String)
+    {
+        self.fromSnapshotID = fromSnapshotID
+        self.toSnapshotID = toSnapshotID
+        self.kind = kind
+        self.entity = entity
+        self.userRow = userRow
+        self.beforeValue = beforeValue
+        self.beforeRuleID = beforeRuleID
+        self.beforeGroup = beforeGroup
+        self.afterValue = afterValue
+        self.afterRuleID = afterRuleID
+        self.afterGroup = afterGroup
+        self.changed = changed
+    }
+}
+
+public struct AuditRow: Sendable, Equatable {
+    public var exposureID: Int64
+    public var snapshotID: Int64?
+    public var inferred: Bool
+    public var verdict: String
+    /// Fields that differ, comma-separated.
+    public var fields: String
+    public var expectedValue: String?
+    public var expectedRuleID: String?
+    public var expectedGroup: String?
+    public var newerSnapshotID: Int64?
+    public var flavor: String
+
+    public init(exposureID: Int64, snapshotID: Int64?, inferred: Bool, verdict: String, fields: String, expectedValue: String?,
+                expectedRuleID: String?, expectedGroup: String?, newerSnapshotID: Int64?, flavor: String)
+    {
+        self.exposureID = exposureID
+        self.snapshotID = snapshotID
+        self.inferred = inferred
+        self.verdict = verdict
+        self.fields = fields
+        self.expectedValue = expectedValue
+        self.expectedRuleID = expectedRuleID
+        self.expectedGroup = expectedGroup
+        self.newerSnapshotID = newerSnapshotID
+        self.flavor = flavor
+    }
+}
+
+/// Writes replay results inside one transaction (see ``Store/replaceReplayResults(_:)``), statements prepared once.
+public final class ReplayResultsWriter {
+    let db: Database
+    private lazy var outcome = try? db.makeStatement(sql: """
+        INSERT INTO replay_outcomes (snapshot_id, kind, entity, value, rule_id, has_group, group_name, users) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (snapshot_id, kind, entity, value, rule_id, has_group, group_name) DO UPDATE SET users = users + excluded.users
+        """)
+    private lazy var entity = try? db.makeStatement(sql: """
+        INSERT INTO replay_entities (snapshot_id, kind, entity, closure, evaluated, users) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (snapshot_id, kind, entity) DO UPDATE SET users = users + excluded.users
+        """)
+    private lazy var flip = try? db.makeStatement(sql: """
+        INSERT INTO replay_flips (from_snapshot_id, to_snapshot_id, kind, entity, user_row, before_value, before_rule_id, before_group,
+                                  after_value, after_rule_id, after_group, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    private lazy var audit = try? db.makeStatement(sql: """
+        INSERT INTO audit (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                           newer_snapshot_id, flavor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+
+    init(db: Database) { self.db = db }
+
+    private func statement(_ s: Statement?) throws -> Statement {
+        guard let s else { throw StoreError("cannot prepare a replay statement") }
+        return s
+    }
+
+    /// Adds users to an outcome's count (shards merge by adding).
+    public func add(_ r: OutcomeCountRow) throws {
+        try statement(outcome).execute(arguments: [r.snapshotID, r.kind, r.entity, r.value, r.ruleID, r.groupName == nil ? 0 : 1, r.groupName ?? "", r.users])
+    }
+
+    public func add(_ r: ReplayEntityRow) throws {
+        try statement(entity).execute(arguments: [r.snapshotID, r.kind, r.entity, r.closure, r.evaluated ? 1 : 0, r.users])
+    }
+
+    public func add(_ r: FlipRow) throws {
+        try statement(flip).execute(arguments: [r.fromSnapshotID, r.toSnapshotID, r.kind, r.entity, r.userRow, r.beforeValue, r.beforeRuleID,
+                                                r.beforeGroup, r.afterValue, r.afterRuleID, r.afterGroup, r.changed])
+    }
+
+    public func add(_ r: AuditRow) throws {
+        try statement(audit).execute(arguments: [r.exposureID, r.snapshotID, r.inferred ? 1 : 0, r.verdict, r.fields, r.expectedValue,
+                                                 r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor])
+    }
+
+    /// Visits every exposure of the database being written (reads share the write transaction's connection).
+    public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let batch = try Row.fetchAll(db, sql: "SELECT * FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
+                .map(ExposureRecord.init(row:))
+            guard let last = batch.last else { return }
+            try body(batch)
+            after = last.id
+        }
+    }
+
+    public func setRun(_ r: ReplayRunRow) throws {
+        try db.execute(sql: "DELETE FROM replay_runs")
+        try db.execute(sql: """
+            INSERT INTO replay_runs (id, flavor, snapshots, first_snapshot_id, last_snapshot_id, users, shard_index, shard_count,
+                                     evaluations, carried_over, exposures, source_fingerprint) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [r.flavor, r.snapshots, r.firstSnapshotID, r.lastSnapshotID, r.users, r.shardIndex, r.shardCount,
+                             r.evaluations, r.carriedOver, r.exposures, r.sourceFingerprint])
+    }
+}
+
+extension Store {
+    /// Replaces every replay result in one transaction: a replay killed half-way leaves the previous results intact.
+    public func replaceReplayResults(_ body: (ReplayResultsWriter) throws -> Void) throws {
+        guard mode == .readWrite else { throw StoreError("\(path): opened read-only") }
+        try dbQueue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                for t in ["replay_runs", "replay_entities", "replay_outcomes", "replay_flips", "audit"] { try db.execute(sql: "DELETE FROM \(t)") }
+                try body(ReplayResultsWriter(db: db))
+                return .commit
+            }
+        }
+    }
+
+    public func replayRun() throws(StoreError) -> ReplayRunRow? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM replay_runs WHERE id = 1").map { r in
+                ReplayRunRow(flavor: r["flavor"], snapshots: r["snapshots"], firstSnapshotID: r["first_snapshot_id"], lastSnapshotID: r["last_snapshot_id"],
+                             users: r["users"], shardIndex: r["shard_index"], shardCount: r["shard_count"], evaluations: r["evaluations"],
+                             carriedOver: r["carried_over"], exposures: r["exposures"], sourceFingerprint: r["source_fingerprint"])
+            }
+        }
+    }
+
+    public func replayEntities() throws(StoreError) -> [ReplayEntityRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM replay_entities ORDER BY snapshot_id, kind, entity").map { r in
+                ReplayEntityRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: r["entity"], closure: r["closure"], evaluated: r["evaluated"], users: r["users"])
+            }
+        }
+    }
+
+    public func replayOutcomes() throws(StoreError) -> [OutcomeCountRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM replay_outcomes ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name").map { r in
+                let hasGroup: Bool = r["has_group"]
+                return OutcomeCountRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: r["entity"], value: r["value"], ruleID: r["rule_id"],
+                                       groupName: hasGroup ? r["group_name"] : nil, users: r["users"])
+            }
+        }
+    }
+
+    /// Visits every flip in key order, `batchSize` at a time.
+    public func forEachFlipBatch(batchSize: Int = 100_000, _ body: ([FlipRow]) throws -> Void) throws {
+        var offset = 0
+        while true {
+            let batch: [FlipRow] = try read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row LIMIT ? OFFSET ?",
+                                 arguments: [batchSize, offset]).map(FlipRow.init(row:))
+            }
+            if batch.isEmpty { return }
+            try body(batch)
+            offset += batch.count
+        }
+    }
+
+    /// Visits every audit row in exposure order.
+    public func forEachAuditBatch(batchSize: Int = 100_000, _ body: ([AuditRow]) throws -> Void) throws {
+        var after: Int64 = -1
+        while true {
+            let batch: [AuditRow] = try read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE exposure_id > ? ORDER BY exposure_id LIMIT ?", arguments: [after, batchSize]).map { r in
+                    AuditRow(exposureID: r["exposure_id"], snapshotID: r["snapshot_id"], inferred: r["inferred"], verdict: r["verdict"], fields: r["fields"],
+                             expectedValue: r["expected_value"], expectedRuleID: r["expected_rule_id"], expectedGroup: r["expected_group"],
+                             newerSnapshotID: r["newer_snapshot_id"], flavor: r["flavor"])
+                }
+            }
+            guard let last = batch.last else { return }
+            try body(batch)
+            after = last.exposureID
+        }
+    }
+}
+
+/// An audit verdict with what reports need of its exposure.
+public struct AuditDetail: Sendable {
+    public var verdict: String
+    public var fields: String
+    public var inferred: Bool
+    public var eventTime: Int64?
+    public var kind: String
+    public var entity: String
+    public var newerCapturedAt: Int64?
+}
+
+extension Store {
+    /// Visits every verdict joined with its exposure and the capture time of the newer config (stale verdicts).
+    public func forEachAuditDetailBatch(batchSize: Int = 100_000, _ body: ([AuditDetail]) throws -> Void) throws {
+        var after: Int64 = -1
+        while true {
+            let batch: [(Int64, AuditDetail)] = try read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.captured_at
+                    FROM audit a JOIN exposures e ON e.id = a.exposure_id LEFT JOIN snapshots s ON s.id = a.newer_snapshot_id
+                    WHERE a.exposure_id > ? ORDER BY a.exposure_id LIMIT ?
+                    """, arguments: [after, batchSize]).map { r in
+                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5], entity: r[6], newerCapturedAt: r[7]))
+                }
+            }
+            guard let last = batch.last else { return }
+            try body(batch.map(\.1))
+            after = last.0
+        }
+    }
+
+    /// How reports name users: `userID`, else the unit key.
+    public func unitLabels(rows: [Int64]) throws(StoreError) -> [Int64: String] {
+        var out: [Int64: String] = [:]
+        for chunk in stride(from: 0, to: rows.count, by: 500).map({ Array(rows[$0..<min(rows.count, $0 + 500)]) }) {
+            let found: [(Int64, String)] = try read { db in
+                try Row.fetchAll(db, sql: "SELECT id, coalesce(user_id, unit_key) FROM users WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                 arguments: StatementArguments(chunk)).map { ($0[0], $0[1]) }
+            }
+            for (k, v) in found { out[k] = v }
+        }
+        return out
+    }
+}
+
+extension FlipRow {
+    init(row r: Row) {
+        self.init(fromSnapshotID: r["from_snapshot_id"], toSnapshotID: r["to_snapshot_id"], kind: r["kind"], entity: r["entity"], userRow: r["user_row"],
+                  beforeValue: r["before_value"], beforeRuleID: r["before_rule_id"], beforeGroup: r["before_group"], afterValue: r["after_value"],
+                  afterRuleID: r["after_rule_id"], afterGroup: r["after_group"], changed: r["changed"])
+    }
+}
