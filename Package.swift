@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel", "KVReplayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
-        .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,115 @@
+import Foundation
+import KVReplayModel
+import KVReplayStore
+import KVReplayTestSupport
+import Testing
+
+/// A database made through the CLI from the fixture history: four KV snapshots (raw files named by capture time) and a
+/// log_event body of gate exposures for 300 users, some wrong on purpose.
+enum ReplayFixture {
+    static func make() throws -> URL {
+        let dir = try temporaryDirectory()
+        let snaps = dir.appendingPathComponent("snapshots")
+        try FileManager.default.createDirectory(at: snaps, withIntermediateDirectories: true)
+        for s in History.snapshots {
+            let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(s.capturedAt) / 1000)).replacingOccurrences(of: ":", with: "-")
+            try JSONWriter(style: .serde).string(.object(s.specs.raw)).write(to: snaps.appendingPathComponent("statsig-Fixture00000000000000_\(iso).json"), atomically: true, encoding: .utf8)
+        }
+        var events: [String] = []
+        for (i, u) in History.users(300).enumerated() {
+            let t = History.snapshots[0].lcut + 150_000 + Int64(i)
+            let value = i % 7 == 0 ? "true" : "false"
+            events.append(#"{"eventName":"statsig::gate_exposure","user":\#(JSONWriter().string(u.user.json)),"time":\#(t),"metadata":{"gate":"emails","gateValue":"\#(value)","ruleID":"default","reason":"Network:Recognized","lcut":"\#(History.snapshots[0].lcut)"},"secondaryExposures":[]}"#)
+        }
+        let body = #"{"events":[\#(events.joined(separator: ","))],"statsigMetadata":{"sdkType":"statsig-server-core-python","sdkVersion":"0.24.2"}}"#
+        try body.write(to: dir.appendingPathComponent("log_event.json"), atomically: true, encoding: .utf8)
+        try #"{"beta": ["user-0", "user-7", "user-14"]}"#.write(to: dir.appendingPathComponent("lists.json"), atomically: true, encoding: .utf8)
+        for args in [["ingest", "snapshots", "snapshots"], ["ingest", "logs", "log_event.json"], ["ingest", "idlists", "lists.json"]] {
+            let r = try runKVReplay(args + ["--db", "base.sqlite", "--quiet"], in: dir)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+        }
+        return dir
+    }
+
+    /// Every replay table, rows in key order, as text.
+    static func dump(_ path: URL) throws -> [String: [[String?]]] {
+        let store = try Store.open(path: path.path, mode: .readOnly)
+        var out: [String: [[String?]]] = [:]
+        out["replay_runs"] = try store.rows("SELECT flavor, snapshots, first_snapshot_id, last_snapshot_id, users, evaluations, carried_over, exposures, source_fingerprint FROM replay_runs")
+        out["replay_entities"] = try store.rows("SELECT * FROM replay_entities ORDER BY snapshot_id, kind, entity")
+        out["replay_outcomes"] = try store.rows("SELECT * FROM replay_outcomes ORDER BY snapshot_id, kind, entity, value, rule_id, has_group, group_name")
+        out["replay_flips"] = try store.rows("SELECT * FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row")
+        out["audit"] = try store.rows("SELECT * FROM audit ORDER BY exposure_id")
+        return out
+    }
+}
+
+@Suite(.serialized) struct ReplayCommandTests {
+    @Test func oneThreadTwoThreadsAndMergedShardsAgree() throws {
+        let dir = try ReplayFixture.make()
+        let fm = FileManager.default
+        for name in ["t1", "t2", "sharded"] { try fm.copyItem(at: dir.appendingPathComponent("base.sqlite"), to: dir.appendingPathComponent("\(name).sqlite")) }
+        #expect(try runKVReplay(["replay", "--db", "t1.sqlite", "--threads", "1"], in: dir).status == 0)
+        #expect(try runKVReplay(["replay", "--db", "t2.sqlite", "--threads", "2"], in: dir).status == 0)
+        #expect(try runKVReplay(["replay", "--db", "sharded.sqlite", "--shard", "1/2", "--shard-db", "s1.sqlite"], in: dir).status == 0)
+        #expect(try runKVReplay(["replay", "--db", "sharded.sqlite", "--shard", "2/2", "--shard-db", "s2.sqlite"], in: dir).status == 0)
+        let merge = try runKVReplay(["merge", "sharded.sqlite", "s2.sqlite", "s1.sqlite"], in: dir)
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let a = try ReplayFixture.dump(dir.appendingPathComponent("t1.sqlite"))
+        let b = try ReplayFixture.dump(dir.appendingPathComponent("t2.sqlite"))
+        let c = try ReplayFixture.dump(dir.appendingPathComponent("sharded.sqlite"))
+        #expect(a == b)
+        #expect(a == c)
+        #expect((a["replay_flips"]?.count ?? 0) > 100)
+        #expect(a["audit"]?.count == 300)
+        // Each shard holds part of the population, and both are non-empty.
+        let s1 = try ReplayFixture.dump(dir.appendingPathComponent("s1.sqlite"))
+        #expect(!(s1["audit"] ?? []).isEmpty && (s1["audit"] ?? []).count < 300)
+        // A merge that misses a shard is refused.
+        let partial = try runKVReplay(["merge", "t1.sqlite", "s1.sqlite"], in: dir)
+        #expect(partial.status != 0)
+        #expect(partial.stderr.contains("exactly once"))
+    }
+
+    @Test func auditVerdictsFollowTheLoggedValues() throws {
+        let dir = try ReplayFixture.make()
+        #expect(try runKVReplay(["replay", "--db", "base.sqlite"], in: dir).status == 0)
+        let store = try Store.open(path: dir.appendingPathComponent("base.sqlite").path, mode: .readOnly)
+        // Users whose email ends in @a.com (every third) pass `emails` with rule emails-rule: logging "default" is a mismatch.
+        let rows = try store.rows("""
+            SELECT u.user_id, e.value, a.verdict, a.fields, a.expected_value, a.expected_rule_id FROM audit a
+            JOIN exposures e ON e.id = a.exposure_id JOIN users u ON u.id = e.user_row ORDER BY a.exposure_id
+            """)
+        #expect(rows.count == 300)
+        for r in rows {
+            let i = Int(r[0]!.dropFirst("user-".count))!
+            let passes = i % 3 == 0
+            let loggedTrue = r[1] == "true"
+            let expectedVerdict = (passes == loggedTrue && !passes) ? "match" : "mismatch"
+            #expect(r[2] == expectedVerdict, "user-\(i): \(r)")
+            #expect(r[4] == (passes ? "true" : "false"))
+            #expect(r[5] == (passes ? "emails-rule" : "default"))
+        }
+    }
+
+    @Test func reportFromTheDatabaseIsDeterministic() throws {
+        let dir = try ReplayFixture.make()
+        #expect(try runKVReplay(["replay", "--db", "base.sqlite"], in: dir).status == 0)
+        let r1 = try runKVReplay(["report", "--db", "base.sqlite", "--out", "r1", "--gzip"], in: dir)
+        let r2 = try runKVReplay(["report", "--db", "base.sqlite", "--out", "r2", "--gzip"], in: dir)
+        #expect(r1.status == 0 && r2.status == 0, "\(r1.stderr)")
+        for name in ["report.md.gz", "report.json.gz", "report.html.gz", "junit.xml.gz", "csv/diffs.csv.gz"] {
+            let a = try Data(contentsOf: dir.appendingPathComponent("r1/\(name)"))
+            let b = try Data(contentsOf: dir.appendingPathComponent("r2/\(name)"))
+            #expect(a == b, "\(name)")
+            #expect(a.count > 20)
+        }
+        let json = try runKVReplay(["report", "--db", "base.sqlite", "--out", "r3", "--format", "json"], in: dir)
+        #expect(json.status == 0)
+        let text = try String(contentsOf: dir.appendingPathComponent("r3/report.json"), encoding: .utf8)
+        // Expected: users passing `emails` (every third) logged rule "default"; others that logged true (every seventh).
+        let mismatches = (0..<300).filter { $0 % 3 == 0 || $0 % 7 == 0 }.count
+        #expect(text.contains("\"mismatch\": \(mismatches)"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r3/report.md").path))
+    }
+}
