@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
+import KVReplayEngine
 import KVReplayEvaluation
+import KVReplayIO
+import KVReplayModel
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kvreplay's speed.",
-        subcommands: [BenchEval.self])
+        subcommands: [BenchEval.self, BenchReplay.self])
 }
 
 struct BenchEval: ParsableCommand {
@@ -55,5 +58,60 @@ struct BenchEval: ParsableCommand {
                          results[1].gates.evalsPerSecond / results[0].gates.evalsPerSecond,
                          results[1].experiments.evalsPerSecond / results[0].experiments.evalsPerSecond))
         }
+    }
+}
+
+struct BenchReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay throughput, the speed-up from 1 thread to all, and the cost of a long history against one snapshot.",
+        discussion: """
+            Builds a history from one payload (each later snapshot ramps up to --changes leaf gates) and a population \
+            of --user-count users cycled from a users file (each copy with its own IDs), then times the replay engine: \
+            one snapshot on one thread and on --threads, and the whole history. Build with `swift build -c release`.
+            """)
+
+    @Option(name: .long, help: "The base payload.")
+    var payload: String
+
+    @Option(name: .long, help: "Users to cycle through.")
+    var users: String
+
+    @Option(name: .customLong("user-count"), help: "Population size.")
+    var userCount: Int = 100_000
+
+    @Option(name: .long, help: "Snapshots in the history.")
+    var snapshots: Int = 100
+
+    @Option(name: .long, help: "Entities changed per snapshot.")
+    var changes: Int = 2
+
+    @Option(name: .long, help: "Threads for the parallel runs (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("id-lists"), help: "ID lists (JSON object of list name to IDs).")
+    var idLists: String?
+
+    @Flag(name: .long, help: "Print the figures as JSON.")
+    var json = false
+
+    func run() throws {
+        let specs = try ConfigSpecs(jsonBytes: FileReading.readAll(payload), source: payload)
+        let population = try UsersFile.load(users)
+        let lists = IDLists(unitIDs: try idLists.map { try IDListsFile.load($0) } ?? [:])
+        let f = try ReplayBenchmark.run(payload: specs, users: population.users, userCount: userCount, snapshots: snapshots, changes: changes,
+                                        threads: threads ?? Parallel.availableCores, idLists: lists)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(f), as: UTF8.self))
+            return
+        }
+        print("\(f.users) users x \(f.entities) entities; history of \(f.snapshots) snapshots changing up to \(f.changesPerSnapshot) gates each")
+        print(String(format: "one snapshot: %.0f evals/s on 1 thread, %.0f on %d threads (speed-up %.2fx), %.2f s", f.evalsPerSecondOneThread,
+                     f.evalsPerSecondAllThreads, f.threads, f.speedup, f.secondsOneSnapshot))
+        print(String(format: "whole history: %.2f s = %.2fx one snapshot (%d evaluations, %d results carried over)", f.secondsAllSnapshots,
+                     f.historyCostRatio, f.evaluationsHistory, f.carriedOverHistory))
+        print(String(format: "peak RSS %.0f MiB", f.peakRSSMiB))
     }
 }

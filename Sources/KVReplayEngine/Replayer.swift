@@ -245,15 +245,30 @@ public struct Replayer: Sendable {
 }
 
 /// Distinct outcomes of one entity across the whole replay, numbered in order of first appearance.
+/// An entity has few outcomes (bounded by its rules), so a short list is scanned before hashing: comparing
+/// outcomes copied from the same rule is a pointer comparison.
 struct OutcomeTable: Sendable {
     private var ids: [Outcome: UInt32] = [:]
     private var list: [Outcome] = []
+    private var last: UInt32 = 0
 
     mutating func id(_ o: Outcome) -> UInt32 {
-        if let i = ids[o] { return i }
+        if !list.isEmpty && list[Int(last)] == o { return last }
+        if list.count <= 16 {
+            for (i, x) in list.enumerated() where x == o {
+                last = UInt32(i)
+                return last
+            }
+        } else if let i = ids[o] {
+            last = i
+            return i
+        }
         let i = UInt32(list.count)
-        ids[o] = i
         list.append(o)
+        if list.count > 16 {
+            if ids.isEmpty { for (j, x) in list.enumerated() { ids[x] = UInt32(j) } } else { ids[o] = i }
+        }
+        last = i
         return i
     }
 

@@ -137,6 +137,10 @@ public struct JSONObject: Sendable {
 extension JSONObject: Equatable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
+        // Values copied from the same source share storage: equal without looking inside.
+        if lhs.keys == rhs.keys && lhs.values.withUnsafeBufferPointer({ a in rhs.values.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }) {
+            return true
+        }
         for (k, v) in lhs.members {
             guard let other = rhs[k], other == v else { return false }
         }
