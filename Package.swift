@@ -27,9 +27,12 @@ let package = Package(
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
         .target(
+            name: "KVReplayGenerate", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayIO"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "KVReplayCLI",
             dependencies: [
-                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO",
+                "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayGenerate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -42,6 +45,9 @@ let package = Package(
         .testTarget(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVReplayGenerateTests", dependencies: ["KVReplayGenerate", "KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
     ]
 )
