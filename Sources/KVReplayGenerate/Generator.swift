@@ -465,6 +465,7 @@ public final class Generator {
 
 public struct GenerateError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
