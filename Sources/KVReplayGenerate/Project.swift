@@ -580,7 +580,13 @@ struct Project {
     mutating func randomEdit() -> String? {
         let candidates = editables.filter { specs[$0] != nil }
         guard !candidates.isEmpty else { return nil }
-        let name = rng.pick(candidates)
+        for _ in 0..<8 {
+            if let d = randomEdit(of: rng.pick(candidates)) { return d }
+        }
+        return nil
+    }
+
+    mutating func randomEdit(of name: String) -> String? {
         var s = specs[name]!
         let roll = rng.unit()
         if s.rules.count >= 2 && roll < 0.35 {
@@ -634,6 +640,15 @@ struct Project {
             s.touch()
             specs[name] = s
             return "edit \(name) rule \(i) pass percentage"
+        }
+        // Or add an override rule for QA accounts in front of the others.
+        if s.collection == .featureGates && s.rules.count < 6 && s.idType == "userID" {
+            var r = RuleModel(id: rid(), salt: nil, conditions: [Cond.user("userID", "any", Cond.strings([rng.pick(Population.overrideUserIDs)]))], returns: true)
+            if s.entity != "feature_gate" { r.returnValue = true }
+            s.rules.insert(r, at: 0)
+            s.touch()
+            specs[name] = s
+            return "add QA override rule to \(name)"
         }
         return nil
     }
