@@ -63,6 +63,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("corrupt-records"), help: "Corrupt records (truncated line, missing eventName, wrong types).")
     var corruptRecords: Int = 8
 
+    @Option(name: .customLong("flush-minutes"), help: "How often a log_event server flushes a body, in minutes.")
+    var flushMinutes: Int = 120
+
     @Option(name: .customLong("gzip-share"), help: "Share of snapshot and log files written gzip-compressed.")
     var gzipShare: Double = 0.25
 
@@ -88,6 +91,7 @@ struct GenerateCommand: ParsableCommand {
         o.missingCaptures = missingCaptures
         o.wrongExposures = wrongExposures
         o.corruptRecords = corruptRecords
+        o.flushMinutes = flushMinutes
         o.gzipShare = gzipShare
         let problems = o.validate()
         if let first = problems.first { throw ValidationError(first) }

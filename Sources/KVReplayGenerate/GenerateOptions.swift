@@ -34,6 +34,8 @@ public struct GenerateOptions: Sendable {
     public var wrongExposures: Int = 24
     /// Deliberately corrupt records (truncated line, missing eventName, wrong types).
     public var corruptRecords: Int = 8
+    /// How often a `log_event` server flushes, in minutes (a body holds at most 500 events).
+    public var flushMinutes: Int = 120
     /// Share of snapshot and log files written gzip-compressed.
     public var gzipShare: Double = 0.25
     /// The SDK flavour that evaluates events of the legacy `statsig-node` servers. Switch to `.legacy` once that
@@ -59,6 +61,7 @@ public struct GenerateOptions: Sendable {
         if missingCaptures < 0 { p.append("--missing-captures must not be negative") }
         if wrongExposures < 0 { p.append("--wrong-exposures must not be negative") }
         if corruptRecords < 0 { p.append("--corrupt-records must not be negative") }
+        if flushMinutes < 1 || flushMinutes > 1440 { p.append("--flush-minutes must be between 1 and 1440") }
         if !(gzipShare >= 0 && gzipShare <= 1) { p.append("--gzip-share must be in [0, 1]") }
         return p
     }

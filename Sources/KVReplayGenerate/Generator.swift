@@ -266,12 +266,13 @@ public final class Generator {
                               renderer: renderer, gzip: Mix.unit(o.seed, 0x6F1, UInt64(day), UInt64(fileIndex)) < o.gzipShare)
                 fileIndex += 1
             } else {
-                // The SDK flushes every two hours, at most 500 events a request.
+                // The SDK flushes every `flushMinutes`, at most 500 events a request.
+                let interval = Int64(o.flushMinutes) * UTCTime.minuteMs
                 var i = start
                 while i < end {
-                    let window = (events[i].time - dayStart) / (2 * UTCTime.hourMs)
+                    let window = (events[i].time - dayStart) / interval
                     var j = i
-                    while j < end && j - i < 500 && (events[j].time - dayStart) / (2 * UTCTime.hourMs) == window { j += 1 }
+                    while j < end && j - i < 500 && (events[j].time - dayStart) / interval == window { j += 1 }
                     let flush = events[j - 1].time + 1_000 + Int64(Mix.unit(o.seed, 0x6F2, UInt64(day), UInt64(fileIndex)) * 9_000)
                     try writeFile(events[i..<j], rel: "logs/\(date)/\(server.name)_log_event_\(flush).json", ndjson: false, server: server,
                                   renderer: renderer, gzip: Mix.unit(o.seed, 0x6F1, UInt64(day), UInt64(fileIndex)) < o.gzipShare)
@@ -403,6 +404,7 @@ public final class Generator {
         p["missing_captures"] = .int(Int64(o.missingCaptures))
         p["wrong_exposures"] = .int(Int64(o.wrongExposures))
         p["corrupt_records"] = .int(Int64(o.corruptRecords))
+        p["flush_minutes"] = .int(Int64(o.flushMinutes))
         p["gzip_share"] = .double(o.gzipShare)
         p["legacy_server_flavor"] = .string(o.legacyServerFlavor.rawValue)
 
