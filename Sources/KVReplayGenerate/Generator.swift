@@ -107,18 +107,13 @@ public final class Generator {
                 let v = history.version(schedule.version(at: t))
                 let format = SnapshotFormat.pick(Mix.unit(o.seed, 0x5FA, UInt64(captureIndex)))
                 let b64 = format == .backup && Mix.unit(o.seed, 0x5FB, UInt64(captureIndex)) < 0.25
-                var bytes = format.render(key: kvKey, value: v.bytes, captured: t, base64: b64)
-                var name = "snapshots/" + format.fileName(key: kvKey, captured: t)
-                if Mix.unit(o.seed, 0x5FC, UInt64(captureIndex)) < o.gzipShare {
-                    bytes = try Gzip.compress(bytes)
-                    name += ".gz"
-                }
-                try write(name, bytes)
+                let bytes = format.render(key: kvKey, value: v.bytes, captured: t, base64: b64)
+                let gzip = Mix.unit(o.seed, 0x5FC, UInt64(captureIndex)) < o.gzipShare
+                pending.append(("snapshots/" + format.fileName(key: kvKey, captured: t) + (gzip ? ".gz" : ""), bytes, gzip))
                 summary.snapshots += 1
-                summary.snapshotFiles += 1
-                summary.snapshotBytes += bytes.count
                 latestCaptured = v.bytes
             }
+            try flushPending(log: false)
             // Events of the day.
             let needFrom = max(0, schedule.version(at: dayStart - 2 * UTCTime.hourMs) - 1)
             let versions = history.versions.filter { $0.key >= needFrom }
@@ -282,6 +277,7 @@ public final class Generator {
             }
             start = end
         }
+        try flushPending(log: true)
     }
 
     func writeFile(_ events: ArraySlice<GenEvent>, rel: String, ndjson: Bool, server: EdgeServer, renderer: EventRenderer, gzip: Bool) throws {
@@ -311,10 +307,30 @@ public final class Generator {
             }
             text.append(UInt8(ascii: "}"))
         }
-        let bytes = gzip ? try Gzip.compress(text) : text
-        try write(name, bytes)
-        summary.logFiles += 1
-        summary.logBytes += bytes.count
+        pending.append((name, text, gzip))
+    }
+
+    /// Files rendered but not yet written: compressed on every core, then written in order.
+    var pending: [(name: String, bytes: [UInt8], gzip: Bool)] = []
+
+    func flushPending(log: Bool) throws {
+        let files = pending
+        pending = []
+        let compressed = Parallel.mapChunks(count: files.count, chunkSize: 1, threads: threads) { r -> [UInt8]? in
+            let f = files[r.lowerBound]
+            return f.gzip ? try? Gzip.compress(f.bytes) : f.bytes
+        }
+        for (f, bytes) in zip(files, compressed) {
+            guard let bytes else { throw GenerateError(message: "gzip failed for \(f.name)") }
+            try write(f.name, bytes)
+            if log {
+                summary.logFiles += 1
+                summary.logBytes += bytes.count
+            } else {
+                summary.snapshotFiles += 1
+                summary.snapshotBytes += bytes.count
+            }
+        }
     }
 
     func sdkMetadata(_ server: EdgeServer, into out: inout [UInt8]) {

@@ -252,20 +252,21 @@ func files(under dir: URL) throws -> [String] {
                 continue
             }
             let user = PreparedUser(try StatsigUser(json: json["user"]!))
-            func evaluate(_ p: CompiledPayload) -> (rule: String, value: String) {
+            /// `value` is what the event logs besides the rule (a gate's value); `result` is the whole answer.
+            func evaluate(_ p: CompiledPayload) -> (rule: String, value: String, result: String) {
                 let evaluator = Evaluator(payload: p, options: EvaluationOptions(now: time, idLists: lists))
                 switch name {
                 case "statsig::gate_exposure":
                     let r = evaluator.evaluate(EntityRef(kind: .gate, name: m["gate"]!.stringValue!), for: user, in: ctx)
-                    return (r.ruleID, r.boolValue ? "true" : "false")
+                    return (r.ruleID, r.boolValue ? "true" : "false", r.boolValue ? "true" : "false")
                 case "statsig::config_exposure":
                     let config = m["config"]!.stringValue!
                     let kind: EntityKind = p.specs.dynamicConfigs.first { $0.name == config }?.entity == "experiment" ? .experiment : .config
                     let r = evaluator.evaluate(EntityRef(kind: kind, name: config), for: user, in: ctx)
-                    return (r.ruleID, "")
+                    return (r.ruleID, "", JSONWriter().string(r.value) + "/" + (r.groupName ?? "-"))
                 default:
                     let r = evaluator.evaluate(EntityRef(kind: .layer, name: m["config"]!.stringValue!), for: user, in: ctx)
-                    return (r.ruleID, JSONWriter().string(r.value[m["parameterName"]!.stringValue!] ?? .null))
+                    return (r.ruleID, "", JSONWriter().string(r.value[m["parameterName"]!.stringValue!] ?? .null) + "/" + (r.groupName ?? "-"))
                 }
             }
             let logged = (rule: m["ruleID"]!.stringValue!, value: m["gateValue"]?.stringValue ?? "")
@@ -286,13 +287,13 @@ func files(under dir: URL) throws -> [String] {
                 let newer = Int64(expected!["newest_lcut"]!.doubleValue!)
                 #expect(newer > lcut && newer <= time)
                 let n = evaluate(compiled[newer]!)
-                #expect(n.rule != own.rule || n.value != own.value, "\(key): the newer config answers the same")
+                #expect(n.rule != own.rule || n.result != own.result, "\(key): the newer config answers the same")
             default:
                 #expect(agrees, "\(key): logged \(logged), re-evaluated \(own), not in expected_audit.jsonl")
                 // Nothing newer that was captured by the event time answers differently.
                 if let newest = d.snapshotLcuts.last(where: { $0 <= time }), newest > lcut {
                     let n = evaluate(compiled[newest]!)
-                    #expect(n.rule == own.rule && n.value == own.value, "\(key): served an older config that answers differently (stale) but is not listed")
+                    #expect(n.rule == own.rule && n.result == own.result, "\(key): served an older config that answers differently (stale) but is not listed")
                 }
             }
         }
