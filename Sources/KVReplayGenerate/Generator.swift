@@ -316,7 +316,9 @@ public final class Generator {
     func flushPending(log: Bool) throws {
         let files = pending
         pending = []
-        let compressed = Parallel.mapChunks(count: files.count, chunkSize: 1, threads: threads) { r -> [UInt8]? in
+        // Log files are small: compress them on every core. Snapshots can be 25 MiB each: one at a time keeps the
+        // other threads' allocator arenas from holding on to large buffers.
+        let compressed = Parallel.mapChunks(count: files.count, chunkSize: 1, threads: log ? threads : 1) { r -> [UInt8]? in
             let f = files[r.lowerBound]
             return f.gzip ? try? Gzip.compress(f.bytes) : f.bytes
         }
