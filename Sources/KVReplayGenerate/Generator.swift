@@ -316,9 +316,9 @@ public final class Generator {
     func flushPending(log: Bool) throws {
         let files = pending
         pending = []
-        // Log files are small: compress them on every core. Snapshots can be 25 MiB each: one at a time keeps the
-        // other threads' allocator arenas from holding on to large buffers.
-        let compressed = Parallel.mapChunks(count: files.count, chunkSize: 1, threads: log ? threads : 1) { r -> [UInt8]? in
+        // One file at a time: compressing on several threads saved ~6 % of the time of a 90-day, 100k-user run but
+        // tripled its peak memory (5.4 → 16 GB RSS, allocator arenas of the worker threads).
+        let compressed = Parallel.mapChunks(count: files.count, chunkSize: 1, threads: 1) { r -> [UInt8]? in
             let f = files[r.lowerBound]
             return f.gzip ? try? Gzip.compress(f.bytes) : f.bytes
         }
