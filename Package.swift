@@ -46,10 +46,13 @@ let package = Package(
         .target(name: "KVReplayReport", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine", "KVReplayIO", "KVReplayStore"], swiftSettings: swiftSettings),
         .target(name: "KVReplayCheck", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine"], swiftSettings: swiftSettings),
         .target(
+            name: "KVReplayGenerate", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayIO"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "KVReplayCLI",
             dependencies: [
                 "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayStore", "KVReplayIngest",
-                "KVReplayEngine", "KVReplayCheck", "KVReplayReport",
+                "KVReplayEngine", "KVReplayCheck", "KVReplayReport", "KVReplayGenerate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -66,6 +69,9 @@ let package = Package(
         .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel", "KVReplayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVReplayGenerateTests", dependencies: ["KVReplayGenerate", "KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -20,7 +20,7 @@ public struct KVReplayCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             EvalCommand.self, IngestCommand.self, StatusCommand.self, ReplayCommand.self, MergeCommand.self, ReportCommand.self,
-            ExplainCommand.self, CheckCommand.self, BenchCommand.self,
+            ExplainCommand.self, CheckCommand.self, GenerateCommand.self, BenchCommand.self,
         ])
 
     public init() {}
