@@ -24,6 +24,8 @@ public struct LoggedExposure: Sendable {
     /// Layers: the allocated experiment logged with an explicit parameter (`""` otherwise).
     public var allocatedExperiment: String?
     public var isExplicitParameter: Bool?
+    /// Layers: the parameter whose access was logged.
+    public var parameterName: String?
     public var eventTime: Int64
     /// The lcut (payload `time`) the edge stamped on the event, if any.
     public var lcut: Int64?
@@ -31,8 +33,9 @@ public struct LoggedExposure: Sendable {
 
     public init(id: Int64, kind: Kind, entity: String, userID: Int64?, value: String? = nil, ruleID: String?,
                 groupName: String? = nil, allocatedExperiment: String? = nil, isExplicitParameter: Bool? = nil,
-                eventTime: Int64, lcut: Int64?, sdkType: String?)
+                parameterName: String? = nil, eventTime: Int64, lcut: Int64?, sdkType: String?)
     {
+        self.parameterName = parameterName
         self.id = id
         self.kind = kind
         self.entity = entity
@@ -80,26 +83,28 @@ public struct AuditResult: Sendable, Equatable {
 /// Checks logged exposures against what the captured configs imply.
 ///
 /// Each exposure is matched to the snapshot with its lcut; when that config was never captured, to the latest
-/// snapshot captured at or before the event (marked inferred). Its flavour follows the logging SDK's type
-/// (`SDKFlavor.forSDKType`), else the default.
+/// captured snapshot in force at the event (the greatest lcut at or before it; marked inferred). It is evaluated as
+/// the SDK did: for the logged user, at the event time (for `current_time` conditions). Its flavour follows the
+/// logging SDK's type (`SDKFlavor.forSDKType`), else the default. "Stale" compares with the newest captured
+/// snapshot in force at the event time (greatest lcut at or before it): the edge had not picked that config up.
 public struct Auditor: Sendable {
     public let snapshots: [ReplaySnapshot]
     public let defaultFlavor: SDKFlavor
     public let idLists: IDLists
     private let compiled: [CompiledPayload]
     private let byLcut: [Int64: Int]
-    /// Snapshot indices ordered by capture time.
-    private let byCapture: [Int]
+    /// Snapshot indices ordered by lcut.
+    private let byLcutOrder: [Int]
 
-    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists) {
+    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists, compiled: [CompiledPayload]? = nil) {
         self.snapshots = snapshots
         self.defaultFlavor = defaultFlavor
         self.idLists = idLists
-        compiled = snapshots.map { CompiledPayload($0.specs) }
+        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs) }
         var m: [Int64: Int] = [:]
         for (i, s) in snapshots.enumerated() where m[s.lcut] == nil { m[s.lcut] = i }
         byLcut = m
-        byCapture = snapshots.indices.sorted { (snapshots[$0].capturedAt, snapshots[$0].lcut) < (snapshots[$1].capturedAt, snapshots[$1].lcut) }
+        byLcutOrder = snapshots.indices.sorted { (snapshots[$0].lcut, $0) < (snapshots[$1].lcut, $1) }
     }
 
     /// Evaluators are cheap to make; one per (snapshot, flavour) and batch.
@@ -107,37 +112,24 @@ public struct Auditor: Sendable {
 
     public final class Evaluators {
         let auditor: Auditor
-        var cache: [Int: Evaluator] = [:]
         let context = EvaluationContext()
 
         init(auditor: Auditor) { self.auditor = auditor }
 
-        func evaluator(_ snapshot: Int, _ flavor: SDKFlavor) -> Evaluator {
-            let key = snapshot * 2 + (flavor == .core ? 0 : 1)
-            if let e = cache[key] { return e }
-            let e = Evaluator(payload: auditor.compiled[snapshot],
-                              options: EvaluationOptions(flavor: flavor, now: auditor.snapshots[snapshot].lcut, idLists: auditor.idLists))
-            cache[key] = e
-            return e
+        /// An evaluator of `snapshot` whose clock reads `now` (the event time).
+        func evaluator(_ snapshot: Int, _ flavor: SDKFlavor, now: Int64) -> Evaluator {
+            Evaluator(payload: auditor.compiled[snapshot], options: EvaluationOptions(flavor: flavor, now: now, idLists: auditor.idLists))
         }
     }
 
-    /// The latest snapshot captured at or before `time`.
-    func latestCaptured(atOrBefore time: Int64) -> Int? {
-        var best: Int? = nil
-        for i in byCapture {
-            if snapshots[i].capturedAt <= time { best = i } else { break }
+    /// The captured snapshot in force at `time`: the greatest lcut at or before it.
+    func inForce(at time: Int64) -> Int? {
+        var lo = 0, hi = byLcutOrder.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if snapshots[byLcutOrder[mid]].lcut <= time { lo = mid + 1 } else { hi = mid }
         }
-        return best
-    }
-
-    /// The snapshot with the greatest lcut among those captured at or before `time`.
-    func newestCaptured(atOrBefore time: Int64) -> Int? {
-        var best: Int? = nil
-        for i in byCapture where snapshots[i].capturedAt <= time {
-            if best == nil || snapshots[i].lcut > snapshots[best!].lcut { best = i }
-        }
-        return best
+        return lo == 0 ? nil : byLcutOrder[lo - 1]
     }
 
     public func audit(_ x: LoggedExposure, user: PreparedUser?, evaluators: Evaluators) -> AuditResult {
@@ -145,7 +137,7 @@ public struct Auditor: Sendable {
                                  expectedValue: nil, expectedRuleID: nil, expectedGroup: nil, newerSnapshot: nil)
         var served: Int? = x.lcut.flatMap { byLcut[$0] }
         if served == nil {
-            served = latestCaptured(atOrBefore: x.eventTime)
+            served = inForce(at: x.eventTime)
             result.inferred = served != nil
         }
         guard let served else { return result }
@@ -155,35 +147,48 @@ public struct Auditor: Sendable {
             return result
         }
         let flavor = x.sdkType.flatMap(SDKFlavor.forSDKType) ?? defaultFlavor
-        let payload = compiled[served]
-        guard let ref = entityRef(x, in: payload) else {
-            // The served config does not have this entity: the SDK reports it unrecognized (rule "").
-            let expected = Expectation(value: x.kind == .gate ? "false" : nil, ruleID: "", group: nil, allocated: "")
-            finish(&result, expected: expected, x)
-            return result
-        }
-        let e = evaluators.evaluator(served, flavor).evaluate(ref, for: user, in: evaluators.context)
-        if e.missingIDList {
+        guard let answer = self.answer(served, x, user, flavor, evaluators) else {
             result.verdict = .unevaluable
             return result
         }
-        finish(&result, expected: Expectation(e, x), x)
-        if result.verdict == .match, let newest = newestCaptured(atOrBefore: x.eventTime),
-           snapshots[newest].lcut > snapshots[served].lcut
+        finish(&result, expected: Expectation(answer, x), x)
+        // Stale: the edge answered as the config it served says, but a newer config was already in force and
+        // answers differently (value, rule or group — whether or not the event logs that field).
+        if result.verdict == .match, let newest = inForce(at: x.eventTime), snapshots[newest].lcut > snapshots[served].lcut,
+           let newer = self.answer(newest, x, user, flavor, evaluators), answer.differs(from: newer, parameter: x.kind == .layer ? x.parameterName : nil)
         {
-            let newerPayload = compiled[newest]
-            let newer: Expectation
-            if let nref = entityRef(x, in: newerPayload) {
-                newer = Expectation(evaluators.evaluator(newest, flavor).evaluate(nref, for: user, in: evaluators.context), x)
-            } else {
-                newer = Expectation(value: x.kind == .gate ? "false" : nil, ruleID: "", group: nil, allocated: "")
-            }
-            if !newer.differences(from: x).isEmpty {
-                result.verdict = .stale
-                result.newerSnapshot = newest
-            }
+            result.verdict = .stale
+            result.newerSnapshot = newest
         }
         return result
+    }
+
+    /// What the SDK answers for the exposure's entity under a snapshot; nil when that depends on an ID list the
+    /// audit lacks. An entity the snapshot does not have is unrecognized (rule `""`, value false / `{}`).
+    func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: PreparedUser, _ flavor: SDKFlavor, _ evaluators: Evaluators) -> Answer? {
+        guard let ref = entityRef(x, in: compiled[snapshot]) else {
+            return Answer(kind: x.kind == .gate ? .gate : x.kind == .layer ? .layer : .config, value: x.kind == .gate ? .bool(false) : .object(JSONObject()),
+                          ruleID: "", groupName: nil, allocatedExperiment: nil)
+        }
+        let e = evaluators.evaluator(snapshot, flavor, now: x.eventTime).evaluate(ref, for: user, in: evaluators.context)
+        if e.missingIDList { return nil }
+        return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment)
+    }
+
+    /// The parts of an evaluation an exposure is about.
+    struct Answer {
+        var kind: EntityKind
+        var value: JSONValue
+        var ruleID: String
+        var groupName: String?
+        var allocatedExperiment: String?
+
+        /// A different value (for a layer, of the accessed parameter), rule ID or group.
+        func differs(from b: Answer, parameter: String?) -> Bool {
+            if !ruleID.utf8.elementsEqual(b.ruleID.utf8) || groupName != b.groupName { return true }
+            if let p = parameter { return value[p] != b.value[p] }
+            return value != b.value
+        }
     }
 
     private func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
@@ -225,11 +230,11 @@ public struct Auditor: Sendable {
             self.allocated = allocated
         }
 
-        init(_ e: Evaluation, _ x: LoggedExposure) {
-            value = e.kind == .gate ? (e.boolValue ? "true" : "false") : nil
-            ruleID = e.ruleID
-            group = e.groupName
-            allocated = x.isExplicitParameter == true ? (e.allocatedExperiment ?? "") : ""
+        init(_ a: Answer, _ x: LoggedExposure) {
+            value = a.kind == .gate ? (a.value == .bool(true) ? "true" : "false") : nil
+            ruleID = a.ruleID
+            group = a.groupName
+            allocated = x.isExplicitParameter == true ? (a.allocatedExperiment ?? "") : ""
         }
 
         /// Compares only what the event logged.

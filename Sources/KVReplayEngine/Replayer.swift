@@ -129,18 +129,21 @@ public struct ReplaySummary: Sendable {
 public struct Replayer: Sendable {
     public let snapshots: [ReplaySnapshot]
     public let options: ReplayOptions
+    /// The snapshots compiled (compiled here when not given).
+    public let compiled: [CompiledPayload]
 
-    public init(snapshots: [ReplaySnapshot], options: ReplayOptions) {
+    public init(snapshots: [ReplaySnapshot], options: ReplayOptions, compiled: [CompiledPayload]? = nil) {
         self.snapshots = snapshots
         self.options = options
+        let targets = TargetValueCache()
+        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs, targets: targets) }
     }
 
     public func run(users: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
         let n = snapshots.count
         // Compile each snapshot once; its evaluator reads time as of its lcut.
-        let evaluators: [Evaluator] = snapshots.map { s in
-            Evaluator(payload: CompiledPayload(s.specs),
-                      options: EvaluationOptions(flavor: options.flavor, now: s.lcut, idLists: options.idLists))
+        let evaluators: [Evaluator] = zip(snapshots, compiled).map { s, payload in
+            Evaluator(payload: payload, options: EvaluationOptions(flavor: options.flavor, now: s.lcut, idLists: options.idLists))
         }
         let closures = snapshots.map { DependencyClosure(specs: $0.specs, idListHashes: options.idListHashes, now: $0.lcut) }
 

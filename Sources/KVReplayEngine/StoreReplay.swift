@@ -138,7 +138,9 @@ public struct StoreReplay {
                 }
             }
             let sink = Sink(writer: writer, snapshots: snapshots)
-            let summary = try Replayer(snapshots: snapshots, options: options).run(users: users, sink: sink)
+            let targets = TargetValueCache()
+            let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets) }
+            let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(users: users, sink: sink)
             for r in summary.rollups {
                 let id = snapshots[r.snapshot].id
                 try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
@@ -155,7 +157,7 @@ public struct StoreReplay {
 
             // The audit: every exposure of this shard's users (exposures without a user go to shard 1).
             let byID = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.user) })
-            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists)
+            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled)
             let shard = self.shard
             let visit: (([ExposureRecord]) throws -> Void) throws -> Void = results === source
                 ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
@@ -198,7 +200,7 @@ public struct StoreReplay {
         }
         return LoggedExposure(id: r.id, kind: kind, entity: e.entity, userID: r.userRow, value: e.kind == .gate ? e.value : nil,
                               ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
-                              isExplicitParameter: e.isExplicitParameter, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut, sdkType: e.sdkType)
+                              isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut, sdkType: e.sdkType)
     }
 }
 

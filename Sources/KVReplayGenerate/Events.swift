@@ -32,10 +32,14 @@ enum Verdict: Sendable, Equatable {
     case match
     /// Served an older config than the newest captured one, which would have answered differently.
     case stale(newestLcut: Int64, fields: [String])
-    /// The lcut is in no captured snapshot.
+    /// No config captured at or before the event.
     case noSnapshot
-    /// The result depends on an ID list whose contents are not in the dataset.
-    case unevaluable(String)
+    /// The served config was never captured: the audit evaluates the latest captured one before the event
+    /// (inferred); these are the fields on which it differs from what was logged (empty: it agrees).
+    case inferred(fields: [String])
+    /// The result depends on an ID list whose contents are not in the dataset (`inferred`: audited against the
+    /// latest captured config because the served one was never captured).
+    case unevaluable(String, inferred: Bool = false)
 }
 
 /// One generated event, before it is written.
@@ -218,7 +222,17 @@ struct DayContext: Sendable {
         }
         // The verdict an audit should reach.
         if !version.captured {
-            ev.verdict = .noSnapshot
+            // The audit matches the exposure to the latest config captured before the event, marked inferred.
+            if let n = schedule.newestCaptured(at: t) {
+                let inferred = evaluator(n, now: t, flavor: flavor).evaluate(ref, for: prepared, in: ctx)
+                if unevaluable.contains(entry.name) && inferred.usedIDList {
+                    ev.verdict = .unevaluable("needs ID list contents the dataset does not include", inferred: true)
+                } else {
+                    ev.verdict = .inferred(fields: Self.differences(e, inferred, param: param))
+                }
+            } else {
+                ev.verdict = .noSnapshot
+            }
         } else if unevaluable.contains(entry.name) && e.usedIDList {
             ev.verdict = .unevaluable("needs ID list contents the dataset does not include")
         } else if let n = schedule.newestCaptured(at: t), n > v {

@@ -18,6 +18,8 @@ public struct GenerateSummary: Sendable {
     public var sampledOut = 0
     public var stale = 0
     public var noSnapshot = 0
+    /// Exposures of configs never captured, audited against the latest captured config before them.
+    public var inferred = 0
     public var unevaluable = 0
     public var wrong = 0
     public var corrupt = 0
@@ -386,10 +388,16 @@ public final class Generator {
             case .noSnapshot:
                 summary.noSnapshot += 1
                 o["verdict"] = "no-snapshot"
-            case .unevaluable(let why):
+            case .inferred(let fields):
+                summary.inferred += 1
+                o["verdict"] = fields.isEmpty ? "match" : "mismatch"
+                o["inferred"] = true
+                if !fields.isEmpty { o["fields"] = Cond.strings(fields) }
+            case .unevaluable(let why, let inferred):
                 summary.unevaluable += 1
                 o["verdict"] = "unevaluable"
                 o["reason"] = .string(why)
+                if inferred { o["inferred"] = true }
             }
         }
         o["event"] = .string(e.eventName)
@@ -442,6 +450,7 @@ public final class Generator {
         c["sampled_out"] = .int(Int64(s.sampledOut))
         c["stale"] = .int(Int64(s.stale))
         c["no_snapshot"] = .int(Int64(s.noSnapshot))
+        c["inferred"] = .int(Int64(s.inferred))
         c["unevaluable"] = .int(Int64(s.unevaluable))
         c["wrong_on_purpose"] = .int(Int64(s.wrong))
         c["corrupt_records"] = .int(Int64(s.corrupt))

@@ -92,7 +92,7 @@ extension ReportModel {
             h += "<p>Mismatches by field: \(esc(audit.mismatchesByField.map { "\($0.0) \($0.1)" }.joined(separator: ", "))). Most mismatched: \(esc(audit.mismatchesByEntity.map { "\($0.0) \($0.1)" }.joined(separator: ", "))).</p>\n"
         }
         if let s = audit.staleness {
-            h += "<p>\(s.count) stale exposures: an older config was served a median of \(esc(duration(s.medianMs))) (at most \(esc(duration(s.maxMs)))) after a newer one was captured.</p>\n"
+            h += "<p>\(s.count) stale exposures: an older config was served a median of \(esc(duration(s.medianMs))) (at most \(esc(duration(s.maxMs)))) after a newer one was published (its lcut).</p>\n"
         }
         return h + "</body></html>\n"
     }

@@ -136,7 +136,7 @@ extension ReportModel {
             md += "\nMost mismatched: " + audit.mismatchesByEntity.map { "`\(mdCode($0.0))` \($0.1)" }.joined(separator: ", ") + ".\n"
         }
         if let s = audit.staleness {
-            md += "\nStale exposures: \(s.count); an older config was still served a median of \(duration(s.medianMs)) (at most \(duration(s.maxMs))) after a newer one was captured.\n"
+            md += "\nStale exposures: \(s.count); an older config was still served a median of \(duration(s.medianMs)) (at most \(duration(s.maxMs))) after a newer one was published (its lcut).\n"
         }
         return md
     }

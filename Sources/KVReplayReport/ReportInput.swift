@@ -68,21 +68,21 @@ public struct ReportInput: Sendable {
         public var inferred = 0
         public var mismatchesByField: [String: Int] = [:]
         public var mismatchesByEntity: [String: Int] = [:]
-        /// For stale exposures: ms from the newer config's capture to the event.
+        /// For stale exposures: ms from the newer config's publication (its lcut) to the event.
         public var staleDelays: [Int64] = []
 
         public init() {}
 
         public var exposures: Int { byVerdict.values.reduce(0, +) }
 
-        public mutating func add(verdict: Verdict, fields: [String], inferred: Bool, eventTime: Int64, newerCapturedAt: Int64?, kind: String, entity: String) {
+        public mutating func add(verdict: Verdict, fields: [String], inferred: Bool, eventTime: Int64, newerLcut: Int64?, kind: String, entity: String) {
             byVerdict[verdict, default: 0] += 1
             if inferred { self.inferred += 1 }
             if verdict == .mismatch {
                 for f in fields { mismatchesByField[f, default: 0] += 1 }
                 mismatchesByEntity["\(kind) \(entity)", default: 0] += 1
             }
-            if verdict == .stale, let t = newerCapturedAt { staleDelays.append(eventTime - t) }
+            if verdict == .stale, let t = newerLcut { staleDelays.append(eventTime - t) }
         }
     }
 

@@ -74,7 +74,7 @@ public enum StoreReportLoader {
         try store.forEachAuditDetailBatch { batch in
             for a in batch {
                 audit.add(verdict: Verdict(rawValue: a.verdict) ?? .unevaluable, fields: a.fields.split(separator: ",").map(String.init),
-                          inferred: a.inferred, eventTime: a.eventTime ?? 0, newerCapturedAt: a.newerCapturedAt, kind: a.kind, entity: a.entity)
+                          inferred: a.inferred, eventTime: a.eventTime ?? 0, newerLcut: a.newerLcut, kind: a.kind, entity: a.entity)
             }
         }
         return ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)

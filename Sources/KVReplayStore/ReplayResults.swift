@@ -369,21 +369,22 @@ public struct AuditDetail: Sendable {
     public var eventTime: Int64?
     public var kind: String
     public var entity: String
-    public var newerCapturedAt: Int64?
+    /// The lcut of the newer config a stale exposure should have been served.
+    public var newerLcut: Int64?
 }
 
 extension Store {
-    /// Visits every verdict joined with its exposure and the capture time of the newer config (stale verdicts).
+    /// Visits every verdict joined with its exposure and the lcut of the newer config (stale verdicts).
     public func forEachAuditDetailBatch(batchSize: Int = 100_000, _ body: ([AuditDetail]) throws -> Void) throws {
         var after: Int64 = -1
         while true {
             let batch: [(Int64, AuditDetail)] = try read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.captured_at
+                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.lcut
                     FROM audit a JOIN exposures e ON e.id = a.exposure_id LEFT JOIN snapshots s ON s.id = a.newer_snapshot_id
                     WHERE a.exposure_id > ? ORDER BY a.exposure_id LIMIT ?
                     """, arguments: [after, batchSize]).map { r in
-                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5], entity: r[6], newerCapturedAt: r[7]))
+                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5], entity: r[6], newerLcut: r[7]))
                 }
             }
             guard let last = batch.last else { return }

@@ -113,3 +113,51 @@ enum ReplayFixture {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r3/report.md").path))
     }
 }
+
+@Suite struct GeneratedHistoryTests {
+    /// A generated history, ingested and replayed through the CLI: every exposure's verdict is the one the generator
+    /// knew when it wrote the exposure (wrong on purpose, stale, inferred from an uncaptured config, unevaluable).
+    @Test func auditAgreesWithTheGeneratorsExpectations() throws {
+        let dir = try temporaryDirectory()
+        let gen = try runKVReplay(["generate", "--out", "h", "--seed", "15", "--days", "6", "--snapshots-per-day", "3", "--users", "400",
+                                   "--gates", "24", "--experiments", "6", "--layers", "2", "--active-share", "0.12", "--servers", "5",
+                                   "--lagging-share", "0.8", "--max-lag-minutes", "25", "--wrong-exposures", "10", "--corrupt-records", "4"], in: dir)
+        #expect(gen.status == 0, "\(gen.stderr)")
+        let h = dir.appendingPathComponent("h")
+        let lists = try FileManager.default.contentsOfDirectory(atPath: h.appendingPathComponent("idlists").path).filter { $0.hasSuffix(".txt") }.map { "h/idlists/\($0)" }
+        #expect(try runKVReplay(["ingest", "snapshots", "h/snapshots", "--db", "g.sqlite", "--quiet"], in: dir).status == 0)
+        #expect(try runKVReplay(["ingest", "logs", "h/logs", "--db", "g.sqlite", "--quiet"], in: dir).status == 3)  // the corrupt records
+        #expect(try runKVReplay(["ingest", "idlists"] + lists + ["--db", "g.sqlite", "--quiet"], in: dir).status == 0)
+        let replay = try runKVReplay(["replay", "--db", "g.sqlite"], in: dir)
+        #expect(replay.status == 0, "\(replay.stderr)")
+
+        var expected: [String: (verdict: String, inferred: Bool)] = [:]
+        for line in try String(contentsOf: h.appendingPathComponent("expected_audit.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let o = try JSONParser.parse(String(line))
+            let position = o["line"].map { "L\(JSONWriter().string($0))" } ?? "R\(JSONWriter().string(o["index"]!))"
+            expected["\(o["file"]!.stringValue!)#\(position)"] = (o["verdict"]!.stringValue!, o["inferred"] == .bool(true))
+        }
+        let store = try Store.open(path: dir.appendingPathComponent("g.sqlite").path, mode: .readOnly)
+        let rows = try store.rows("""
+            SELECT f.path, e.line, e.record, a.verdict, a.inferred FROM audit a JOIN exposures e ON e.id = a.exposure_id
+            JOIN source_files f ON f.id = e.source_file_id ORDER BY a.exposure_id
+            """)
+        #expect(rows.count > 1000)
+        var disagreements: [String] = []
+        var counts: [String: Int] = [:]
+        for r in rows {
+            var file = r[0]!
+            if let range = file.range(of: "h/logs/") { file = "logs/" + file[range.upperBound...] }
+            let ndjson = file.contains(".ndjson")
+            let key = "\(file)#\(ndjson ? "L\(r[1]!)" : "R\(r[2]!)")"
+            let want = expected[key] ?? ("match", false)
+            let got = (r[3]!, r[4] == "1")
+            counts[got.0, default: 0] += 1
+            if want.verdict != got.0 || want.inferred != got.1 { disagreements.append("\(key): expected \(want), audit \(got)") }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
+        #expect(counts["mismatch", default: 0] >= 10)
+        #expect(counts["stale", default: 0] > 0 && counts["unevaluable", default: 0] > 0, "\(counts)")
+        #expect(rows.contains { $0[4] == "1" }, "no exposure was audited against an inferred snapshot")
+    }
+}

@@ -127,7 +127,7 @@ func directOutcomes(_ snapshot: ReplaySnapshot, users: [ReplayUser], idLists: ID
         #expect(bad.fields == ["value"])
     }
 
-    @Test func staleWhenANewerCapturedConfigAnswersDifferently() {
+    @Test func staleWhenANewerConfigInForceAnswersDifferently() {
         // Find a user whom the ramp moved from false (10%) to true (50%).
         let ref = EntityRef(kind: .gate, name: "ramp")
         let u = (0..<users.count).first { !truth(0, ref, $0).boolValue && truth(1, ref, $0).boolValue }!
@@ -136,9 +136,9 @@ func directOutcomes(_ snapshot: ReplaySnapshot, users: [ReplayUser], idLists: ID
                                          eventTime: 1_700_100_200_000, lcut: 1_700_000_000_000, sdkType: "statsig-server-core-python"))
         #expect(stale.verdict == .stale)
         #expect(stale.newerSnapshot == 1)
-        // Logged before the newer config was captured: not stale.
+        // Logged before the newer config was published (its lcut): not stale.
         let early = audit(LoggedExposure(id: 4, kind: .gate, entity: "ramp", userID: Int64(u + 1), value: "false", ruleID: old.ruleID,
-                                         eventTime: 1_700_100_050_000, lcut: 1_700_000_000_000, sdkType: nil))
+                                         eventTime: 1_700_099_000_000, lcut: 1_700_000_000_000, sdkType: nil))
         #expect(early.verdict == .match)
     }
 

@@ -32,12 +32,12 @@ enum ReportFixture {
                                  kvKey: "statsig-FixtureProject00000", specs: s.specs)
         }
         var audit = ReportInput.AuditSummary()
-        audit.add(verdict: .match, fields: [], inferred: false, eventTime: 1_700_000_200_000, newerCapturedAt: nil, kind: "gate", entity: "ramp")
-        audit.add(verdict: .match, fields: [], inferred: true, eventTime: 1_700_000_300_000, newerCapturedAt: nil, kind: "gate", entity: "ramp")
-        audit.add(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_400_000, newerCapturedAt: nil, kind: "gate", entity: "<script>alert('x')</script>|`")
-        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_400_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp")
-        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerCapturedAt: 1_700_100_100_000, kind: "gate", entity: "ramp")
-        audit.add(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerCapturedAt: nil, kind: "config", entity: "exp")
+        audit.add(verdict: .match, fields: [], inferred: false, eventTime: 1_700_000_200_000, newerLcut: nil, kind: "gate", entity: "ramp")
+        audit.add(verdict: .match, fields: [], inferred: true, eventTime: 1_700_000_300_000, newerLcut: nil, kind: "gate", entity: "ramp")
+        audit.add(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_400_000, newerLcut: nil, kind: "gate", entity: "<script>alert('x')</script>|`")
+        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_400_000, newerLcut: 1_700_100_100_000, kind: "gate", entity: "ramp")
+        audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerLcut: 1_700_100_100_000, kind: "gate", entity: "ramp")
+        audit.add(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerLcut: nil, kind: "config", entity: "exp")
         return ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.summaries, audit: audit)
     }
 }

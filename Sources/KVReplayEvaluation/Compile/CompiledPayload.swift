@@ -20,7 +20,9 @@ public final class CompiledPayload: Sendable {
     /// Every entity the payload names, readable or not, in record order (kind, then name).
     public let entities: [EntityRef]
 
-    public init(_ specs: ConfigSpecs) {
+    /// - Parameter targets: a cache shared by the payloads of one history, so that targets repeated across snapshots
+    ///   (large inline ID lists, regexes) are converted once.
+    public init(_ specs: ConfigSpecs, targets: TargetValueCache? = nil) {
         self.specs = specs
         var gateIndex: [String: Int] = [:]
         var configIndex: [String: Int] = [:]
@@ -28,7 +30,7 @@ public final class CompiledPayload: Sendable {
         for (i, s) in specs.featureGates.enumerated() { gateIndex[s.name] = i }
         for (i, s) in specs.dynamicConfigs.enumerated() { configIndex[s.name] = i }
         for (i, s) in specs.layerConfigs.enumerated() { layerIndex[s.name] = i }
-        var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex)
+        var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex, targets: targets)
         gates = specs.featureGates.map { compiler.compile($0) }
         configs = specs.dynamicConfigs.map { compiler.compile($0) }
         layers = specs.layerConfigs.map { compiler.compile($0) }
@@ -263,9 +265,27 @@ enum Operator: String, Sendable {
     case arrayContainsAll = "array_contains_all", notArrayContainsAll = "not_array_contains_all"
 }
 
+/// Converted condition targets by value, shared across the payloads of a history. Not thread-safe: compile the
+/// payloads of a history one after the other.
+public final class TargetValueCache {
+    private var entries: [JSONValue: (plain: TargetValue?, regex: TargetValue?)] = [:]
+
+    public init() {}
+
+    func target(_ json: JSONValue, compileRegex: Bool) -> TargetValue {
+        if let hit = entries[json], let t = compileRegex ? hit.regex : hit.plain { return t }
+        let t = TargetValue(core: json, compileRegex: compileRegex)
+        var e = entries[json] ?? (nil, nil)
+        if compileRegex { e.regex = t } else { e.plain = t }
+        entries[json] = e
+        return t
+    }
+}
+
 struct Compiler {
     let gateIndex: [String: Int]
     let configIndex: [String: Int]
+    let targets: TargetValueCache?
     var usesUserAgent = false
     var usesCountry = false
     var fields: [String: FieldRef] = [:]
@@ -344,7 +364,7 @@ struct Compiler {
         guard let op = Operator(rawValue: opName) else {
             return CompiledCondition(tag: .unsupported, unsupportedReason: "unknown operator \"\(opName)\"", source: c)
         }
-        let target = TargetValue(core: c.targetValue, compileRegex: op == .matches)
+        let target = targets?.target(c.targetValue, compileRegex: op == .matches) ?? TargetValue(core: c.targetValue, compileRegex: op == .matches)
         return CompiledCondition(tag: .compare, valueSource: source, op: op, target: target, field: field, idType: idType,
                                  saltPrefix: saltPrefix, name: name, index: c.field == nil ? nil : configIndex[c.field!], source: c)
     }

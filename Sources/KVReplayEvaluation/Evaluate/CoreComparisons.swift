@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The core SDK's operators (statsig-rust `evaluation/comparisons/*` and `evaluator.rs`).
 enum CoreComparisons {
     static func compare(_ v: UserValue, _ op: Operator, _ t: TargetValue, walk: Walk) -> Bool {
@@ -181,7 +184,10 @@ struct ExactString: Hashable {
 
     init(_ value: String) { self.value = value }
 
-    static func == (a: ExactString, b: ExactString) -> Bool { a.value.utf8.elementsEqual(b.value.utf8) }
+    static func == (a: ExactString, b: ExactString) -> Bool {
+        var x = a.value, y = b.value
+        return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
+    }
 
     func hash(into hasher: inout Hasher) {
         var v = value
