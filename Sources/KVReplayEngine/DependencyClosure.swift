@@ -8,6 +8,10 @@ public import KVReplayModel
 ///
 /// Two snapshots that give an entity the same closure give every user the same result for it, so a replay carries
 /// the previous results over instead of evaluating again.
+///
+/// A `current_time` condition reads the same clock for every user, so its outcome at the snapshot's time is what
+/// the closure records (not the time itself): an entity with a launch date is evaluated again only when the date
+/// is crossed.
 public struct DependencyClosure: Sendable {
     public private(set) var hashes: [EntityRef: [UInt8]] = [:]
     /// Entities whose result depends on the evaluation time.
@@ -16,8 +20,10 @@ public struct DependencyClosure: Sendable {
     /// - Parameters:
     ///   - idListHashes: a content hash per ID-list name (absent lists hash as absent).
     ///   - now: the evaluation time (the snapshot's lcut), mixed in only for time-dependent entities.
-    public init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64) {
-        var builder = Builder(specs: specs, idListHashes: idListHashes, now: now)
+    /// - Parameter timeCondition: the outcome of a `current_time` condition at `now` (when nil, `now` itself is
+    ///   recorded, so time-dependent entities are evaluated at every snapshot).
+    public init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)? = nil) {
+        var builder = Builder(specs: specs, idListHashes: idListHashes, now: now, timeCondition: timeCondition)
         for spec in specs.allSpecs {
             let ref = EntityRef(kind: spec.kind, name: spec.name)
             let closure = builder.closure(of: spec.collection, spec.name)
@@ -39,16 +45,18 @@ public struct DependencyClosure: Sendable {
         let specs: ConfigSpecs
         let idListHashes: [String: String]
         let now: Int64
+        let timeCondition: ((Condition) -> Bool)?
         let gates: [String: Spec]
         let configs: [String: Spec]
         let layers: [String: Spec]
         var memo: [String: Closure] = [:]
         var inProgress: Set<String> = []
 
-        init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64) {
+        init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)?) {
             self.specs = specs
             self.idListHashes = idListHashes
             self.now = now
+            self.timeCondition = timeCondition
             var g: [String: Spec] = [:], c: [String: Spec] = [:], l: [String: Spec] = [:]
             for s in specs.featureGates { g[s.name] = s }
             for s in specs.dynamicConfigs { c[s.name] = s }
@@ -102,6 +110,7 @@ public struct DependencyClosure: Sendable {
                         timeDependent = timeDependent || c.timeDependent
                     case "current_time":
                         timeDependent = true
+                        if let timeCondition { parts += Array("time\u{0}\(timeCondition(condition) ? 1 : 0)".utf8) }
                     case "target_app":
                         parts += Array("app\u{0}\(specs.appID.map { JSONWriter().string($0) } ?? "null")".utf8)
                     case "environment_field":
@@ -115,7 +124,7 @@ public struct DependencyClosure: Sendable {
                     }
                 }
             }
-            if timeDependent { parts += Array("now\u{0}\(now)".utf8) }
+            if timeDependent && timeCondition == nil { parts += Array("now\u{0}\(now)".utf8) }
             inProgress.remove(key)
             let result = Closure(hash: Hashing.sha256(parts), timeDependent: timeDependent)
             memo[key] = result

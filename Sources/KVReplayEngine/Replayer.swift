@@ -145,7 +145,11 @@ public struct Replayer: Sendable {
         let evaluators: [Evaluator] = zip(snapshots, compiled).map { s, payload in
             Evaluator(payload: payload, options: EvaluationOptions(flavor: options.flavor, now: s.lcut, idLists: options.idLists))
         }
-        let closures = snapshots.map { DependencyClosure(specs: $0.specs, idListHashes: options.idListHashes, now: $0.lcut) }
+        let flavor = options.flavor
+        let closures = snapshots.map { s in
+            DependencyClosure(specs: s.specs, idListHashes: options.idListHashes, now: s.lcut,
+                              timeCondition: { TimeProbe.outcome(of: $0, flavor: flavor, now: s.lcut) })
+        }
 
         // Entities across the whole history, and per snapshot which are present and which must be evaluated.
         var registry: [EntityRef: Int] = [:]
@@ -315,4 +319,26 @@ func hex(_ bytes: [UInt8]) -> String {
     out.reserveCapacity(bytes.count * 2)
     for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// Evaluates a user-independent `current_time` condition with the real evaluator: a one-condition gate for an
+/// empty user.
+enum TimeProbe {
+    static func outcome(of c: Condition, flavor: SDKFlavor, now: Int64) -> Bool {
+        var condition = JSONObject()
+        condition["type"] = .string(c.type)
+        condition["operator"] = c.operator.map { JSONValue.string($0) } ?? .null
+        condition["targetValue"] = c.targetValue
+        condition["field"] = c.field.map { JSONValue.string($0) } ?? .null
+        condition["additionalValues"] = c.additionalValues.map { JSONValue.object($0) } ?? .null
+        condition["idType"] = .string(c.idType)
+        let rule: JSONValue = ["name": "probe", "id": "probe", "salt": "", "passPercentage": 100, "returnValue": true,
+                               "idType": "userID", "conditions": .array([.object(condition)])]
+        let gate: JSONValue = ["name": "time_probe", "type": "feature_gate", "entity": "feature_gate", "salt": "probe", "enabled": true,
+                               "defaultValue": false, "idType": "userID", "rules": [rule]]
+        let payload: JSONValue = ["has_updates": true, "time": .int(now), "feature_gates": [gate], "dynamic_configs": [], "layer_configs": []]
+        guard let specs = try? ConfigSpecs(json: payload, source: "time probe") else { return false }
+        let evaluator = Evaluator(payload: CompiledPayload(specs), options: EvaluationOptions(flavor: flavor, now: now))
+        return evaluator.evaluate(EntityRef(kind: .gate, name: "time_probe"), for: PreparedUser(StatsigUser()), in: EvaluationContext()).boolValue
+    }
 }
