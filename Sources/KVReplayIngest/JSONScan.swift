@@ -110,6 +110,30 @@ enum JSONScan {
         return (try? JSONParser.parse(buffer: quoted))?.stringValue ?? String(decoding: raw, as: UTF8.self)
     }
 
+    /// At an opening quote: moves past the closing quote.
+    static func skipString(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool { stringRange(b, &p) != nil }
+
+    /// The keys of the object starting at `from` (not validated; stops at the first problem).
+    static func topLevelKeys(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Set<String> {
+        var keys = Set<String>()
+        var p = from
+        guard p < b.count, b[p] == UInt8(ascii: "{") else { return keys }
+        p += 1
+        while true {
+            skipWS(b, &p)
+            guard let k = stringRange(b, &p) else { return keys }
+            keys.insert(decodeKey(b, k))
+            skipWS(b, &p)
+            guard p < b.count, b[p] == UInt8(ascii: ":") else { return keys }
+            p += 1
+            skipWS(b, &p)
+            guard skipValue(b, &p) else { return keys }
+            skipWS(b, &p)
+            guard p < b.count, b[p] == UInt8(ascii: ",") else { return keys }
+            p += 1
+        }
+    }
+
     @inline(__always) private static func skipWS(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) {
         while p < b.count {
             switch b[p] {
@@ -120,7 +144,7 @@ enum JSONScan {
     }
 
     /// At an opening quote: returns the range of the string's contents and moves past the closing quote.
-    private static func stringRange(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Range<Int>? {
+    static func stringRange(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Range<Int>? {
         guard p < b.count, b[p] == UInt8(ascii: "\"") else { return nil }
         let start = p + 1
         var i = start
@@ -134,7 +158,7 @@ enum JSONScan {
     }
 
     /// Moves past one value of any kind.
-    private static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool {
+    static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool {
         guard p < b.count else { return false }
         switch b[p] {
         case UInt8(ascii: "\""):
