@@ -188,7 +188,7 @@ public enum IngestBenchmark {
         return (n, written)
     }
 
-    /// Writes a DCS v1 payload of at least `targetBytes` bytes: gates with several targeting rules, experiments in
+    /// Writes a DCS v1 payload of at most (and within a few KiB of) `targetBytes` bytes: gates with several targeting rules, experiments in
     /// layers, dynamic configs, as compact JSON (how KV holds it).
     public static func generatePayload(path: String, targetBytes: Int) throws -> Int {
         var rng = Random(state: 0xD1B5_4A32_D192_ED03)
@@ -223,13 +223,16 @@ public enum IngestBenchmark {
             return "{\"name\":\"\(id)\",\"groupName\":null,\"passPercentage\":\(rng.below(101)),\"conditions\":[\(conditions)],\"returnValue\":\(value),"
                 + "\"id\":\"\(id)\",\"salt\":\"\(salt())\",\"isDeviceBased\":false,\"idType\":\"userID\"\(g)}"
         }
-        while size < targetBytes {
+        // Stop before the payload would exceed the target (the wrapper below adds about 250 bytes).
+        let budget = targetBytes - 512
+        while true {
             let k = rng.below(10)
             if k < 6 {
                 let n = gates.count
                 let rules = (0..<(1 + rng.below(6))).map { rule($0, value: "true", group: nil) }.joined(separator: ",")
                 let spec = "{\"name\":\"gate_\(n)\",\"type\":\"feature_gate\",\"salt\":\"\(salt())\",\"enabled\":true,\"defaultValue\":false,"
                     + "\"rules\":[\(rules)],\"isDeviceBased\":false,\"idType\":\"userID\",\"entity\":\"feature_gate\",\"version\":\(1 + rng.below(30))}"
+                if size + spec.utf8.count + 1 > budget { break }
                 gates.append(spec)
                 size += spec.utf8.count + 1
             } else if k < 9 {
@@ -240,6 +243,7 @@ public enum IngestBenchmark {
                 let spec = "{\"name\":\"\(experiment ? "experiment" : "config")_\(n)\",\"type\":\"dynamic_config\",\"salt\":\"\(salt())\",\"enabled\":true,"
                     + "\"defaultValue\":\(value),\"rules\":[\(rules)],\"isDeviceBased\":false,\"idType\":\"userID\",\"entity\":\"\(experiment ? "experiment" : "dynamic_config")\""
                     + (experiment ? ",\"isActive\":true,\"hasSharedParams\":false,\"explicitParameters\":[\"color\",\"size\"]" : "") + "}"
+                if size + spec.utf8.count + 1 > budget { break }
                 configs.append(spec)
                 size += spec.utf8.count + 1
             } else {
@@ -247,6 +251,7 @@ public enum IngestBenchmark {
                 let value = "{\"param_0\":\"a\",\"param_1\":2,\"param_2\":true}"
                 let spec = "{\"name\":\"layer_\(n)\",\"type\":\"dynamic_config\",\"salt\":\"\(salt())\",\"enabled\":true,\"defaultValue\":\(value),"
                     + "\"rules\":[\(rule(0, value: value, group: nil))],\"isDeviceBased\":false,\"idType\":\"userID\",\"entity\":\"layer\"}"
+                if size + spec.utf8.count + 1 > budget { break }
                 layers.append(spec)
                 size += spec.utf8.count + 1
             }
