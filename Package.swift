@@ -61,7 +61,7 @@ let package = Package(
             name: "KVReplayEvaluationTests", dependencies: ["KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay"], swiftSettings: swiftSettings),
-        .testTarget(name: "KVReplayStoreTests", dependencies: ["KVReplayStore", "KVReplayModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayStoreTests", dependencies: ["KVReplayStore", "KVReplayModel", "KVReplayIO"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayIngestTests",
             dependencies: ["KVReplayIngest", "KVReplayStore", "KVReplayIO", "KVReplayModel", "KVReplayEvaluation", "kvreplay"],

@@ -124,11 +124,15 @@ public final class StoreWriter {
                                                      e.rules, e.enabled, e.isActive, e.version, e.idType, e.valid, e.problem])
             }
         } else if let capturedAt = s.capturedAt {
-            // The snapshot's capture time is its earliest capture.
+            // The snapshot's capture time is its earliest capture; a time that was given (option, metadata, file name)
+            // wins over one taken from the payload's lcut.
+            let given = s.capturedAtSource != .lcut
             try statement("""
                 UPDATE snapshots SET captured_at = ?, captured_at_source = ?
-                WHERE id = ? AND (captured_at IS NULL OR captured_at > ?)
-                """).execute(arguments: [capturedAt, s.capturedAtSource?.rawValue, id, capturedAt])
+                WHERE id = ? AND (captured_at IS NULL
+                    OR (? AND captured_at_source = 'lcut')
+                    OR (captured_at > ? AND (? OR captured_at_source = 'lcut')))
+                """).execute(arguments: [capturedAt, s.capturedAtSource?.rawValue, id, given, capturedAt, given])
         }
         try statement("""
             INSERT OR IGNORE INTO snapshot_captures (snapshot_id, source_file_id, source_record, kv_key, captured_at, captured_at_source)
