@@ -146,13 +146,7 @@ struct LogReader: Sendable {
     private func readLines(input: StreamingInput, head: [UInt8], queue: BoundedQueue<LogItem>) throws {
         _ = queue.put(.format("ndjson"))
         var reader = LineReader(input: input, maxLineLength: maxLineLength, initial: head)
-        var n = 0
         while let batch = try reader.nextBatch(targetBytes: 8 << 20, maxLines: batchLines) {
-            n += 1
-            if n % 10 == 0, ProcessInfo.processInfo.environment["KVREPLAY_TIMING"] != nil {
-                FileHandle.standardError.write(Data("rss \(IngestBenchmark.currentRSS() >> 20) MiB after \(n) batches\n".utf8))
-            }
-            if ProcessInfo.processInfo.environment["KVREPLAY_NOMAP"] != nil { continue }
             var mapped = mapLines(batch)
             mapped.bytesSoFar = reader.bytesRead
             if !queue.put(.batch(mapped)) { return }

@@ -12,6 +12,7 @@ public final class StoreWriter {
     let db: Database
     private var statements: [String: Statement] = [:]
     private var exposureStatementCache: Statement?
+    private var connection: OpaquePointer?
     private var users: [Int64: CachedUser] = [:]
     private var cachedUserBytes = 0
     /// Entries are written and the cache emptied when it holds more than this many bytes of keys and objects.
@@ -184,6 +185,7 @@ public final class StoreWriter {
     /// from the batch's arena (GRDB's argument boxing costs about half the insert rate).
     public func write(_ batch: RowBatch, sourceFileID: Int64) throws -> BatchResult {
         var result = BatchResult()
+        connection = db.sqliteConnection
         let usersBefore = usersAdded
         try batch.arena.withUnsafeBufferPointer { arena in
             var ids = [Int64](repeating: 0, count: batch.users.count)
@@ -347,7 +349,10 @@ public final class StoreWriter {
     {
         sqlite3_reset(stmt)
         var b = RawBinder(stmt: stmt)
-        @inline(__always) func t(_ r: TextRef) { b.bindStatic(r.isNull ? nil : Self.bytes(r, arena)) }
+        @inline(__always) func t(_ r: TextRef) {
+            // Parameters left unbound are NULL (the bindings were cleared once, after the previous step).
+            if r.isNull { b.index += 1 } else { b.bindStatic(Self.bytes(r, arena)) }
+        }
         b.bind(e.dedupeKey)
         b.bindStatic(e.kind.staticText)
         t(e.entity)
@@ -376,7 +381,8 @@ public final class StoreWriter {
         b.bind(e.line)
         b.bind(e.record)
         try step(stmt)
-        return sqlite3_changes(db.sqliteConnection) > 0
+        sqlite3_clear_bindings(stmt)
+        return sqlite3_changes(connection) > 0
     }
 
     // MARK: ID lists
