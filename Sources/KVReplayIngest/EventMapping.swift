@@ -352,6 +352,7 @@ struct EventDecoder {
         }
         slots.unitKey = out.text(key)
         slots.keyHash = key.withUnsafeBytes { RowBatch.keyHash($0) }
+        slots.keyHash2 = key.withUnsafeBytes { RowBatch.keyHash2($0) }
         slots.time = time ?? .min
         slots.line = line ?? .min
         out.users.append(slots)

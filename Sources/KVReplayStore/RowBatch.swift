@@ -55,6 +55,8 @@ public struct UserSlots: Sendable {
     public var unitKey = TextRef.null
     /// ``RowBatch/keyHash(_:)`` of the unit key (the writer's cache key; equal keys are confirmed byte for byte).
     public var keyHash: Int64 = 0
+    /// A second hash of the unit key (another seed): with ``keyHash``, 128 bits that tell cached users apart.
+    public var keyHash2: Int64 = 0
     public var userID = TextRef.null
     public var customIDs = TextRef.null
     public var json = TextRef.null
@@ -107,6 +109,7 @@ public struct RowBatch: Sendable {
         var s = UserSlots()
         s.unitKey = text(u.unitKey)
         s.keyHash = RowBatch.keyHash(u.unitKey.utf8)
+        s.keyHash2 = Array(u.unitKey.utf8).withUnsafeBytes { RowBatch.keyHash2($0) }
         s.userID = text(u.userID)
         s.customIDs = text(u.customIDs)
         s.json = text(u.json)
@@ -157,5 +160,10 @@ public struct RowBatch: Sendable {
 
     public static func keyHash(_ bytes: UnsafeRawBufferPointer) -> Int64 {
         Int64(bitPattern: kv_hash64(bytes.baseAddress, bytes.count, 0x6B76_7265_706C_6179))
+    }
+
+    /// ``keyHash(_:)`` with another seed.
+    public static func keyHash2(_ bytes: UnsafeRawBufferPointer) -> Int64 {
+        Int64(bitPattern: kv_hash64(bytes.baseAddress, bytes.count, 0x5A17_C0DE_9E37_79B9))
     }
 }

@@ -13,7 +13,9 @@ public final class StoreWriter {
     private var statements: [String: Statement] = [:]
     private var exposureStatementCache: Statement?
     private var connection: OpaquePointer?
-    private var users: [Int64: CachedUser] = [:]
+    private var userIndex: [Int64: Int32] = [:]
+    private var userEntries: [CachedUser] = []
+    private var userJSON: [[UInt8]] = []
     private var cachedUserBytes = 0
     /// Entries are written and the cache emptied when it holds more than this many bytes of keys and objects.
     public var userCacheLimit = 32 << 20
@@ -41,7 +43,7 @@ public final class StoreWriter {
     public var sqliteMemoryUsed: Int64 { sqlite3_memory_used() }
 
     /// Users held in the write-behind cache, for diagnostics.
-    public var cachedUsers: Int { users.count }
+    public var cachedUsers: Int { userEntries.count }
 
     /// Writes pending user updates.
     public func flush() throws {
@@ -144,30 +146,17 @@ public final class StoreWriter {
 
     // MARK: Users and exposures
 
-    final class CachedUser {
+    /// A user in the write-behind cache: plain values, so that a sighting touches one small record
+    /// (the object's text is in `userJSON`, read only when the object changes or times tie).
+    struct CachedUser {
         var id: Int64
-        var unitKey: [UInt8]
+        var keyHash2: Int64
         var firstSeen: Int64
         var lastSeen: Int64
-        var json: [UInt8]
-        /// Hash of `json`, to compare objects without comparing their text.
         var jsonHash: Int64
         var sourceFileID: Int64
         var sourceLine: Int64
         var dirty = false
-
-        init(id: Int64, unitKey: [UInt8], firstSeen: Int64, lastSeen: Int64, json: [UInt8], jsonHash: Int64, sourceFileID: Int64,
-             sourceLine: Int64)
-        {
-            self.id = id
-            self.unitKey = unitKey
-            self.firstSeen = firstSeen
-            self.lastSeen = lastSeen
-            self.json = json
-            self.jsonHash = jsonHash
-            self.sourceFileID = sourceFileID
-            self.sourceLine = sourceLine
-        }
     }
 
     /// What ``write(_:sourceFileID:)`` did.
@@ -193,13 +182,16 @@ public final class StoreWriter {
                 ids[i] = try resolveUser(batch.users[i], arena: arena, sourceFileID: sourceFileID)
             }
             let stmt = try exposureStatement().sqliteStatement
-            for i in batch.exposures.indices {
-                if try insertExposure(batch.exposures[i], userRow: batch.exposures[i].user >= 0 ? ids[Int(batch.exposures[i].user)] : .min,
-                                      arena: arena, stmt: stmt, sourceFileID: sourceFileID)
-                {
-                    result.exposuresAdded += 1
-                } else {
-                    result.exposureDuplicates += 1
+            try batch.exposures.withUnsafeBufferPointer { xs in
+                for i in xs.indices {
+                    let x = xs.baseAddress! + i
+                    if try insertExposure(x, userRow: x.pointee.user >= 0 ? ids[Int(x.pointee.user)] : .min, arena: arena, stmt: stmt,
+                                          sourceFileID: sourceFileID)
+                    {
+                        result.exposuresAdded += 1
+                    } else {
+                        result.exposureDuplicates += 1
+                    }
                 }
             }
         }
@@ -226,11 +218,18 @@ public final class StoreWriter {
 
     /// Folds a sighting into a cached user. The kept object is the one seen at `lastSeen` (a later sighting
     /// replaces it; equal times are decided by the object's text, so the result does not depend on input order).
-    private static func merge(_ u: UserSlots, json: UnsafeBufferPointer<UInt8>, into c: CachedUser, sourceFileID: Int64) {
-        let later = u.time != c.lastSeen ? u.time > c.lastSeen : less(c.json, json)
+    private func merge(_ u: UserSlots, json: UnsafeBufferPointer<UInt8>, into index: Int, sourceFileID: Int64) {
+        var c = userEntries[index]
+        let later: Bool
+        if u.time != c.lastSeen {
+            later = u.time > c.lastSeen
+        } else {
+            later = u.jsonHash != c.jsonHash && Self.less(userJSON[index], json)
+        }
         if later {
-            if u.jsonHash != c.jsonHash || !same(json, c.json) {
-                c.json = Array(json)
+            if u.jsonHash != c.jsonHash {
+                cachedUserBytes += json.count - userJSON[index].count
+                userJSON[index] = Array(json)
                 c.jsonHash = u.jsonHash
             }
             c.sourceFileID = sourceFileID
@@ -241,35 +240,43 @@ public final class StoreWriter {
             if c.firstSeen == .min || u.time < c.firstSeen { c.firstSeen = u.time; c.dirty = true }
             if c.lastSeen == .min || u.time > c.lastSeen { c.lastSeen = u.time; c.dirty = true }
         }
+        userEntries[index] = c
     }
 
     private func resolveUser(_ u: UserSlots, arena: UnsafeBufferPointer<UInt8>, sourceFileID: Int64) throws -> Int64 {
-        let key = Self.bytes(u.unitKey, arena)
         let json = Self.bytes(u.json, arena)
-        if let c = users[u.keyHash] {
-            if Self.same(key, c.unitKey) {
-                Self.merge(u, json: json, into: c, sourceFileID: sourceFileID)
-                return c.id
+        if let i = userIndex[u.keyHash] {
+            let index = Int(i)
+            // 128 bits of hash tell unit keys apart.
+            if userEntries[index].keyHash2 == u.keyHash2 {
+                merge(u, json: json, into: index, sourceFileID: sourceFileID)
+                return userEntries[index].id
             }
-            // Two unit keys with the same 64-bit hash: write the cached one out and let the new one take its place.
+            // Two unit keys with the same first hash: write the cache out and start it again.
             try flushUsers()
         }
-        let entry: CachedUser
+        let key = Self.bytes(u.unitKey, arena)
         let select = try statement("SELECT id, first_seen, last_seen, user_json, source_file_id, source_line FROM users WHERE unit_key = ?")
             .sqliteStatement
         sqlite3_reset(select)
         var b = RawBinder(stmt: select)
         b.bindStatic(key)
         let rc = sqlite3_step(select)
+        if cachedUserBytes > userCacheLimit { try flushUsers() }
+        let index = userEntries.count
         if rc == SQLITE_ROW {
             func int(_ i: Int32) -> Int64 { sqlite3_column_type(select, i) == SQLITE_NULL ? .min : sqlite3_column_int64(select, i) }
             let n = Int(sqlite3_column_bytes(select, 3))
             let text = sqlite3_column_text(select, 3)
             let stored = text.map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? []
-            entry = CachedUser(id: sqlite3_column_int64(select, 0), unitKey: Array(key), firstSeen: int(1), lastSeen: int(2), json: stored,
-                               jsonHash: RowBatch.keyHash(stored), sourceFileID: int(4), sourceLine: int(5))
+            let entry = CachedUser(id: sqlite3_column_int64(select, 0), keyHash2: u.keyHash2, firstSeen: int(1), lastSeen: int(2),
+                                   jsonHash: stored.withUnsafeBytes { RowBatch.keyHash($0) }, sourceFileID: int(4), sourceLine: int(5))
             sqlite3_reset(select)
-            Self.merge(u, json: json, into: entry, sourceFileID: sourceFileID)
+            userEntries.append(entry)
+            userJSON.append(stored)
+            userIndex[u.keyHash] = Int32(index)
+            cachedUserBytes += stored.count + 96
+            merge(u, json: json, into: index, sourceFileID: sourceFileID)
         } else if rc == SQLITE_DONE {
             sqlite3_reset(select)
             let insert = try statement("""
@@ -288,25 +295,25 @@ public final class StoreWriter {
             ib.bind(u.line)
             try step(insert)
             usersAdded += 1
-            entry = CachedUser(id: db.lastInsertedRowID, unitKey: Array(key), firstSeen: u.time, lastSeen: u.time, json: Array(json),
-                               jsonHash: u.jsonHash, sourceFileID: sourceFileID, sourceLine: u.line)
+            userEntries.append(CachedUser(id: db.lastInsertedRowID, keyHash2: u.keyHash2, firstSeen: u.time, lastSeen: u.time,
+                                          jsonHash: u.jsonHash, sourceFileID: sourceFileID, sourceLine: u.line))
+            userJSON.append(Array(json))
+            userIndex[u.keyHash] = Int32(index)
+            cachedUserBytes += json.count + 96
         } else {
             sqlite3_reset(select)
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
-        if cachedUserBytes > userCacheLimit { try flushUsers() }
-        users[u.keyHash] = entry
-        cachedUserBytes += key.count + entry.json.count + 128
-        return entry.id
+        return userEntries[index].id
     }
 
     private func flushUsers() throws {
         let update = try statement("""
             UPDATE users SET user_json = ?, first_seen = ?, last_seen = ?, source_file_id = ?, source_line = ? WHERE id = ?
             """).sqliteStatement
-        for (_, c) in users where c.dirty {
+        for (i, c) in userEntries.enumerated() where c.dirty {
             sqlite3_reset(update)
-            try c.json.withUnsafeBufferPointer { json in
+            try userJSON[i].withUnsafeBufferPointer { json in
                 var b = RawBinder(stmt: update)
                 b.bindStatic(json)
                 b.bind(c.firstSeen)
@@ -316,9 +323,10 @@ public final class StoreWriter {
                 b.bind(c.id)
                 try step(update)
             }
-            c.dirty = false
         }
-        users.removeAll(keepingCapacity: true)
+        userIndex.removeAll(keepingCapacity: true)
+        userEntries.removeAll(keepingCapacity: true)
+        userJSON.removeAll(keepingCapacity: true)
         cachedUserBytes = 0
     }
 
@@ -344,42 +352,43 @@ public final class StoreWriter {
         return s
     }
 
-    private func insertExposure(_ e: ExposureSlots, userRow: Int64, arena: UnsafeBufferPointer<UInt8>, stmt: OpaquePointer,
+    private func insertExposure(_ x: UnsafePointer<ExposureSlots>, userRow: Int64, arena: UnsafeBufferPointer<UInt8>, stmt: OpaquePointer,
                                 sourceFileID: Int64) throws -> Bool
     {
+        let e = x
         sqlite3_reset(stmt)
         var b = RawBinder(stmt: stmt)
         @inline(__always) func t(_ r: TextRef) {
             // Parameters left unbound are NULL (the bindings were cleared once, after the previous step).
             if r.isNull { b.index += 1 } else { b.bindStatic(Self.bytes(r, arena)) }
         }
-        b.bind(e.dedupeKey)
-        b.bindStatic(e.kind.staticText)
-        t(e.entity)
-        t(e.unitType)
-        t(e.unitID)
+        b.bind(e.pointee.dedupeKey)
+        b.bindStatic(e.pointee.kind.staticText)
+        t(e.pointee.entity)
+        t(e.pointee.unitType)
+        t(e.pointee.unitID)
         b.bind(userRow)
-        t(e.value)
-        t(e.groupName)
-        t(e.ruleID)
-        b.bind(flag: e.rulePassed)
-        t(e.parameterName)
-        t(e.allocatedExperiment)
-        b.bind(flag: e.isExplicitParameter)
-        b.bind(e.time)
-        b.bind(e.lcut)
-        b.bind(e.receivedAt)
-        t(e.configVersion)
-        t(e.reason)
-        t(e.sdkType)
-        t(e.sdkVersion)
-        b.bind(e.samplingRate)
-        t(e.samplingMode)
-        t(e.shadowLogged)
-        b.bind(flag: e.isManual)
+        t(e.pointee.value)
+        t(e.pointee.groupName)
+        t(e.pointee.ruleID)
+        b.bind(flag: e.pointee.rulePassed)
+        t(e.pointee.parameterName)
+        t(e.pointee.allocatedExperiment)
+        b.bind(flag: e.pointee.isExplicitParameter)
+        b.bind(e.pointee.time)
+        b.bind(e.pointee.lcut)
+        b.bind(e.pointee.receivedAt)
+        t(e.pointee.configVersion)
+        t(e.pointee.reason)
+        t(e.pointee.sdkType)
+        t(e.pointee.sdkVersion)
+        b.bind(e.pointee.samplingRate)
+        t(e.pointee.samplingMode)
+        t(e.pointee.shadowLogged)
+        b.bind(flag: e.pointee.isManual)
         b.bind(sourceFileID)
-        b.bind(e.line)
-        b.bind(e.record)
+        b.bind(e.pointee.line)
+        b.bind(e.pointee.record)
         try step(stmt)
         sqlite3_clear_bindings(stmt)
         return sqlite3_changes(connection) > 0
