@@ -128,10 +128,17 @@ struct EventDecoder {
         }
         let name = tape.raw(b, eventName)
         var kind: ExposureKind? = nil
-        if !t[eventName].flag && name.count > 18 && name.starts(with: "statsig::".utf8) {
-            if name.elementsEqual("statsig::gate_exposure".utf8) { kind = .gate }
-            else if name.elementsEqual("statsig::config_exposure".utf8) { kind = .config }
-            else if name.elementsEqual("statsig::layer_exposure".utf8) { kind = .layer }
+        if !t[eventName].flag {
+            if tape.rawEquals(b, eventName, "statsig::gate_exposure") { kind = .gate }
+            else if tape.rawEquals(b, eventName, "statsig::config_exposure") { kind = .config }
+            else if tape.rawEquals(b, eventName, "statsig::layer_exposure") { kind = .layer }
+        } else {
+            switch tape.string(b, eventName) {
+            case "statsig::gate_exposure": kind = .gate
+            case "statsig::config_exposure": kind = .config
+            case "statsig::layer_exposure": kind = .layer
+            default: break
+            }
         }
         let eventTime = try Self.time(tape, b, time, required: kind != nil)
 
@@ -549,9 +556,8 @@ struct EventDecoder {
         case .trueValue: return true
         case .falseValue: return false
         case .string:
-            let r = tape.raw(b, v)
-            if r.elementsEqual("true".utf8) { return true }
-            if r.elementsEqual("false".utf8) { return false }
+            if tape.rawEquals(b, v, "true") { return true }
+            if tape.rawEquals(b, v, "false") { return false }
             throw RecordProblem(field: "metadata.\(key)", reason: "\"\(tape.string(b, v).prefix(40))\" is neither \"true\" nor \"false\"")
         default:
             throw RecordProblem(field: "metadata.\(key)", reason: "is \(tape.kindName(tape.tokens[v].kind)), expected \"true\" or \"false\"")

@@ -155,6 +155,23 @@ struct JSONTape {
         var i = p + 1
         var escaped = false
         let n = b.count
+        // Eight bytes at a time up to the first quote, backslash or control character (SWAR: a byte is flagged
+        // exactly when it is the first such byte; later flags may be false and are never looked at).
+        let base = UnsafeRawPointer(b.baseAddress!)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let quote = w ^ (ones &* 0x22)
+            let backslash = w ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs) | ((w &- ones &* 0x20) & ~w & highs)
+            if special == 0 {
+                i += 8
+                continue
+            }
+            i += special.trailingZeroBitCount / 8
+            break
+        }
         while i < n {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
