@@ -148,7 +148,6 @@ public final class Ingester {
             report.files.append(f)
             notify(progressFor: i + 1, total: expanded.files.count, path: path, records: 0, added: 0, bytes: f.bytes)
         }
-        if expanded.files.count > 0 { try? store.checkpoint() }
         report.seconds = seconds(since: clock)
         return report
     }
@@ -228,7 +227,7 @@ public final class Ingester {
                                          problem: "gzip: \(error)", excerpt: nil)
             }
         }
-        let parsed: SnapshotFileContent
+        var parsed: SnapshotFileContent
         do {
             parsed = try SnapshotFormats.read(content)
         } catch {
@@ -241,8 +240,11 @@ public final class Ingester {
         let builder = SnapshotBuilder(capturedAtOption: options.capturedAt, fileName: fileName,
                                       fileIsOneValue: parsed.records.count == 1 && parsed.records[0].locator.isEmpty,
                                       zlibLevel: options.zlibLevel)
+        var records = parsed.records
+        // A value that is the whole file, byte for byte, has the file's hash.
+        if records.count == 1, records[0].bytes.count == raw.count, !Gzip.isGzip(raw) { records[0].sha256 = sha }
         var rows: [Result<SnapshotInsert, RecordProblem>] = []
-        for r in parsed.records {
+        for r in records {
             do { rows.append(.success(try builder.build(r))) } catch { rows.append(.failure(error)) }
         }
         // A file that is one payload and is not a payload is unusable input, not a rejected record.
@@ -250,6 +252,17 @@ public final class Ingester {
             return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots,
                                      bytes: raw.count, format: parsed.format, problem: problem.reason, excerpt: Excerpt.of(parsed.records[0].bytes))
         }
+        // What the transaction needs of each record; the parsed payloads themselves (large trees) are freed on another
+        // thread while the rows are written.
+        let infos = records.map { r in
+            (label: r.key ?? (r.locator.isEmpty ? "payload" : r.locator), record: r.locator.isEmpty ? r.key : r.locator,
+             reserialized: r.reserialized, excerpt: Excerpt.of(r.bytes))
+        }
+        let recordCount = records.count
+        let garbage = (records, parsed.records)
+        records = []
+        parsed.records = []
+        DispatchQueue.global(qos: .utility).async { _ = garbage.0.count + garbage.1.count }
         mark("build")
         var f = FileReport(path: path, outcome: .ingested)
         f.format = parsed.format
@@ -264,24 +277,21 @@ public final class Ingester {
             let fileID = try w.beginSourceFile(sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), path: path, kind: .snapshots,
                                                bytes: Int64(raw.count), ingestedAt: Self.nowMillis())
             var rejected = parsed.rejects
-            for (r, row) in zip(parsed.records, rows) {
+            for (r, row) in zip(infos, rows) {
                 switch row {
                 case .success(let s):
                     let (_, isNew) = try w.insertSnapshot(s, sourceFileID: fileID)
                     if isNew { f.added += 1 } else { f.duplicates += 1 }
-                    if s.overKVLimit {
-                        f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): \(s.sizeBytes) bytes, over Cloudflare KV's 25 MiB value limit")
-                    }
-                    if !s.hasUpdates { f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): has_updates false, recorded as no change") }
-                    if r.reserialized { f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): value given as parsed JSON; its size is that of its compact form") }
+                    if s.overKVLimit { f.notes.append("\(r.label): \(s.sizeBytes) bytes, over Cloudflare KV's 25 MiB value limit") }
+                    if !s.hasUpdates { f.notes.append("\(r.label): has_updates false, recorded as no change") }
+                    if r.reserialized { f.notes.append("\(r.label): value given as parsed JSON; its size is that of its compact form") }
                 case .failure(let p):
-                    rejected.append(RejectRow(line: nil, record: r.locator.isEmpty ? r.key : r.locator, field: p.field, reason: p.reason,
-                                              excerpt: Excerpt.of(r.bytes)))
+                    rejected.append(RejectRow(line: nil, record: r.record, field: p.field, reason: p.reason, excerpt: r.excerpt))
                 }
             }
             for rj in rejected { try w.insertReject(rj, sourceFileID: fileID, source: path) }
             f.sampleRejects = Array(rejected.prefix(FileReport.sampleSize))
-            f.records = parsed.records.count + parsed.rejects.count
+            f.records = recordCount + parsed.rejects.count
             f.rejected = rejected.count
             try w.finishSourceFile(id: fileID, result: SourceFileResult(
                 format: parsed.format, status: rejected.isEmpty ? .ok : .rejects, records: Int64(f.records), added: Int64(f.added),
@@ -321,7 +331,7 @@ public final class Ingester {
                 if let existing = try store.sourceFile(sha256: sha) { return previously(existing, path: path) }
             }
         }
-        let queue = BoundedQueue<LogItem>(capacity: 3)
+        let queue = BoundedQueue<LogItem>(capacity: 2)
         let reader = LogReader(path: path, parseThreads: options.parseThreads, batchLines: options.batchRecords)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {

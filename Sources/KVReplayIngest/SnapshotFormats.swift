@@ -28,6 +28,8 @@ struct SnapshotRecord {
     var metadata: JSONObject?
     /// The value reached us as parsed JSON, so `bytes` is its compact serialization, not the stored text.
     var reserialized = false
+    /// SHA-256 of `bytes`, when already known (a raw file is its value).
+    var sha256: String? = nil
 }
 
 /// The content of a snapshot file: the values it holds, and the records that could not be read.
@@ -427,8 +429,10 @@ struct SnapshotBuilder {
         case .failure(let e): throw RecordProblem(field: nil, reason: "compressing the payload failed (\(e))")
         }
         let size = Int64(r.bytes.count)
+        // The decoded specs are a large structure: free it on another thread.
+        DispatchQueue.global(qos: .utility).async { _ = specs.featureGates.count }
         return SnapshotInsert(
-            sha256: SHA256Stream.hex(r.bytes), kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: specs.time,
+            sha256: r.sha256 ?? SHA256Stream.hex(r.bytes), kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: specs.time,
             capturedAt: capturedAt, capturedAtSource: source, format: specs.format.rawValue, hasUpdates: specs.hasUpdates,
             sizeBytes: size, overKVLimit: size > Self.kvValueLimit, companyID: specs.companyID, counts: counts,
             payloadZlib: compressed, sourceRecord: r.locator, entities: entities)

@@ -52,9 +52,9 @@ public final class Store: Sendable {
         // they have just read or written, and the checks cost two lookups per exposure.
         config.foreignKeysEnabled = false
         config.prepareDatabase { db in
-            // A 64 MiB page cache keeps the unique indexes of a large ingest in memory; the WAL file is truncated
+            // A 48 MiB page cache keeps the indexes a large ingest touches in memory; the WAL file is truncated
             // back to 64 MiB after checkpoints so that one large file's transaction does not leave a huge file.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -49152")
             // 8 KiB pages (applies when the file is created): fewer pages and WAL frames per row of a bulk load.
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA page_size = 8192") }
             if !db.configuration.readonly {
