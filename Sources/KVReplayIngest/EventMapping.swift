@@ -126,7 +126,6 @@ struct EventDecoder {
         guard t[eventName].kind == .string else {
             throw RecordProblem(field: "eventName", reason: "is \(tape.kindName(t[eventName].kind)), expected a string")
         }
-        let name = tape.raw(b, eventName)
         var kind: ExposureKind? = nil
         if !t[eventName].flag {
             if tape.rawEquals(b, eventName, "statsig::gate_exposure") { kind = .gate }
