@@ -24,9 +24,9 @@ public struct IngestOptions: Sendable {
     /// zlib level of stored payloads (3: about 15% larger than level 6, twice as fast).
     public var zlibLevel: Int32 = 3
     /// Threads that parse log records (the writing thread runs beside them).
-    /// Threads that parse log records. The default leaves one core to the thread that writes the database,
-    /// which is the slower of the two.
-    public var parseThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    /// Threads that parse log records (the thread that writes the database runs beside them; it needs less CPU
+    /// per record than parsing does).
+    public var parseThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Records per batch handed from the reading thread to the writing thread.
     public var batchRecords: Int = 8192
 

@@ -11,7 +11,7 @@ import GRDBSQLite
 public final class StoreWriter {
     let db: Database
     private var statements: [String: Statement] = [:]
-    private var exposureStatementCache: Statement?
+    private var exposureStatements: [Int: Statement] = [:]
     private var connection: OpaquePointer?
     private var userIndex: [Int64: Int32] = [:]
     private var userEntries: [CachedUser] = []
@@ -29,7 +29,7 @@ public final class StoreWriter {
 
     func close() {
         statements.removeAll()
-        exposureStatementCache = nil
+        exposureStatements.removeAll()
     }
 
     private func statement(_ sql: String) throws -> Statement {
@@ -181,17 +181,26 @@ public final class StoreWriter {
             for i in batch.users.indices {
                 ids[i] = try resolveUser(batch.users[i], arena: arena, sourceFileID: sourceFileID)
             }
-            let stmt = try exposureStatement().sqliteStatement
+            // Sixteen rows per statement (SQLite's per-statement work is then shared), the rest one by one.
+            let multi = try exposureStatement(rows: Self.rowsPerInsert).sqliteStatement
+            let single = try exposureStatement(rows: 1).sqliteStatement
             try batch.exposures.withUnsafeBufferPointer { xs in
-                for i in xs.indices {
-                    let x = xs.baseAddress! + i
-                    if try insertExposure(x, userRow: x.pointee.user >= 0 ? ids[Int(x.pointee.user)] : .min, arena: arena, stmt: stmt,
-                                          sourceFileID: sourceFileID)
-                    {
-                        result.exposuresAdded += 1
-                    } else {
-                        result.exposureDuplicates += 1
+                var i = 0
+                while i < xs.count {
+                    let rows = xs.count - i >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
+                    let stmt = rows == 1 ? single : multi
+                    sqlite3_reset(stmt)
+                    for r in 0..<rows {
+                        let x = xs.baseAddress! + i + r
+                        bindExposure(x, userRow: x.pointee.user >= 0 ? ids[Int(x.pointee.user)] : .min, arena: arena, stmt: stmt,
+                                     firstParameter: Int32(r * Self.exposureColumns + 1), sourceFileID: sourceFileID)
                     }
+                    try step(stmt)
+                    sqlite3_clear_bindings(stmt)
+                    let added = Int(sqlite3_changes(connection))
+                    result.exposuresAdded += added
+                    result.exposureDuplicates += rows - added
+                    i += rows
                 }
             }
         }
@@ -339,27 +348,31 @@ public final class StoreWriter {
         }
     }
 
-    private func exposureStatement() throws -> Statement {
-        if let s = exposureStatementCache { return s }
+    static let rowsPerInsert = 16
+    static let exposureColumns = 27
+
+    private func exposureStatement(rows: Int) throws -> Statement {
+        if let s = exposureStatements[rows] { return s }
+        let values = Array(repeating: "(" + Array(repeating: "?", count: Self.exposureColumns).joined(separator: ", ") + ")", count: rows)
         let s = try db.makeStatement(sql: """
             INSERT OR IGNORE INTO exposures (dedupe_key, kind, entity, unit_type, unit_id, user_row, value, group_name, rule_id,
                 rule_passed, parameter_name, allocated_experiment, is_explicit_parameter, time, lcut, received_at,
                 config_version, reason, sdk_type, sdk_version, sampling_rate, sampling_mode, shadow_logged, is_manual,
                 source_file_id, line, record)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES \(values.joined(separator: ", "))
             """)
-        exposureStatementCache = s
+        exposureStatements[rows] = s
         return s
     }
 
-    private func insertExposure(_ x: UnsafePointer<ExposureSlots>, userRow: Int64, arena: UnsafeBufferPointer<UInt8>, stmt: OpaquePointer,
-                                sourceFileID: Int64) throws -> Bool
+    /// Binds one exposure's 27 values from `firstParameter` on. Parameters left unbound are NULL (the bindings are
+    /// cleared after each step).
+    private func bindExposure(_ x: UnsafePointer<ExposureSlots>, userRow: Int64, arena: UnsafeBufferPointer<UInt8>, stmt: OpaquePointer,
+                              firstParameter: Int32, sourceFileID: Int64)
     {
         let e = x
-        sqlite3_reset(stmt)
-        var b = RawBinder(stmt: stmt)
+        var b = RawBinder(stmt: stmt, index: firstParameter)
         @inline(__always) func t(_ r: TextRef) {
-            // Parameters left unbound are NULL (the bindings were cleared once, after the previous step).
             if r.isNull { b.index += 1 } else { b.bindStatic(Self.bytes(r, arena)) }
         }
         b.bind(e.pointee.dedupeKey)
@@ -389,9 +402,6 @@ public final class StoreWriter {
         b.bind(sourceFileID)
         b.bind(e.pointee.line)
         b.bind(e.pointee.record)
-        try step(stmt)
-        sqlite3_clear_bindings(stmt)
-        return sqlite3_changes(connection) > 0
     }
 
     // MARK: ID lists
