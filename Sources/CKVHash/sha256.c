@@ -494,6 +494,41 @@ void kv_sha256_final(kv_sha256_ctx *ctx, uint8_t out[32]) {
 }
 
 /* ------------------------------------------------------------------------- */
+/* MurmurHash64A                                                              */
+/* ------------------------------------------------------------------------- */
+
+uint64_t kv_hash64(const void *data, size_t len, uint64_t seed) {
+    const uint64_t m = 0xc6a4a7935bd1e995ULL;
+    const int r = 47;
+    uint64_t h = seed ^ ((uint64_t)len * m);
+    const uint8_t *p = (const uint8_t *)data;
+    const uint8_t *end = p + (len & ~(size_t)7);
+    while (p != end) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        p += 8;
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h ^= k;
+        h *= m;
+    }
+    switch (len & 7) {
+    case 7: h ^= (uint64_t)p[6] << 48; /* fall through */
+    case 6: h ^= (uint64_t)p[5] << 40; /* fall through */
+    case 5: h ^= (uint64_t)p[4] << 32; /* fall through */
+    case 4: h ^= (uint64_t)p[3] << 24; /* fall through */
+    case 3: h ^= (uint64_t)p[2] << 16; /* fall through */
+    case 2: h ^= (uint64_t)p[1] << 8; /* fall through */
+    case 1: h ^= (uint64_t)p[0]; h *= m;
+    }
+    h ^= h >> r;
+    h *= m;
+    h ^= h >> r;
+    return h;
+}
+
+/* ------------------------------------------------------------------------- */
 /* base64                                                                     */
 /* ------------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KVReplayEngine
 import KVReplayEvaluation
+import KVReplayIngest
 import KVReplayIO
 import KVReplayModel
 
@@ -9,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kvreplay's speed.",
-        subcommands: [BenchEval.self, BenchReplay.self])
+        subcommands: [BenchEval.self, BenchIngest.self, BenchReplay.self])
 }
 
 struct BenchEval: ParsableCommand {
@@ -57,6 +58,81 @@ struct BenchEval: ParsableCommand {
             print(String(format: "speed-up 1 -> %d threads: gates %.2fx, experiments %.2fx", results[1].threads,
                          results[1].gates.evalsPerSecond / results[0].gates.evalsPerSecond,
                          results[1].experiments.evalsPerSecond / results[0].experiments.evalsPerSecond))
+        }
+    }
+}
+
+struct BenchIngest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Exposures per second from NDJSON, seconds for a 25 MiB payload, and peak memory, on generated data.",
+        discussion: """
+            Generates an NDJSON log of exposure events (shaped like statsig-server-core's) and a DCS v1 payload into a \
+            temporary folder, ingests both into a fresh database there, and prints the figures. --log-gib 1 generates a \
+            log of at least 1 GiB instead of --exposures events, for the memory check. Build with \
+            `swift build -c release` before measuring.
+            """)
+
+    @Option(name: .long, help: "Exposure events in the generated log.")
+    var exposures = 1_000_000
+
+    @Option(name: .customLong("log-gib"), help: "Generate a log of at least this many GiB instead (e.g. 1 for the memory check).")
+    var logGiB: Double?
+
+    @Option(name: .long, help: "Distinct users in the log.")
+    var users = 50_000
+
+    @Option(name: .customLong("payload-mib"), help: "Size of the generated payload in MiB.")
+    var payloadMiB: Double = 25
+
+    @Option(name: .long, help: "Parse threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Keep the generated files and the database in this folder.")
+    var dir: String?
+
+    @Flag(name: .customLong("no-log"), help: "Skip the log.")
+    var noLog = false
+
+    @Flag(name: .customLong("no-payload"), help: "Skip the payload.")
+    var noPayload = false
+
+    @Flag(name: .long, help: "Print the figures as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if exposures < 1 { throw ValidationError("--exposures must be at least 1") }
+        if users < 1 { throw ValidationError("--users must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        var o = IngestBenchmark.Options()
+        o.exposures = exposures
+        o.logBytes = logGiB.map { Int($0 * Double(1 << 30)) }
+        o.users = users
+        o.payloadBytes = Int(payloadMiB * Double(1 << 20))
+        o.directory = dir
+        o.skipLog = noLog
+        o.skipPayload = noPayload
+        if let threads { o.parseThreads = threads }
+        let r = try IngestBenchmark.run(o) { if !json { printError($0) } }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            return
+        }
+        let mib = Double(1 << 20)
+        if !noLog {
+            print(String(format: "log: %d events, %.1f MiB NDJSON, ingested in %.2f s: %.0f exposures/s (%d exposures, %d users)",
+                         r.logEvents, Double(r.logBytes) / mib, r.logSeconds, r.exposuresPerSecond, r.exposuresAdded, r.usersAdded))
+            print(String(format: "peak RSS after the log: %.1f MiB", Double(r.peakRSSAfterLog) / mib))
+        }
+        if !noPayload {
+            print(String(format: "payload: %.2f MiB DCS v1 (%d entities), ingested in %.3f s", Double(r.payloadBytes) / mib,
+                         r.payloadEntities, r.payloadSeconds))
+            print(String(format: "peak RSS after the payload: %.1f MiB", Double(r.peakRSSAfterPayload) / mib))
         }
     }
 }

@@ -24,6 +24,8 @@ public final class StreamingInput {
     private let fd: Int32
     private let ownsFD: Bool
     private let chunkSize: Int
+    /// The size of the chunks read from the file.
+    public var chunkSizeHint: Int { chunkSize }
     private var inflater: Inflater?
     private var pendingRaw: [UInt8]?
     private var rawEOF = false
@@ -184,7 +186,8 @@ public struct LineReader {
     public mutating func nextBatch(targetBytes: Int = 4 << 20, maxLines: Int = 16384) throws(FileError) -> LineBatch? {
         if eof && carry.isEmpty { return nil }
         var batch = LineBatch()
-        batch.buffer = carry
+        batch.buffer.reserveCapacity(targetBytes + 2 * input.chunkSizeHint + carry.count)
+        batch.buffer.append(contentsOf: carry)
         carry = []
         var scanFrom = 0
         var lineStart = 0

@@ -21,9 +21,11 @@ public struct IngestOptions: Sendable {
     /// The name of the ID list read from a line file (default: the file name without its extensions).
     public var idListName: String?
     public var idForm: IDForm = .auto
-    /// zlib level of stored payloads.
-    public var zlibLevel: Int32 = 6
+    /// zlib level of stored payloads (3: about 15% larger than level 6, twice as fast).
+    public var zlibLevel: Int32 = 3
     /// Threads that parse log records (the writing thread runs beside them).
+    /// Threads that parse log records (the thread that writes the database runs beside them; it needs less CPU
+    /// per record than parsing does).
     public var parseThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Records per batch handed from the reading thread to the writing thread.
     public var batchRecords: Int = 8192
@@ -146,7 +148,6 @@ public final class Ingester {
             report.files.append(f)
             notify(progressFor: i + 1, total: expanded.files.count, path: path, records: 0, added: 0, bytes: f.bytes)
         }
-        if expanded.files.count > 0 { try? store.checkpoint() }
         report.seconds = seconds(since: clock)
         return report
     }
@@ -174,12 +175,13 @@ public final class Ingester {
     }
 
     /// Records a file that cannot be used, so that running again does not record it twice.
-    private func recordFailure(path: String, sha256: String, kind: SourceKind, bytes: Int, format: String?, problem: String,
+    private func recordFailure(path: String, sha256: String, probe: String, kind: SourceKind, bytes: Int, format: String?, problem: String,
                                excerpt: String?) throws -> FileReport
     {
         try store.writeTransaction { w in
             if try w.sourceFile(sha256: sha256) != nil { return ((), false) }
-            let id = try w.beginSourceFile(sha256: sha256, path: path, kind: kind, bytes: Int64(bytes), ingestedAt: Self.nowMillis())
+            let id = try w.beginSourceFile(sha256: sha256, probe: probe, path: path, kind: kind, bytes: Int64(bytes),
+                                           ingestedAt: Self.nowMillis())
             try w.insertReject(RejectRow(line: nil, record: nil, field: nil, reason: problem, excerpt: excerpt), sourceFileID: id, source: path)
             try w.finishSourceFile(id: id, result: SourceFileResult(format: format, status: .failed, records: 0, added: 0, duplicates: 0,
                                                                     rejected: 1, error: problem))
@@ -196,6 +198,15 @@ public final class Ingester {
 
     private func ingestSnapshotFile(_ path: String, index: Int, total: Int) throws -> FileReport {
         notify(progressFor: index, total: total, path: path, records: 0, added: 0, bytes: 0)
+        var phase = ContinuousClock.now
+        let timing = ProcessInfo.processInfo.environment["KVREPLAY_TIMING"] != nil
+        func mark(_ what: String) {
+            guard timing else { return }
+            let now = ContinuousClock.now
+            FileHandle.standardError.write(Data("timing: \(what) \(now - phase)\n".utf8))
+            phase = now
+        }
+        defer { mark("transaction") }
         let raw: [UInt8]
         let sha: String
         do {
@@ -206,40 +217,53 @@ public final class Ingester {
             return f
         }
         if let existing = try store.sourceFile(sha256: sha) { return previously(existing, path: path) }
+        mark("read and hash")
         var content = raw
         if Gzip.isGzip(raw) {
             do {
                 content = try Gzip.decompress(raw, limit: 1 << 34)
             } catch {
-                return try recordFailure(path: path, sha256: sha, kind: .snapshots, bytes: raw.count, format: nil,
+                return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots, bytes: raw.count, format: nil,
                                          problem: "gzip: \(error)", excerpt: nil)
             }
         }
-        let parsed: SnapshotFileContent
+        var parsed: SnapshotFileContent
         do {
             parsed = try SnapshotFormats.read(content)
         } catch {
-            return try recordFailure(path: path, sha256: sha, kind: .snapshots, bytes: raw.count, format: nil,
+            return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots, bytes: raw.count, format: nil,
                                      problem: error.message, excerpt: Excerpt.of(content))
         }
         content = []
+        mark("parse")
         let fileName = path == "-" ? "" : (path as NSString).lastPathComponent
         let builder = SnapshotBuilder(capturedAtOption: options.capturedAt, fileName: fileName,
                                       fileIsOneValue: parsed.records.count == 1 && parsed.records[0].locator.isEmpty,
                                       zlibLevel: options.zlibLevel)
-        // A file that is one payload and is not a payload is unusable input, not a rejected record.
-        if parsed.records.count == 1, parsed.records[0].locator.isEmpty, parsed.rejects.isEmpty {
-            do {
-                _ = try builder.build(parsed.records[0])
-            } catch {
-                return try recordFailure(path: path, sha256: sha, kind: .snapshots, bytes: raw.count, format: parsed.format,
-                                         problem: error.reason, excerpt: Excerpt.of(parsed.records[0].bytes))
-            }
-        }
+        var records = parsed.records
+        // A value that is the whole file, byte for byte, has the file's hash.
+        if records.count == 1, records[0].bytes.count == raw.count, !Gzip.isGzip(raw) { records[0].sha256 = sha }
         var rows: [Result<SnapshotInsert, RecordProblem>] = []
-        for r in parsed.records {
+        for r in records {
             do { rows.append(.success(try builder.build(r))) } catch { rows.append(.failure(error)) }
         }
+        // A file that is one payload and is not a payload is unusable input, not a rejected record.
+        if parsed.records.count == 1, parsed.records[0].locator.isEmpty, parsed.rejects.isEmpty, case .failure(let problem) = rows[0] {
+            return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots,
+                                     bytes: raw.count, format: parsed.format, problem: problem.reason, excerpt: Excerpt.of(parsed.records[0].bytes))
+        }
+        // What the transaction needs of each record; the parsed payloads themselves (large trees) are freed on another
+        // thread while the rows are written.
+        let infos = records.map { r in
+            (label: r.key ?? (r.locator.isEmpty ? "payload" : r.locator), record: r.locator.isEmpty ? r.key : r.locator,
+             reserialized: r.reserialized, excerpt: Excerpt.of(r.bytes))
+        }
+        let recordCount = records.count
+        let garbage = (records, parsed.records)
+        records = []
+        parsed.records = []
+        DispatchQueue.global(qos: .utility).async { _ = garbage.0.count + garbage.1.count }
+        mark("build")
         var f = FileReport(path: path, outcome: .ingested)
         f.format = parsed.format
         f.bytes = raw.count
@@ -248,27 +272,26 @@ public final class Ingester {
                 + parsed.skippedKeys.prefix(5).joined(separator: ", ") + (parsed.skippedKeys.count > 5 ? ", ..." : ""))
         }
         let committed: Bool = try store.writeTransaction { w in
+            defer { mark("write rows") }
             if try w.sourceFile(sha256: sha) != nil { return (false, false) }
-            let fileID = try w.beginSourceFile(sha256: sha, path: path, kind: .snapshots, bytes: Int64(raw.count), ingestedAt: Self.nowMillis())
+            let fileID = try w.beginSourceFile(sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), path: path, kind: .snapshots,
+                                               bytes: Int64(raw.count), ingestedAt: Self.nowMillis())
             var rejected = parsed.rejects
-            for (r, row) in zip(parsed.records, rows) {
+            for (r, row) in zip(infos, rows) {
                 switch row {
                 case .success(let s):
                     let (_, isNew) = try w.insertSnapshot(s, sourceFileID: fileID)
                     if isNew { f.added += 1 } else { f.duplicates += 1 }
-                    if s.overKVLimit {
-                        f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): \(s.sizeBytes) bytes, over Cloudflare KV's 25 MiB value limit")
-                    }
-                    if !s.hasUpdates { f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): has_updates false, recorded as no change") }
-                    if r.reserialized { f.notes.append("\(r.key ?? (r.locator.isEmpty ? "payload" : r.locator)): value given as parsed JSON; its size is that of its compact form") }
+                    if s.overKVLimit { f.notes.append("\(r.label): \(s.sizeBytes) bytes, over Cloudflare KV's 25 MiB value limit") }
+                    if !s.hasUpdates { f.notes.append("\(r.label): has_updates false, recorded as no change") }
+                    if r.reserialized { f.notes.append("\(r.label): value given as parsed JSON; its size is that of its compact form") }
                 case .failure(let p):
-                    rejected.append(RejectRow(line: nil, record: r.locator.isEmpty ? r.key : r.locator, field: p.field, reason: p.reason,
-                                              excerpt: Excerpt.of(r.bytes)))
+                    rejected.append(RejectRow(line: nil, record: r.record, field: p.field, reason: p.reason, excerpt: r.excerpt))
                 }
             }
             for rj in rejected { try w.insertReject(rj, sourceFileID: fileID, source: path) }
             f.sampleRejects = Array(rejected.prefix(FileReport.sampleSize))
-            f.records = parsed.records.count + parsed.rejects.count
+            f.records = recordCount + parsed.rejects.count
             f.rejected = rejected.count
             try w.finishSourceFile(id: fileID, result: SourceFileResult(
                 format: parsed.format, status: rejected.isEmpty ? .ok : .rejects, records: Int64(f.records), added: Int64(f.added),
@@ -283,24 +306,39 @@ public final class Ingester {
 
     private func ingestLogFile(_ path: String, index: Int, total: Int) throws -> FileReport {
         notify(progressFor: index, total: total, path: path, records: 0, added: 0, bytes: 0)
-        let isStdin = path == "-"
-        var preHash: String? = nil
-        var fileBytes = 0
-        if !isStdin {
+        // Seen before? The probe (size and first MiB) is cheap; the full hash is computed here only when a file with
+        // the same probe is known. Otherwise the reading thread hashes the file as it reads it, once.
+        if path != "-" {
+            let probe: String
             do {
-                (preHash, fileBytes) = try RawFile.sha256(path)
+                (probe, _) = try RawFile.probe(path)
             } catch {
                 var f = FileReport(path: path, outcome: .failed)
                 f.error = error.problem
                 return f
             }
-            if let existing = try store.sourceFile(sha256: preHash!) { return previously(existing, path: path) }
+            let candidates = try store.sourceFiles(probe: probe)
+            if !candidates.isEmpty {
+                let sha: String
+                do {
+                    (sha, _) = try RawFile.sha256(path)
+                } catch {
+                    var f = FileReport(path: path, outcome: .failed)
+                    f.error = error.problem
+                    return f
+                }
+                if let existing = candidates.first(where: { $0.sha256 == sha }) { return previously(existing, path: path) }
+                if let existing = try store.sourceFile(sha256: sha) { return previously(existing, path: path) }
+            }
         }
-        let queue = BoundedQueue<LogItem>(capacity: 3)
-        let reader = LogReader(path: path, hashWhileReading: isStdin, parseThreads: options.parseThreads, batchLines: options.batchRecords)
+        let queue = BoundedQueue<LogItem>(capacity: 2)
+        let reader = LogReader(path: path, parseThreads: options.parseThreads, batchLines: options.batchRecords)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             reader.run(into: queue)
+            if ProcessInfo.processInfo.environment["KVREPLAY_TIMING"] != nil {
+                FileHandle.standardError.write(Data("timing: reader thread CPU \(threadCPU()) s\n".utf8))
+            }
             done.signal()
         }
         thread.stackSize = 16 << 20
@@ -312,25 +350,32 @@ public final class Ingester {
 
         var f = FileReport(path: path, outcome: .ingested)
         var failure: String? = nil
-        var endSHA: String? = nil
-        let placeholder = preHash ?? "pending:\(UUID().uuidString)"
+        var identity: (sha256: String, probe: String, bytes: Int)? = nil
+        let placeholder = "pending:\(UUID().uuidString)"
         let committed: Bool = try store.writeTransaction { w in
-            let fileID = try w.beginSourceFile(sha256: placeholder, path: path, kind: .logs, bytes: Int64(fileBytes), ingestedAt: Self.nowMillis())
-            var userIDs: [Int64] = []
+            let fileID = try w.beginSourceFile(sha256: placeholder, probe: placeholder, path: path, kind: .logs, bytes: 0,
+                                               ingestedAt: Self.nowMillis())
+            let timing = ProcessInfo.processInfo.environment["KVREPLAY_TIMING"] != nil
+            var waited = Duration.zero, writing = Duration.zero
+            defer {
+                if timing {
+                    FileHandle.standardError.write(Data(("timing: writer waited for the reader \(waited), writing \(writing), writer thread CPU "
+                        + "\(threadCPU()) s, sqlite memory \(w.sqliteMemoryUsed >> 20) MiB, cached users \(w.cachedUsers)\n").utf8))
+                }
+            }
             loop: while true {
-                switch queue.take() {
+                let t0 = ContinuousClock.now
+                let item = queue.take()
+                let t1 = ContinuousClock.now
+                waited += t1 - t0
+                defer { writing += ContinuousClock.now - t1 }
+                switch item {
                 case .format(let format):
                     f.format = format
                 case .batch(let b):
-                    userIDs.removeAll(keepingCapacity: true)
-                    for u in b.users { userIDs.append(try w.resolveUser(u, sourceFileID: fileID)) }
-                    for (x, ui) in zip(b.exposures, b.exposureUsers) {
-                        if try w.insertExposure(x, userRow: ui >= 0 ? userIDs[Int(ui)] : nil, sourceFileID: fileID) {
-                            f.added += 1
-                        } else {
-                            f.duplicates += 1
-                        }
-                    }
+                    let written = try w.write(b.rows, sourceFileID: fileID)
+                    f.added += written.exposuresAdded
+                    f.duplicates += written.exposureDuplicates
                     for r in b.rejects { try w.insertReject(r, sourceFileID: fileID, source: path) }
                     if f.sampleRejects.count < FileReport.sampleSize {
                         f.sampleRejects.append(contentsOf: b.rejects.prefix(FileReport.sampleSize - f.sampleRejects.count))
@@ -342,18 +387,14 @@ public final class Ingester {
                 case .failure(let message):
                     failure = message
                     return (false, false)
-                case .end(let sha, let rawBytes):
-                    endSHA = sha
-                    fileBytes = rawBytes
+                case .end(let sha, let probe, let rawBytes):
+                    identity = (sha, probe, rawBytes)
                     break loop
                 }
             }
-            let sha = preHash ?? endSHA!
-            if preHash == nil {
-                // Standard input: known only now; the same content ingested before adds nothing.
-                if try w.sourceFile(sha256: sha) != nil { return (false, false) }
-                try w.updateSourceFileIdentity(id: fileID, sha256: sha, bytes: Int64(fileBytes))
-            }
+            // The same content ingested before (under another name, or from standard input) adds nothing.
+            if try w.sourceFile(sha256: identity!.sha256) != nil { return (false, false) }
+            try w.updateSourceFileIdentity(id: fileID, sha256: identity!.sha256, probe: identity!.probe, bytes: Int64(identity!.bytes))
             f.usersAdded = Int(w.usersAdded)
             try w.finishSourceFile(id: fileID, result: SourceFileResult(
                 format: f.format, status: f.rejected == 0 ? .ok : .rejects, records: Int64(f.records), added: Int64(f.added),
@@ -361,16 +402,29 @@ public final class Ingester {
             return (true, true)
         }
         if let failure {
-            // Nothing of the file was kept; record why (standard input: hash what could be read).
-            let sha = preHash ?? endSHA ?? "unreadable:\(UUID().uuidString)"
-            return try recordFailure(path: path, sha256: sha, kind: .logs, bytes: fileBytes, format: f.format, problem: failure, excerpt: nil)
+            // Nothing of the file was kept; record why, so that running again reports it without recording it twice.
+            let sha: String
+            let probe: String
+            var bytes = 0
+            if let identity {
+                (sha, probe, bytes) = identity
+            } else if path != "-", let full = try? RawFile.sha256(path), let p = try? RawFile.probe(path) {
+                (sha, probe, bytes) = (full.sha256, p.probe, full.bytes)
+            } else {
+                (sha, probe) = ("unreadable:\(UUID().uuidString)", "unreadable")
+            }
+            return try recordFailure(path: path, sha256: sha, probe: probe, kind: .logs, bytes: bytes, format: f.format, problem: failure,
+                                     excerpt: nil)
         }
         if !committed {
             var again = FileReport(path: path, outcome: .alreadyIngested)
             again.format = f.format
+            if let identity, let existing = try store.sourceFile(sha256: identity.sha256), existing.path != path {
+                again.notes.append("same content as \(existing.path)")
+            }
             return again
         }
-        f.bytes = fileBytes
+        f.bytes = identity?.bytes ?? f.bytes
         return f
     }
 
@@ -391,7 +445,7 @@ public final class Ingester {
         var content = raw
         if Gzip.isGzip(raw) {
             do { content = try Gzip.decompress(raw) } catch {
-                return try recordFailure(path: path, sha256: sha, kind: .idlists, bytes: raw.count, format: nil, problem: "gzip: \(error)", excerpt: nil)
+                return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .idlists, bytes: raw.count, format: nil, problem: "gzip: \(error)", excerpt: nil)
             }
         }
         let parsed: IDListContent
@@ -399,7 +453,7 @@ public final class Ingester {
             parsed = try IDListFormats.read(content, fileName: path == "-" ? nil : (path as NSString).lastPathComponent,
                                             listName: options.idListName, form: options.idForm)
         } catch {
-            return try recordFailure(path: path, sha256: sha, kind: .idlists, bytes: raw.count, format: nil, problem: error.message,
+            return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .idlists, bytes: raw.count, format: nil, problem: error.message,
                                      excerpt: Excerpt.of(content))
         }
         var f = FileReport(path: path, outcome: .ingested)
@@ -408,7 +462,8 @@ public final class Ingester {
         var removed = 0
         let committed: Bool = try store.writeTransaction { w in
             if try w.sourceFile(sha256: sha) != nil { return (false, false) }
-            let fileID = try w.beginSourceFile(sha256: sha, path: path, kind: .idlists, bytes: Int64(raw.count), ingestedAt: Self.nowMillis())
+            let fileID = try w.beginSourceFile(sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), path: path, kind: .idlists,
+                                               bytes: Int64(raw.count), ingestedAt: Self.nowMillis())
             for list in parsed.lists {
                 let id = try w.idList(named: list.name, sourceFileID: fileID)
                 if list.replaces { try w.clearIDList(id) }
@@ -434,4 +489,11 @@ public final class Ingester {
         f.notes.append("lists: " + parsed.lists.map(\.name).joined(separator: ", ") + (removed > 0 ? "; \(removed) entries removed" : ""))
         return f
     }
+}
+
+/// CPU seconds used by the calling thread (for KVREPLAY_TIMING).
+func threadCPU() -> Double {
+    var usage = rusage()
+    getrusage(1 /* RUSAGE_THREAD */, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }

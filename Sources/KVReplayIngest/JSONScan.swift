@@ -4,79 +4,65 @@ import KVReplayModel
 /// Finds where values sit in a JSON text without building them, so a spec's size can be its exact byte length
 /// in the payload. Assumes the text is valid JSON (it has been parsed already); returns nil when it is not.
 enum JSONScan {
-    /// Byte lengths of the elements of the top-level object's member `key`: for an array, one length per
-    /// element in order (keys nil); for an object, one per member with its key.
-    static func elementLengths(_ bytes: [UInt8], member key: String) -> [(key: String?, length: Int)]? {
-        bytes.withUnsafeBufferPointer { b -> [(key: String?, length: Int)]? in
+    /// The elements of the top-level object's members named in `keys`, in one pass: for an array, each element's
+    /// byte range in order (keys nil); for an object, each member's value range with its key. A key that appears
+    /// twice keeps its last value, as parsers do.
+    static func collections(_ bytes: [UInt8], keys: Set<String>) -> [String: [(key: String?, range: Range<Int>)]] {
+        bytes.withUnsafeBufferPointer { b -> [String: [(key: String?, range: Range<Int>)]] in
+            var out: [String: [(key: String?, range: Range<Int>)]] = [:]
             var p = 0
             skipWS(b, &p)
-            guard p < b.count, b[p] == UInt8(ascii: "{") else { return nil }
+            guard p < b.count, b[p] == UInt8(ascii: "{") else { return out }
             p += 1
-            let wanted = Array(key.utf8)
             while true {
                 skipWS(b, &p)
-                guard p < b.count else { return nil }
-                if b[p] == UInt8(ascii: "}") { return nil }
-                guard let k = stringRange(b, &p) else { return nil }
+                guard p < b.count, b[p] != UInt8(ascii: "}") else { return out }
+                guard let k = stringRange(b, &p) else { return out }
+                let key = decodeKey(b, k)
                 skipWS(b, &p)
-                guard p < b.count, b[p] == UInt8(ascii: ":") else { return nil }
+                guard p < b.count, b[p] == UInt8(ascii: ":") else { return out }
                 p += 1
                 skipWS(b, &p)
-                let isWanted = k.count == wanted.count && wanted.withUnsafeBufferPointer { w in
-                    memcmp(b.baseAddress! + k.lowerBound, w.baseAddress!, k.count) == 0
+                guard p < b.count else { return out }
+                if keys.contains(key), b[p] == UInt8(ascii: "[") || b[p] == UInt8(ascii: "{") {
+                    guard let elements = elements(b, &p, object: b[p] == UInt8(ascii: "{")) else { return out }
+                    out[key] = elements
+                } else {
+                    guard skipValue(b, &p) else { return out }
                 }
-                if isWanted {
-                    // Later duplicates of the key win in the parsed value; keep scanning.
-                    var lengths: [(key: String?, length: Int)] = []
-                    guard p < b.count else { return nil }
-                    if b[p] == UInt8(ascii: "[") {
-                        guard let l = elements(b, &p, object: false) else { return nil }
-                        lengths = l
-                    } else if b[p] == UInt8(ascii: "{") {
-                        guard let l = elements(b, &p, object: true) else { return nil }
-                        lengths = l
-                    } else {
-                        guard skipValue(b, &p) else { return nil }
-                    }
-                    var rest = p
-                    if let later = laterDuplicate(b, &rest, key: wanted) { return later }
-                    return lengths
-                }
-                guard skipValue(b, &p) else { return nil }
                 skipWS(b, &p)
-                guard p < b.count else { return nil }
-                if b[p] == UInt8(ascii: ",") { p += 1; continue }
-                return nil
+                guard p < b.count, b[p] == UInt8(ascii: ",") else { return out }
+                p += 1
             }
         }
     }
 
-    /// Continues a top-level object scan after a value, looking for another member with the same key.
-    private static func laterDuplicate(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, key: [UInt8]) -> [(key: String?, length: Int)]? {
-        var found: [(key: String?, length: Int)]? = nil
-        while true {
-            skipWS(b, &p)
-            guard p < b.count, b[p] == UInt8(ascii: ",") else { return found }
-            p += 1
-            skipWS(b, &p)
-            guard let k = stringRange(b, &p) else { return found }
-            skipWS(b, &p)
-            guard p < b.count, b[p] == UInt8(ascii: ":") else { return found }
-            p += 1
-            skipWS(b, &p)
-            let same = k.count == key.count && key.withUnsafeBufferPointer { w in memcmp(b.baseAddress! + k.lowerBound, w.baseAddress!, k.count) == 0 }
-            if same, p < b.count, b[p] == UInt8(ascii: "[") || b[p] == UInt8(ascii: "{") {
-                found = elements(b, &p, object: b[p] == UInt8(ascii: "{"))
-                if found == nil { return nil }
-            } else {
-                guard skipValue(b, &p) else { return found }
+    /// SHA-256 (hex) of the JSON text in `range` with the whitespace outside strings removed.
+    static func compactSHA256(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, scratch: inout [UInt8]) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        var inString = false
+        var k = range.lowerBound
+        var runStart = k
+        while k < range.upperBound {
+            let c = b[k]
+            if inString {
+                if c == UInt8(ascii: "\\") { k += 2; continue }
+                if c == UInt8(ascii: "\"") { inString = false }
+            } else if c == UInt8(ascii: "\"") {
+                inString = true
+            } else if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+                if runStart < k { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<k])) }
+                runStart = k + 1
             }
+            k += 1
         }
+        if runStart < range.upperBound { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<range.upperBound])) }
+        return SHA256Stream.hex(scratch)
     }
 
-    private static func elements(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, object: Bool) -> [(key: String?, length: Int)]? {
+    private static func elements(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, object: Bool) -> [(key: String?, range: Range<Int>)]? {
         p += 1
-        var out: [(key: String?, length: Int)] = []
+        var out: [(key: String?, range: Range<Int>)] = []
         skipWS(b, &p)
         if p < b.count, b[p] == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) { p += 1; return out }
         while true {
@@ -92,7 +78,7 @@ enum JSONScan {
             }
             let start = p
             guard skipValue(b, &p) else { return nil }
-            out.append((key, p - start))
+            out.append((key, start..<p))
             skipWS(b, &p)
             guard p < b.count else { return nil }
             let c = b[p]
@@ -110,6 +96,30 @@ enum JSONScan {
         return (try? JSONParser.parse(buffer: quoted))?.stringValue ?? String(decoding: raw, as: UTF8.self)
     }
 
+    /// At an opening quote: moves past the closing quote.
+    static func skipString(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool { stringRange(b, &p) != nil }
+
+    /// The keys of the object starting at `from` (not validated; stops at the first problem).
+    static func topLevelKeys(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Set<String> {
+        var keys = Set<String>()
+        var p = from
+        guard p < b.count, b[p] == UInt8(ascii: "{") else { return keys }
+        p += 1
+        while true {
+            skipWS(b, &p)
+            guard let k = stringRange(b, &p) else { return keys }
+            keys.insert(decodeKey(b, k))
+            skipWS(b, &p)
+            guard p < b.count, b[p] == UInt8(ascii: ":") else { return keys }
+            p += 1
+            skipWS(b, &p)
+            guard skipValue(b, &p) else { return keys }
+            skipWS(b, &p)
+            guard p < b.count, b[p] == UInt8(ascii: ",") else { return keys }
+            p += 1
+        }
+    }
+
     @inline(__always) private static func skipWS(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) {
         while p < b.count {
             switch b[p] {
@@ -120,7 +130,7 @@ enum JSONScan {
     }
 
     /// At an opening quote: returns the range of the string's contents and moves past the closing quote.
-    private static func stringRange(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Range<Int>? {
+    static func stringRange(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Range<Int>? {
         guard p < b.count, b[p] == UInt8(ascii: "\"") else { return nil }
         let start = p + 1
         var i = start
@@ -134,7 +144,7 @@ enum JSONScan {
     }
 
     /// Moves past one value of any kind.
-    private static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool {
+    static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> Bool {
         guard p < b.count else { return false }
         switch b[p] {
         case UInt8(ascii: "\""):

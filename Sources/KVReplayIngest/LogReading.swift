@@ -5,47 +5,13 @@ import KVReplayIO
 import KVReplayModel
 import KVReplayStore
 
-/// Rows mapped from a run of log records, in record order.
-struct MappedBatch: Sendable {
-    var users: [UserObservation] = []
-    /// Exposures with the index of their user in `users`.
-    var exposures: [ExposureRow] = []
-    var exposureUsers: [Int32] = []
-    var rejects: [RejectRow] = []
-    /// Records read (events, CSV rows), rejected ones included.
-    var records = 0
-    /// Content bytes consumed so far in the file (decompressed).
-    var bytesSoFar = 0
-
-    mutating func add(_ m: MappedRecord) {
-        var index: Int32 = -1
-        if let u = m.user {
-            index = Int32(users.count)
-            users.append(u)
-        }
-        if let x = m.exposure {
-            exposures.append(x)
-            exposureUsers.append(index)
-        }
-    }
-
-    mutating func append(_ other: MappedBatch) {
-        let base = Int32(users.count)
-        users.append(contentsOf: other.users)
-        exposures.append(contentsOf: other.exposures)
-        exposureUsers.append(contentsOf: other.exposureUsers.map { $0 < 0 ? $0 : $0 + base })
-        rejects.append(contentsOf: other.rejects)
-        records += other.records
-    }
-}
-
 /// What the reading thread sends to the writing thread.
 enum LogItem: Sendable {
     case format(String)
     case batch(MappedBatch)
     /// The end of the file: the SHA-256 of its bytes when they were hashed while reading (standard input),
     /// and how many bytes were read.
-    case end(sha256: String?, rawBytes: Int)
+    case end(sha256: String, probe: String, rawBytes: Int)
     /// The file cannot be used at all.
     case failure(String)
 }
@@ -99,20 +65,24 @@ final class BoundedQueue<T: Sendable>: @unchecked Sendable {
 /// line), `log_event`/`rgstr` bodies and JSON arrays (one document, parsed whole), or a warehouse CSV export.
 struct LogReader: Sendable {
     var path: String
-    /// Hash the bytes while reading (for standard input, which cannot be read twice).
-    var hashWhileReading: Bool
     var parseThreads: Int
     var batchLines: Int
     /// Longest NDJSON line accepted (a body on one line can be long).
     var maxLineLength = 256 << 20
 
     func run(into queue: BoundedQueue<LogItem>) {
-        final class HashBox: @unchecked Sendable { var h = SHA256Stream() }
+        // The file's identity is hashed here, on the reading thread, as the bytes go by.
+        final class HashBox: @unchecked Sendable {
+            var h = SHA256Stream()
+            var head: [UInt8] = []
+        }
         let box = HashBox()
         let input: StreamingInput
         do {
-            input = try StreamingInput(path: path, chunkSize: 1 << 20,
-                                       rawObserver: hashWhileReading ? { box.h.update($0) } : nil)
+            input = try StreamingInput(path: path, chunkSize: 1 << 20, rawObserver: { bytes in
+                box.h.update(bytes)
+                if box.head.count < RawFile.probeBytes { box.head.append(contentsOf: bytes.prefix(RawFile.probeBytes - box.head.count)) }
+            })
         } catch {
             _ = queue.put(.failure(error.problem))
             return
@@ -127,7 +97,8 @@ struct LogReader: Sendable {
             if skip >= head.count {
                 if let p = input.compressionProblem { _ = queue.put(.failure(p)); return }
                 _ = queue.put(.format("empty"))
-                _ = queue.put(.end(sha256: hashWhileReading ? box.h.finalizeHex() : nil, rawBytes: input.rawBytesRead))
+                _ = queue.put(.end(sha256: box.h.finalizeHex(), probe: RawFile.probe(size: input.rawBytesRead, head: box.head),
+                                   rawBytes: input.rawBytesRead))
                 return
             }
             let first = head[skip]
@@ -164,7 +135,10 @@ struct LogReader: Sendable {
             return
         }
         if queue.isCancelled { return }
-        _ = queue.put(.end(sha256: hashWhileReading ? box.h.finalizeHex() : nil, rawBytes: input.rawBytesRead))
+        // A document was read whole before its events were sent; drain what may be left (nothing, normally).
+        do { while try input.read() != nil {} } catch {}
+        _ = queue.put(.end(sha256: box.h.finalizeHex(), probe: RawFile.probe(size: input.rawBytesRead, head: box.head),
+                           rawBytes: input.rawBytesRead))
     }
 
     // MARK: NDJSON
@@ -187,80 +161,94 @@ struct LogReader: Sendable {
     }
 
     private func mapLines(_ batch: LineBatch) -> MappedBatch {
-        let n = batch.count
-        let chunks = Parallel.mapChunks(count: n, chunkSize: 1024, threads: parseThreads) { r -> MappedBatch in
+        // One chunk per thread: with one thread the batch is mapped in place, with no merge.
+        let chunkSize = max(256, (batch.count + parseThreads - 1) / max(1, parseThreads))
+        let chunks = Parallel.mapChunks(count: batch.count, chunkSize: chunkSize, threads: parseThreads) { r -> MappedBatch in
             var out = MappedBatch()
-            for i in r { Self.mapLine(batch.line(i), number: Int64(batch.numbers[i]), into: &out) }
+            var tape = JSONTape()
+            var decoder = EventDecoder()
+            batch.buffer.withUnsafeBufferPointer { all in
+                for i in r {
+                    let line = UnsafeBufferPointer(rebasing: all[batch.starts[i]..<batch.ends[i]])
+                    Self.mapLine(line, number: Int64(batch.numbers[i]), tape: &tape, decoder: &decoder, into: &out)
+                }
+            }
             return out
         }
-        var merged = MappedBatch()
-        for (number, prefix) in batch.overlong {
-            merged.records += 1
-            merged.rejects.append(RejectRow(line: Int64(number), record: nil, field: nil,
-                                            reason: "line longer than \(maxLineLength) bytes", excerpt: Excerpt.of(prefix)))
-        }
-        for c in chunks { merged.append(c) }
+        var merged = chunks.count == 1 ? chunks[0] : MappedBatch()
+        if chunks.count > 1 { for c in chunks { merged.append(c) } }
         if !batch.overlong.isEmpty {
+            for (number, prefix) in batch.overlong {
+                merged.records += 1
+                merged.rejects.append(RejectRow(line: Int64(number), record: nil, field: nil,
+                                                reason: "line longer than \(maxLineLength) bytes", excerpt: Excerpt.of(prefix)))
+            }
             merged.rejects.sort { ($0.line ?? 0) < ($1.line ?? 0) }
         }
         return merged
     }
 
-    static func mapLine(_ line: ArraySlice<UInt8>, number: Int64, into out: inout MappedBatch) {
-        var start = line.startIndex
-        var end = line.endIndex
+    static func mapLine(_ line: UnsafeBufferPointer<UInt8>, number: Int64, tape: inout JSONTape, decoder: inout EventDecoder,
+                        into out: inout MappedBatch)
+    {
+        var start = 0
+        var end = line.count
+        if number == 1, line.starts(with: SnapshotFormats.utf8BOM) { start = 3 }
         while start < end, line[start] <= 0x20 { start += 1 }
         while end > start, line[end - 1] <= 0x20 { end -= 1 }
         if start == end { return }
-        if number == 1, line[start...].starts(with: SnapshotFormats.utf8BOM) { start += 3 }
-        let text = line[start..<end]
-        let json: JSONValue
+        let text = UnsafeBufferPointer(rebasing: line[start..<end])
         do {
-            json = try JSONParser.parse(text)
+            try tape.parseDocument(text)
         } catch {
             out.records += 1
-            let truncated = error.offset >= text.count
+            let truncated = error.offset >= text.count || error.reason.contains("end of input") || error.reason.contains("unterminated")
             out.rejects.append(RejectRow(line: number, record: nil, field: nil,
                                          reason: (truncated ? "truncated JSON" : "not valid JSON") + " (column \(error.column): \(error.reason))",
                                          excerpt: Excerpt.of(text)))
             return
         }
-        if case .object(let o) = json, let events = o["events"] {
+        if tape.tokens[0].kind == .object, let events = tape.member(text, 0, "events") {
             // A whole log_event / rgstr body on one line.
-            mapBody(events: events, statsigMetadata: o["statsigMetadata"], line: number, excerptSource: text, into: &out)
+            let context = LogContext(tape: tape, text, tape.member(text, 0, "statsigMetadata"))
+            guard tape.tokens[events].kind == .array else {
+                out.records += 1
+                out.rejects.append(RejectRow(line: number, record: nil, field: "events",
+                                             reason: "is \(tape.kindName(tape.tokens[events].kind)), expected an array", excerpt: Excerpt.of(text)))
+                return
+            }
+            var index: Int64 = 0
+            tape.forEachElement(events) { e in
+                mapEvent(tape, text, e, context: context, line: number, record: index, decoder: &decoder, into: &out)
+                index += 1
+            }
             return
         }
-        out.records += 1
-        do {
-            out.add(try EventMapper.map(json, context: .none, line: number, record: nil))
-        } catch {
-            out.rejects.append(RejectRow(line: number, record: nil, field: error.field, reason: error.reason, excerpt: Excerpt.of(text)))
-        }
+        mapEvent(tape, text, 0, context: .none, line: number, record: nil, decoder: &decoder, into: &out)
     }
 
-    static func mapBody(events: JSONValue, statsigMetadata: JSONValue?, line: Int64?, excerptSource: ArraySlice<UInt8>?,
-                        range: Range<Int>? = nil, into out: inout MappedBatch)
+    static func mapEvent(_ tape: JSONTape, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, context: LogContext, line: Int64?, record: Int64?,
+                         decoder: inout EventDecoder, into out: inout MappedBatch)
     {
-        guard case .array(let list) = events else {
-            out.records += 1
-            out.rejects.append(RejectRow(line: line, record: nil, field: "events", reason: "is \(events.kindName), expected an array",
-                                         excerpt: excerptSource.map { Excerpt.of($0) }))
-            return
-        }
-        let context = LogContext(statsigMetadata: statsigMetadata)
-        for i in range ?? list.indices {
-            out.records += 1
-            do {
-                out.add(try EventMapper.map(list[i], context: context, line: line, record: Int64(i)))
-            } catch {
-                out.rejects.append(RejectRow(line: line, record: "events[\(i)]", field: error.field, reason: error.reason,
-                                             excerpt: Excerpt.of(SnapshotFormats.compact(list[i]))))
-            }
+        out.records += 1
+        // A rejected record must leave no rows behind.
+        let arena = out.rows.arena.count, users = out.rows.users.count, exposures = out.rows.exposures.count
+        do {
+            try decoder.map(tape, b, i, context: context, line: line, record: record, into: &out.rows)
+        } catch {
+            out.rows.arena.removeSubrange(arena...)
+            out.rows.users.removeSubrange(users...)
+            out.rows.exposures.removeSubrange(exposures...)
+            out.rejects.append(RejectRow(line: line, record: record.map { "events[\($0)]" }, field: error.field, reason: error.reason,
+                                         excerpt: Excerpt.of(tape.span(b, i))))
         }
     }
 
     // MARK: Documents
 
+    /// A log_event/rgstr body, a single event, or a JSON array of either: one document, read whole; its events are
+    /// located first (so the body's statsigMetadata is known before they are mapped), then parsed and mapped in
+    /// parallel chunks. A syntax error anywhere makes the whole document unusable.
     private func readDocument(input: StreamingInput, head: [UInt8], queue: BoundedQueue<LogItem>) throws {
         var all = head
         while let chunk = try input.read() { all.append(contentsOf: chunk) }
@@ -269,73 +257,195 @@ struct LogReader: Sendable {
             return
         }
         if all.starts(with: SnapshotFormats.utf8BOM) { all.removeFirst(3) }
-        let json: JSONValue
-        do {
-            json = try JSONParser.parse(all)
-        } catch {
-            let truncated = error.offset >= all.count || error.reason.contains("end of input")
-            _ = queue.put(.failure((truncated ? "truncated: the JSON ends early (" : "not valid JSON (") + "\(error))"))
-            return
+        let rawBytes = input.rawBytesRead
+        let outcome: DocumentOutcome = all.withUnsafeBufferPointer { b in walkDocument(b, queue: queue, rawBytes: rawBytes) }
+        if case .failure(let message) = outcome { _ = queue.put(.failure(message)) }
+    }
+
+    private enum DocumentOutcome { case done, failure(String) }
+
+    /// Where the events of a document are: byte ranges, with the body they belong to.
+    private struct EventRef {
+        var range: Range<Int>
+        var body: Int
+        var index: Int64
+        /// Events not inside a body (a bare event, or an array of events) have no record index.
+        var inBody: Bool
+    }
+
+    private func walkDocument(_ b: UnsafeBufferPointer<UInt8>, queue: BoundedQueue<LogItem>, rawBytes: Int) -> DocumentOutcome {
+        var tape = JSONTape()
+        func failure(_ e: JSONParseError, at base: Int) -> DocumentOutcome {
+            let position = tape.error(b, base + e.offset, e.reason)
+            let truncated = base + e.offset >= b.count || e.reason.contains("end of input") || e.reason.contains("unterminated")
+            return .failure((truncated ? "truncated: the JSON ends early (" : "not valid JSON (") + "\(position))")
         }
-        all = []
-        // A body, a single event, or an array of either.
-        var units: [(events: JSONValue, metadata: JSONValue?, record: Int?)] = []
+        var p = 0
+        tape.skipWS(b, &p)
+        guard p < b.count else { return .failure("empty file") }
+        var contexts: [LogContext] = []
+        var events: [EventRef] = []
         var format = "log-event-body"
-        switch json {
-        case .object(let o):
-            if let events = o["events"] {
-                units.append((events, o["statsigMetadata"], nil))
-            } else if o["eventName"] != nil {
-                units.append((.array([json]), nil, nil))
-                format = "event"
-            } else {
-                _ = queue.put(.failure("not a recognized log format: a JSON object without events (expected a log_event/rgstr body)"))
-                return
+        // Collects a body's events; the body's other members are parsed (validated), statsigMetadata read.
+        func body(at start: Int, bodyIndex: Int) throws(JSONParseError) -> Int {
+            var q = start + 1
+            var context = LogContext.none
+            var found = false
+            tape.skipWS(b, &q)
+            if q < b.count, b[q] == UInt8(ascii: "}") { contexts.append(context); return q + 1 }
+            while true {
+                tape.skipWS(b, &q)
+                guard q < b.count, b[q] == UInt8(ascii: "\"") else { throw tape.error(b, q, "expected a string key") }
+                let keyStart = q
+                guard JSONScan.skipString(b, &q) else { throw tape.error(b, keyStart, "unterminated string") }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(q - 1)]), as: UTF8.self)
+                tape.skipWS(b, &q)
+                guard q < b.count, b[q] == UInt8(ascii: ":") else { throw tape.error(b, q, "expected ':' after an object key") }
+                q += 1
+                tape.skipWS(b, &q)
+                if key == "events", q < b.count, b[q] == UInt8(ascii: "[") {
+                    found = true
+                    q += 1
+                    var index: Int64 = 0
+                    tape.skipWS(b, &q)
+                    if q < b.count, b[q] == UInt8(ascii: "]") {
+                        q += 1
+                    } else {
+                        while true {
+                            tape.skipWS(b, &q)
+                            let s = q
+                            guard JSONScan.skipValue(b, &q) else { throw tape.error(b, s, "unexpected end of input in an array") }
+                            events.append(EventRef(range: s..<q, body: bodyIndex, index: index, inBody: true))
+                            index += 1
+                            tape.skipWS(b, &q)
+                            guard q < b.count else { throw tape.error(b, q, "unexpected end of input in an array") }
+                            let c = b[q]
+                            q += 1
+                            if c == UInt8(ascii: ",") { continue }
+                            if c == UInt8(ascii: "]") { break }
+                            throw tape.error(b, q - 1, "expected ',' or ']' in an array")
+                        }
+                    }
+                } else {
+                    let s = q
+                    try tape.parseValue(b, at: &q)
+                    if key == "statsigMetadata" { context = LogContext(tape: tape, b, 0) }
+                    if key == "events" {
+                        // Not an array: reported as a rejected record below.
+                        found = true
+                        events.append(EventRef(range: s..<q, body: bodyIndex, index: -1, inBody: true))
+                    }
+                }
+                tape.skipWS(b, &q)
+                guard q < b.count else { throw tape.error(b, q, "unexpected end of input in an object") }
+                let c = b[q]
+                q += 1
+                if c == UInt8(ascii: ",") { continue }
+                if c == UInt8(ascii: "}") { break }
+                throw tape.error(b, q - 1, "expected ',' or '}' in an object")
             }
-        case .array(let a):
-            format = "event-array"
-            if a.allSatisfy({ $0["events"] != nil }) && !a.isEmpty {
-                format = "log-event-body-array"
-                for (i, b) in a.enumerated() { units.append((b["events"]!, b["statsigMetadata"], i)) }
+            contexts.append(context)
+            if !found { throw tape.error(b, start, "not a log_event body: no events") }
+            return q
+        }
+        do throws(JSONParseError) {
+            if b[p] == UInt8(ascii: "{") {
+                let top = JSONScan.topLevelKeys(b, from: p)
+                if top.contains("events") {
+                    p = try body(at: p, bodyIndex: 0)
+                } else if top.contains("eventName") {
+                    format = "event"
+                    let s = p
+                    try tape.parseValue(b, at: &p)
+                    contexts.append(.none)
+                    events.append(EventRef(range: s..<p, body: 0, index: 0, inBody: false))
+                } else {
+                    return .failure("not a recognized log format: a JSON object without events (expected a log_event/rgstr body)")
+                }
+            } else if b[p] == UInt8(ascii: "[") {
+                format = "event-array"
+                contexts.append(.none)
+                p += 1
+                tape.skipWS(b, &p)
+                var index: Int64 = 0
+                if p < b.count, b[p] == UInt8(ascii: "]") {
+                    p += 1
+                } else {
+                    while true {
+                        tape.skipWS(b, &p)
+                        guard p < b.count else { throw tape.error(b, p, "unexpected end of input in an array") }
+                        if b[p] == UInt8(ascii: "{"), JSONScan.topLevelKeys(b, from: p).contains("events") {
+                            format = "log-event-body-array"
+                            p = try body(at: p, bodyIndex: contexts.count)
+                        } else {
+                            let s = p
+                            guard JSONScan.skipValue(b, &p) else { throw tape.error(b, s, "unexpected end of input in an array") }
+                            events.append(EventRef(range: s..<p, body: 0, index: index, inBody: false))
+                        }
+                        index += 1
+                        tape.skipWS(b, &p)
+                        guard p < b.count else { throw tape.error(b, p, "unexpected end of input in an array") }
+                        let c = b[p]
+                        p += 1
+                        if c == UInt8(ascii: ",") { continue }
+                        if c == UInt8(ascii: "]") { break }
+                        throw tape.error(b, p - 1, "expected ',' or ']' in an array")
+                    }
+                }
             } else {
-                units.append((json, nil, nil))
+                return .failure("not a recognized log format")
             }
-        default:
-            _ = queue.put(.failure("not a recognized log format: the file holds \(json.kindName)"))
-            return
+            tape.skipWS(b, &p)
+            if p < b.count { throw tape.error(b, p, "unexpected data after the JSON value") }
+        } catch {
+            return failure(error, at: 0)
         }
         _ = queue.put(.format(format))
-        for unit in units {
-            guard case .array(let list) = unit.events else {
-                var m = MappedBatch()
-                m.records = 1
-                m.rejects.append(RejectRow(line: nil, record: unit.record.map { "[\($0)].events" } ?? "events", field: "events",
-                                           reason: "is \(unit.events.kindName), expected an array", excerpt: nil))
-                if !queue.put(.batch(m)) { return }
-                continue
-            }
-            var start = 0
-            while start < list.count {
-                let end = min(list.count, start + batchLines)
-                let base = start
-                let events = unit.events
-                let metadata = unit.metadata
-                let chunks = Parallel.mapChunks(count: end - start, chunkSize: 1024, threads: parseThreads) { r -> MappedBatch in
-                    var out = MappedBatch()
-                    Self.mapBody(events: events, statsigMetadata: metadata, line: nil, excerptSource: nil,
-                                 range: (base + r.lowerBound)..<(base + r.upperBound), into: &out)
-                    return out
+
+        // Parse and map the events, in parallel chunks, batch by batch.
+        var start = 0
+        while start < events.count {
+            let end = min(events.count, start + batchLines)
+            let slice = Array(events[start..<end])
+            let ctx = contexts
+            nonisolated(unsafe) let doc = b
+            let chunks = Parallel.mapChunks(count: slice.count, chunkSize: 1024, threads: parseThreads) { r -> Result<MappedBatch, JSONParseError> in
+                var out = MappedBatch()
+                var tape = JSONTape()
+                var decoder = EventDecoder()
+                for i in r {
+                    let e = slice[i]
+                    let text = UnsafeBufferPointer(rebasing: doc[e.range])
+                    do throws(JSONParseError) {
+                        try tape.parseDocument(text)
+                    } catch {
+                        return .failure(JSONParseError(offset: e.range.lowerBound + error.offset, line: 0, column: 0, reason: error.reason))
+                    }
+                    if e.index < 0 {
+                        out.records += 1
+                        out.rejects.append(RejectRow(line: nil, record: "events", field: "events",
+                                                     reason: "is \(tape.kindName(tape.tokens[0].kind)), expected an array", excerpt: Excerpt.of(text)))
+                        continue
+                    }
+                    Self.mapEvent(tape, text, 0, context: ctx[e.body], line: nil, record: e.inBody ? e.index : nil, decoder: &decoder, into: &out)
+                    if ctx.count > 1, !out.rejects.isEmpty, e.inBody, let last = out.rejects.last, last.record == "events[\(e.index)]" {
+                        out.rejects[out.rejects.count - 1].record = "[\(e.body)].events[\(e.index)]"
+                    }
                 }
-                var merged = MappedBatch()
-                for c in chunks { merged.append(c) }
-                if let r = unit.record {
-                    for i in merged.rejects.indices { merged.rejects[i].record = "[\(r)]." + (merged.rejects[i].record ?? "") }
-                }
-                merged.bytesSoFar = input.rawBytesRead
-                if !queue.put(.batch(merged)) { return }
-                start = end
+                return .success(out)
             }
+            var merged = MappedBatch()
+            for c in chunks {
+                switch c {
+                case .success(let m): merged.append(m)
+                case .failure(let e): return failure(e, at: 0)
+                }
+            }
+            merged.bytesSoFar = rawBytes
+            if !queue.put(.batch(merged)) { return .done }
+            start = end
         }
+        return .done
     }
 
     // MARK: CSV
@@ -365,7 +475,8 @@ struct LogReader: Sendable {
             }
             out.records += 1
             do {
-                out.add(try l.map(fields, line: Int64(pendingLine)))
+                let (exposure, user) = try l.map(fields, line: Int64(pendingLine))
+                out.rows.append(exposure: exposure, user: user)
             } catch {
                 out.rejects.append(RejectRow(line: Int64(pendingLine), record: nil, field: error.field, reason: error.reason,
                                              excerpt: Excerpt.of(record)))

@@ -28,6 +28,8 @@ struct SnapshotRecord {
     var metadata: JSONObject?
     /// The value reached us as parsed JSON, so `bytes` is its compact serialization, not the stored text.
     var reserialized = false
+    /// SHA-256 of `bytes`, when already known (a raw file is its value).
+    var sha256: String? = nil
 }
 
 /// The content of a snapshot file: the values it holds, and the records that could not be read.
@@ -287,11 +289,33 @@ struct SnapshotBuilder {
         guard let top = json.objectValue else {
             throw RecordProblem(field: "value", reason: "the value is \(json.kindName), expected a config-specs payload (an object)")
         }
-        let specs: ConfigSpecs
-        do {
-            specs = try ConfigSpecs(json: json, source: fileName)
-        } catch {
-            throw RecordProblem(field: "value", reason: error.problem)
+        // The payload is compressed on another thread while it is decoded here.
+        let bytes = r.bytes
+        let level = zlibLevel
+        let compression = Background { () -> Result<[UInt8], CompressionError> in
+            do throws(CompressionError) { return .success(try Gzip.zlibCompress(bytes, level: level)) } catch { return .failure(error) }
+        }
+        let timing = ProcessInfo.processInfo.environment["KVREPLAY_TIMING"] != nil
+        var phase = ContinuousClock.now
+        func mark(_ what: String) {
+            guard timing else { return }
+            let now = ContinuousClock.now
+            FileHandle.standardError.write(Data("timing:   \(what) \(now - phase)\n".utf8))
+            phase = now
+        }
+        // The specs are decoded (as the evaluator reads them, to find the invalid ones) on another thread too,
+        // while the entity rows are computed here from the payload's text.
+        let name = fileName
+        let decoding = Background { () -> Result<ConfigSpecs, PayloadError> in
+            do throws(PayloadError) { return .success(try ConfigSpecs(json: json, source: name)) } catch { return .failure(error) }
+        }
+        defer { mark("wait and finish") }
+        // A payload must at least have the shape the decoder needs; its checks are cheap, so fail early on them.
+        let hasUpdates = top["has_updates"]?.boolValue ?? true
+        if hasUpdates && SpecCollection.allCases.allSatisfy({ top[$0.rawValue] == nil || top[$0.rawValue]!.isNull }) {
+            _ = decoding.get()
+            _ = compression.get()
+            throw RecordProblem(field: "value", reason: "not a config-specs payload: none of feature_gates, dynamic_configs, layer_configs is present")
         }
 
         // Capture time: --captured-at, else the record's metadata, else the file name, else the payload's time.
@@ -303,68 +327,96 @@ struct SnapshotBuilder {
             (capturedAt, source) = (t, .metadata)
         } else if let t = Timestamps.fromFileName(fileName) {
             (capturedAt, source) = (t, .filename)
-        } else if let t = specs.time {
+        } else if let t = Self.lcut(top) {
             (capturedAt, source) = (t, .lcut)
         }
 
         let key = r.key ?? (fileIsOneValue ? KVKeys.fromFileName(fileName) : nil)
         var counts = SnapshotCounts()
         var entities: [SnapshotEntityRow] = []
-        let invalid = Dictionary(specs.invalidSpecs.map { ("\($0.collection.rawValue)\u{1F}\($0.name)", $0.problem) }, uniquingKeysWith: { a, _ in a })
-        for collection in SpecCollection.allCases {
-            guard let value = top[collection.rawValue], !value.isNull else { continue }
-            let lengths = JSONScan.elementLengths(r.bytes, member: collection.rawValue)
-            var members: [(name: String, spec: JSONValue, length: Int?)] = []
-            switch value {
-            case .array(let a):
-                for (i, spec) in a.enumerated() {
-                    let name = spec["name"]?.stringValue ?? "#\(i)"
-                    members.append((name, spec, lengths.flatMap { i < $0.count ? $0[i].length : nil }))
+        let ranges = JSONScan.collections(r.bytes, keys: Set(SpecCollection.allCases.map(\.rawValue)))
+        var scratch = [UInt8]()
+        r.bytes.withUnsafeBufferPointer { b in
+            for collection in SpecCollection.allCases {
+                guard let value = top[collection.rawValue], !value.isNull else { continue }
+                let found = ranges[collection.rawValue] ?? []
+                var members: [(name: String, spec: JSONValue, range: Range<Int>?)] = []
+                switch value {
+                case .array(let a):
+                    for (i, spec) in a.enumerated() {
+                        members.append((spec["name"]?.stringValue ?? "#\(i)", spec, i < found.count ? found[i].range : nil))
+                    }
+                case .object(let o):
+                    var byKey: [String: Range<Int>] = [:]
+                    for f in found { if let k = f.key { byKey[k] = f.range } }
+                    for (name, spec) in o.members { members.append((name, spec, byKey[name])) }
+                default:
+                    continue
                 }
-            case .object(let o):
-                var byKey: [String: Int] = [:]
-                for l in lengths ?? [] { if let k = l.key { byKey[k] = l.length } }
-                for (name, spec) in o.members { members.append((name, spec, byKey[name])) }
-            default:
-                continue
-            }
-            switch collection {
-            case .featureGates: counts.featureGates = members.count
-            case .dynamicConfigs: counts.dynamicConfigs = members.count
-            case .layerConfigs: counts.layerConfigs = members.count
-            }
-            for (name, spec, length) in members {
-                let entity = spec["entity"]?.stringValue
-                let kind: String
                 switch collection {
-                case .featureGates:
-                    kind = "gate"
-                    switch entity {
-                    case "segment": counts.segments += 1
-                    case "holdout": counts.holdouts += 1
-                    default: counts.gates += 1
-                    }
-                case .dynamicConfigs:
-                    switch entity {
-                    case "experiment": kind = "experiment"; counts.experiments += 1
-                    case "autotune": kind = "config"; counts.autotunes += 1
-                    default: kind = "config"; counts.configs += 1
-                    }
-                case .layerConfigs:
-                    kind = "layer"
-                    counts.layers += 1
+                case .featureGates: counts.featureGates = members.count
+                case .dynamicConfigs: counts.dynamicConfigs = members.count
+                case .layerConfigs: counts.layerConfigs = members.count
                 }
-                var canonical = [UInt8]()
-                JSONWriter(style: .python).write(spec, into: &canonical)
-                let problem = invalid["\(collection.rawValue)\u{1F}\(name)"]
-                entities.append(SnapshotEntityRow(
-                    collection: collection.rawValue, name: name, kind: kind, entity: entity,
-                    jsonBytes: Int64(length ?? SnapshotFormats.compact(spec).count),
-                    specSHA256: SHA256Stream.hex(canonical),
-                    rules: spec["rules"]?.arrayValue.map { Int64($0.count) },
-                    enabled: spec["enabled"]?.boolValue, isActive: spec["isActive"]?.boolValue,
-                    version: Self.int(spec["version"]), idType: spec["idType"]?.stringValue,
-                    valid: problem == nil, problem: problem))
+                for (name, spec, range) in members {
+                    let entity = spec["entity"]?.stringValue
+                    let kind: String
+                    switch collection {
+                    case .featureGates:
+                        kind = "gate"
+                        switch entity {
+                        case "segment": counts.segments += 1
+                        case "holdout": counts.holdouts += 1
+                        default: counts.gates += 1
+                        }
+                    case .dynamicConfigs:
+                        switch entity {
+                        case "experiment": kind = "experiment"; counts.experiments += 1
+                        case "autotune": kind = "config"; counts.autotunes += 1
+                        default: kind = "config"; counts.configs += 1
+                        }
+                    case .layerConfigs:
+                        kind = "layer"
+                        counts.layers += 1
+                    }
+                    // Size and hash from the spec's text in the payload (hash: whitespace outside strings removed).
+                    let bytes: Int64
+                    let hash: String
+                    if let range {
+                        bytes = Int64(range.count)
+                        hash = JSONScan.compactSHA256(b, range, scratch: &scratch)
+                    } else {
+                        let text = SnapshotFormats.compact(spec)
+                        bytes = Int64(text.count)
+                        hash = SHA256Stream.hex(text)
+                    }
+                    let problem: String? = nil
+                    entities.append(SnapshotEntityRow(
+                        collection: collection.rawValue, name: name, kind: kind, entity: entity, jsonBytes: bytes, specSHA256: hash,
+                        rules: spec["rules"]?.arrayValue.map { Int64($0.count) },
+                        enabled: spec["enabled"]?.boolValue, isActive: spec["isActive"]?.boolValue,
+                        version: Self.int(spec["version"]), idType: spec["idType"]?.stringValue,
+                        valid: problem == nil, problem: problem))
+                }
+            }
+        }
+        mark("entities")
+        let specs: ConfigSpecs
+        switch decoding.get() {
+        case .success(let decoded): specs = decoded
+        case .failure(let error):
+            _ = compression.get()
+            throw RecordProblem(field: "value", reason: error.problem)
+        }
+        mark("wait for the decoder")
+        // Specs the evaluator cannot read are marked on their rows.
+        let invalid = Dictionary(specs.invalidSpecs.map { ("\($0.collection.rawValue)\u{1F}\($0.name)", $0.problem) }, uniquingKeysWith: { a, _ in a })
+        if !invalid.isEmpty {
+            for i in entities.indices {
+                if let problem = invalid["\(entities[i].collection)\u{1F}\(entities[i].name)"] {
+                    entities[i].valid = false
+                    entities[i].problem = problem
+                }
             }
         }
         counts.invalidSpecs = specs.invalidSpecs.count
@@ -372,17 +424,28 @@ struct SnapshotBuilder {
         counts.idListNames = specs.idListNames.count
 
         let compressed: [UInt8]
-        do {
-            compressed = try Gzip.zlibCompress(r.bytes, level: zlibLevel)
-        } catch {
-            throw RecordProblem(field: nil, reason: "compressing the payload failed (\(error))")
+        switch compression.get() {
+        case .success(let c): compressed = c
+        case .failure(let e): throw RecordProblem(field: nil, reason: "compressing the payload failed (\(e))")
         }
         let size = Int64(r.bytes.count)
+        // The decoded specs are a large structure: free it on another thread.
+        DispatchQueue.global(qos: .utility).async { _ = specs.featureGates.count }
         return SnapshotInsert(
-            sha256: SHA256Stream.hex(r.bytes), kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: specs.time,
+            sha256: r.sha256 ?? SHA256Stream.hex(r.bytes), kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: specs.time,
             capturedAt: capturedAt, capturedAtSource: source, format: specs.format.rawValue, hasUpdates: specs.hasUpdates,
             sizeBytes: size, overKVLimit: size > Self.kvValueLimit, companyID: specs.companyID, counts: counts,
             payloadZlib: compressed, sourceRecord: r.locator, entities: entities)
+    }
+
+    /// The payload's `time`, read as the decoder reads it.
+    static func lcut(_ top: JSONObject) -> Int64? {
+        switch top["time"] {
+        case .int(let i)?: return i
+        case .double(let d)? where d.isFinite && d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+        case .string(let s)?: return Int64(s)
+        default: return nil
+        }
     }
 
     static func int(_ v: JSONValue?) -> Int64? {
@@ -404,5 +467,24 @@ struct SnapshotBuilder {
             }
         }
         return nil
+    }
+}
+
+/// Work started on another thread; ``get()`` waits for its result.
+final class Background<T: Sendable>: @unchecked Sendable {
+    private var value: T?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> T) {
+        DispatchQueue.global().async {
+            self.value = work()
+            self.done.signal()
+        }
+    }
+
+    func get() -> T {
+        done.wait()
+        done.signal()
+        return value!
     }
 }

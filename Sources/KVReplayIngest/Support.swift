@@ -301,6 +301,27 @@ enum Excerpt {
 
 /// Reads a whole file's raw bytes (no gunzip) and its SHA-256; `-` reads standard input.
 enum RawFile {
+    /// Bytes of a file's start that go into its probe.
+    static let probeBytes = 1 << 20
+
+    /// A quick identity test: SHA-256 of the file's size and its first MiB. Files with different probes differ;
+    /// files with the same probe are compared by their full SHA-256.
+    static func probe(size: Int, head: some Collection<UInt8>) -> String {
+        var h = SHA256Stream()
+        h.update(Array("\(size):".utf8))
+        h.update(Array(head.prefix(probeBytes)))
+        return h.finalizeHex()
+    }
+
+    /// The probe of a file on disk (its size and first MiB; reads no more).
+    static func probe(_ path: String) throws(FileError) -> (probe: String, size: Int) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw FileError(path: path, problem: "no such file") }
+        let input = try StreamingInput(path: path, chunkSize: probeBytes, decompress: false)
+        let head = try input.read() ?? []
+        return (probe(size: Int(st.st_size), head: head), Int(st.st_size))
+    }
+
     static func read(_ path: String) throws(FileError) -> (bytes: [UInt8], sha256: String) {
         var hasher = SHA256Stream()
         var all = [UInt8]()

@@ -105,7 +105,7 @@ struct WarehouseLayout {
         return l.contains(",") && (l.contains("unit_id") || l.contains("unitid"))
     }
 
-    func map(_ f: [String], line: Int64) throws(RecordProblem) -> MappedRecord {
+    func map(_ f: [String], line: Int64) throws(RecordProblem) -> (ExposureRow, UserObservation) {
         guard f.count == count else { throw RecordProblem(field: nil, reason: "expected \(count) fields, found \(f.count)") }
         func value(_ i: Int?) -> String? {
             guard let i else { return nil }
@@ -186,6 +186,6 @@ struct WarehouseLayout {
             key.append(contentsOf: part.utf8)
         }
         x.dedupeKey = SHA256Stream.prefix64(key)
-        return MappedRecord(user: observation, exposure: x)
+        return (x, observation)
     }
 }

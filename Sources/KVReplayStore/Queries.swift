@@ -127,6 +127,13 @@ extension Store {
         }
     }
 
+    /// Files whose probe (size and first MiB) is this one.
+    public func sourceFiles(probe: String) throws(StoreError) -> [SourceFileRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM source_files WHERE probe = ?", arguments: [probe]).map(SourceFileRecord.init(row:))
+        }
+    }
+
     /// Every ingested file, in ingest order.
     public func sourceFiles() throws(StoreError) -> [SourceFileRecord] {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM source_files ORDER BY id").map(SourceFileRecord.init(row:)) }

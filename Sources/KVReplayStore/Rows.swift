@@ -17,6 +17,8 @@ public enum SourceStatus: String, Sendable {
 public struct SourceFileRecord: Sendable, Equatable {
     public var id: Int64
     public var sha256: String
+    /// SHA-256 of the file's size and first MiB: a quick test for "seen before" that the full hash then confirms.
+    public var probe: String
     public var path: String
     public var kind: SourceKind
     public var format: String?

@@ -57,6 +57,13 @@ int kv_sha256_shani_available(void);
 void kv_sha256_shani(const void *data, size_t len, uint8_t out[32]);
 uint64_t kv_sha256_prefix_u64_shani(const void *data, size_t len);
 
+/* ---- Fast non-cryptographic hash ---- */
+
+/* MurmurHash64A (Austin Appleby, public domain) of data[0..<len]: a quick 64-bit
+ * hash for hash-table keys and for telling texts apart before comparing them.
+ * Not for identities that must not collide (use SHA-256 for those). */
+uint64_t kv_hash64(const void *data, size_t len, uint64_t seed);
+
 /* ---- base64 ---- */
 
 /* Standard base64 (A-Z a-z 0-9 + /, '=' padding) of in[0..<len].

@@ -16,7 +16,11 @@ public enum Parallel {
         let next = Atomic<Int>(0)
         let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: chunks)
         slots.initialize(repeating: nil)
-        defer { slots.deallocate() }
+        defer {
+            // The results were copied out; release the slots' references before freeing them.
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
         nonisolated(unsafe) let shared = slots
         withoutActuallyEscaping(body) { body in
             let work: @Sendable () -> Void = {

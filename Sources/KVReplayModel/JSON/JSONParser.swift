@@ -7,6 +7,13 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var column: Int
     public var reason: String
 
+    public init(offset: Int, line: Int, column: Int, reason: String) {
+        self.offset = offset
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
     public var description: String { "line \(line), column \(column): \(reason)" }
 }
 

@@ -30,6 +30,7 @@ public enum StoreSchema {
         CREATE TABLE source_files (
             id          INTEGER PRIMARY KEY,
             sha256      TEXT NOT NULL UNIQUE,
+            probe       TEXT NOT NULL,
             path        TEXT NOT NULL,
             kind        TEXT NOT NULL CHECK (kind IN ('snapshots', 'logs', 'idlists')),
             format      TEXT,
@@ -42,6 +43,7 @@ public enum StoreSchema {
             error       TEXT,
             ingested_at INTEGER NOT NULL
         );
+        CREATE INDEX source_files_by_probe ON source_files(probe);
 
         -- One row per distinct payload (content SHA-256 of the value as stored in KV).
         CREATE TABLE snapshots (
@@ -153,7 +155,8 @@ public enum StoreSchema {
             line                  INTEGER,
             record                INTEGER
         );
-        CREATE UNIQUE INDEX exposures_by_dedupe_key ON exposures(dedupe_key);
+        -- Time first: logs are mostly in time order, so new keys land at the end of the index.
+        CREATE UNIQUE INDEX exposures_by_dedupe_key ON exposures(coalesce(time, 0), dedupe_key);
 
         -- ID lists (for in_segment_list / not_in_segment_list), as Statsig's 8-character ID hashes.
         CREATE TABLE id_lists (

@@ -1,0 +1,212 @@
+import Foundation
+import KVReplayIO
+import KVReplayStore
+import Testing
+
+/// A store in a fresh temporary folder.
+final class TempStore {
+    let dir: String
+    let path: String
+
+    init() throws {
+        dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kvreplay-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        path = (dir as NSString).appendingPathComponent("s.sqlite")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func open(_ extra: [StoreMigration] = []) throws -> Store { try Store(path: path, additionalMigrations: extra) }
+}
+
+func user(_ id: String, time: Int64?, json: String? = nil) -> UserObservation {
+    UserObservation(unitKey: "{\"userID\":\"\(id)\"}", userID: id, customIDs: nil, json: json ?? "{\"userID\":\"\(id)\"}", time: time, line: 1)
+}
+
+func exposure(_ key: Int64, entity: String = "g", time: Int64 = 1) -> ExposureRow {
+    var e = ExposureRow(dedupeKey: key, kind: .gate, entity: entity)
+    e.value = "true"
+    e.ruleID = "r"
+    e.time = time
+    return e
+}
+
+@Suite("Store")
+struct StoreTests {
+    @Test("the schema is created by versioned migrations, in WAL mode; reopening applies nothing twice")
+    func migrations() throws {
+        let t = try TempStore()
+        let store = try t.open()
+        #expect(try store.appliedMigrations() == StoreSchema.migrations.map(\.identifier))
+        let tables = Set(try store.rows("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0[0] })
+        for name in ["source_files", "snapshots", "snapshot_captures", "snapshot_entities", "users", "exposures", "id_lists",
+                     "id_list_entries", "rejects"] {
+            #expect(tables.contains(name), "\(name)")
+        }
+        #expect(try store.rows("PRAGMA journal_mode") == [["wal"]])
+        // A later stage appends its migration; an older binary still opens the database.
+        let replay = StoreMigration(identifier: "v1-replay-test", sql: "CREATE TABLE replay_results (id INTEGER PRIMARY KEY)")
+        let upgraded = try t.open([replay])
+        #expect(try upgraded.appliedMigrations().last == "v1-replay-test")
+        _ = try t.open([replay])
+        let older = try t.open()
+        #expect(try older.appliedMigrations().count == StoreSchema.migrations.count + 1)
+    }
+
+    @Test("read-only mode needs an existing kvreplay database")
+    func readOnly() throws {
+        let t = try TempStore()
+        #expect(throws: StoreError.self) { try Store(path: t.path, mode: .readOnly) }
+        _ = try t.open()
+        let ro = try Store(path: t.path, mode: .readOnly)
+        #expect(try ro.status().snapshots == 0)
+        #expect(throws: (any Error).self) { try ro.writeTransaction { _ in ((), true) } }
+    }
+
+    @Test("users: one row per unit key, the latest object kept, first/last seen; exposures stored once per key")
+    func usersAndExposures() throws {
+        let t = try TempStore()
+        let store = try t.open()
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f1", probe: "p1", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+            var batch = RowBatch()
+            batch.append(exposure: exposure(1, time: 10), user: user("u1", time: 10, json: "{\"userID\":\"u1\",\"v\":1}"))
+            batch.append(exposure: exposure(2, time: 30), user: user("u1", time: 30, json: "{\"userID\":\"u1\",\"v\":3}"))
+            batch.append(exposure: exposure(3, time: 20), user: user("u1", time: 20, json: "{\"userID\":\"u1\",\"v\":2}"))
+            batch.append(exposure: exposure(1, time: 10), user: user("u2", time: 5))
+            let r = try w.write(batch, sourceFileID: file)
+            #expect(r.exposuresAdded == 3)
+            #expect(r.exposureDuplicates == 1)
+            #expect(r.usersAdded == 2)
+            return ((), true)
+        }
+        // A second transaction: an older sighting does not replace the object; a later one does.
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f2", probe: "p2", path: "b", kind: .logs, bytes: 1, ingestedAt: 0)
+            var batch = RowBatch()
+            batch.append(user: user("u1", time: 1, json: "{\"userID\":\"u1\",\"v\":0}"))
+            batch.append(user: user("u2", time: 50, json: "{\"userID\":\"u2\",\"v\":9}"))
+            batch.append(exposure: exposure(2, time: 30), user: user("u1", time: 30, json: "{\"userID\":\"u1\",\"v\":3}"))
+            let r = try w.write(batch, sourceFileID: file)
+            #expect(r.exposuresAdded == 0)
+            #expect(r.usersAdded == 0)
+            return ((), true)
+        }
+        var users: [UserRecord] = []
+        try store.forEachUserBatch(batchSize: 1) { users += $0 }
+        #expect(users.map(\.userID) == ["u1", "u2"])
+        #expect(users[0].json == "{\"userID\":\"u1\",\"v\":3}")
+        #expect(users[0].firstSeen == 1)
+        #expect(users[0].lastSeen == 30)
+        #expect(users[1].json == "{\"userID\":\"u2\",\"v\":9}")
+        var exposures: [ExposureRecord] = []
+        try store.forEachExposureBatch(batchSize: 2) { exposures += $0 }
+        #expect(exposures.map(\.row.dedupeKey) == [1, 2, 3])
+        #expect(exposures[0].userRow == users[0].id)
+        #expect(exposures[0].row.value == "true")
+    }
+
+    @Test("equal event times: the kept object does not depend on the order the sightings arrive in")
+    func deterministicTieBreak() throws {
+        var kept: [String] = []
+        for order in [["a", "b"], ["b", "a"]] {
+            let t = try TempStore()
+            let store = try t.open()
+            try store.writeTransaction { w in
+                let file = try w.beginSourceFile(sha256: "f", probe: "p", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+                var batch = RowBatch()
+                for v in order { batch.append(user: user("u", time: 7, json: "{\"userID\":\"u\",\"x\":\"\(v)\"}")) }
+                _ = try w.write(batch, sourceFileID: file)
+                return ((), true)
+            }
+            kept.append(try store.rows("SELECT user_json FROM users")[0][0]!)
+        }
+        #expect(kept[0] == kept[1])
+    }
+
+    @Test("a transaction that throws or asks for a rollback leaves nothing")
+    func rollback() throws {
+        let t = try TempStore()
+        let store = try t.open()
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try store.writeTransaction { w -> ((), commit: Bool) in
+                _ = try w.beginSourceFile(sha256: "f", probe: "p", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+                throw Boom()
+            }
+        }
+        try store.writeTransaction { w in
+            _ = try w.beginSourceFile(sha256: "g", probe: "p", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+            return ((), false)
+        }
+        #expect(try store.status().sourceFiles == 0)
+    }
+
+    @Test("snapshots: stored once per content hash, each capture recorded, payload kept compressed")
+    func snapshots() throws {
+        let t = try TempStore()
+        let store = try t.open()
+        let payload = Array("{\"has_updates\":true,\"time\":5,\"feature_gates\":[]}".utf8)
+        func insert(_ record: String, capturedAt: Int64, source: CapturedAtSource) -> SnapshotInsert {
+            var counts = SnapshotCounts()
+            counts.gates = 1
+            let entity = SnapshotEntityRow(collection: "feature_gates", name: "g", kind: "gate", entity: "feature_gate", jsonBytes: 10,
+                                           specSHA256: "00", rules: 1, enabled: true, isActive: nil, version: 2, idType: "userID",
+                                           valid: true, problem: nil)
+            return SnapshotInsert(sha256: "abc", kvKey: "statsig-x", kvID: "x", lcut: 5, capturedAt: capturedAt, capturedAtSource: source,
+                                  format: "dcs-v1", hasUpdates: true, sizeBytes: Int64(payload.count), overKVLimit: false, companyID: nil,
+                                  counts: counts, payloadZlib: (try? Gzip.zlibCompress(payload)) ?? [], sourceRecord: record,
+                                  entities: [entity])
+        }
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f", probe: "p", path: "a", kind: .snapshots, bytes: 1, ingestedAt: 0)
+            #expect(try w.insertSnapshot(insert("[0]", capturedAt: 5, source: .lcut), sourceFileID: file).isNew)
+            #expect(try !w.insertSnapshot(insert("[1]", capturedAt: 300, source: .metadata), sourceFileID: file).isNew)
+            #expect(try !w.insertSnapshot(insert("[2]", capturedAt: 200, source: .filename), sourceFileID: file).isNew)
+            #expect(try !w.insertSnapshot(insert("[3]", capturedAt: 100, source: .lcut), sourceFileID: file).isNew)
+            return ((), true)
+        }
+        let s = try #require(try store.snapshots().first)
+        #expect(s.capturedAt == 200)
+        #expect(s.capturedAtSource == "filename")
+        #expect(s.counts.gates == 1)
+        #expect(try store.payload(snapshotID: s.id) == payload)
+        #expect(try store.scalar("SELECT count(*) FROM snapshot_captures") == 4)
+        #expect(try store.entities(snapshotID: s.id).count == 1)
+    }
+
+    @Test("ID lists: add, remove, clear, counts")
+    func idLists() throws {
+        let t = try TempStore()
+        let store = try t.open()
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f", probe: "p", path: "a", kind: .idlists, bytes: 1, ingestedAt: 0)
+            let list = try w.idList(named: "vip", sourceFileID: file)
+            #expect(try w.addIDListEntry(list: list, hash: "AAAAAAAA"))
+            #expect(try !w.addIDListEntry(list: list, hash: "AAAAAAAA"))
+            #expect(try w.addIDListEntry(list: list, hash: "BBBBBBBB"))
+            #expect(try w.removeIDListEntry(list: list, hash: "AAAAAAAA"))
+            #expect(try !w.removeIDListEntry(list: list, hash: "CCCCCCCC"))
+            try w.refreshIDListCount(list)
+            let other = try w.idList(named: "empty", sourceFileID: file)
+            try w.clearIDList(other)
+            try w.refreshIDListCount(other)
+            return ((), true)
+        }
+        #expect(try store.idLists() == ["vip": ["BBBBBBBB"], "empty": []])
+        let status = try store.status()
+        #expect(status.idLists == 2)
+        #expect(status.idListEntries == 1)
+        #expect(status.json.contains("\"id_lists\":2"))
+    }
+
+    @Test("status JSON has the documented keys")
+    func statusJSON() throws {
+        let t = try TempStore()
+        let json = try t.open().status().json
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        for key in ["snapshots", "users", "exposures", "rejects", "id_lists"] {
+            #expect(object?[key] as? Int == 0, "\(key)")
+        }
+    }
+}
