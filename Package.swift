@@ -50,11 +50,16 @@ let package = Package(
         .target(
             name: "KVReplayGenerate", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayIO"],
             swiftSettings: swiftSettings),
+        // The pipelines that chain the stages (the demo).
+        .target(
+            name: "KVReplayPipeline",
+            dependencies: ["KVReplayStore", "KVReplayIngest", "KVReplayEngine", "KVReplayReport", "KVReplayEvaluation"],
+            swiftSettings: swiftSettings),
         .target(
             name: "KVReplayCLI",
             dependencies: [
                 "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayStore", "KVReplayIngest",
-                "KVReplayEngine", "KVReplayCheck", "KVReplayReport", "KVReplayGenerate",
+                "KVReplayEngine", "KVReplayCheck", "KVReplayReport", "KVReplayGenerate", "KVReplayPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

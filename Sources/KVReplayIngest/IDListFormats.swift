@@ -80,6 +80,11 @@ enum IDListFormats {
             throw FileProblem(error.offset >= bytes.count ? "truncated: the JSON ends early (\(error))" : "not valid JSON (\(error))")
         }
         guard case .object(let o) = json else { throw FileProblem("expected a JSON object of list name to an array of IDs") }
+        // Statsig's `get_id_lists` manifest (`{name: {name, size, url, creationTime, fileID}}`) names lists but holds no
+        // IDs: it is recognised and adds nothing, the list files themselves carry the IDs.
+        if !o.isEmpty, o.values.allSatisfy({ $0.objectValue.map { $0["url"] != nil || $0["fileID"] != nil } ?? false }) {
+            return IDListContent(format: "idlist-manifest")
+        }
         var out = IDListContent(format: "idlist-json")
         for (name, ids) in o.members {
             guard case .array(let a) = ids else {

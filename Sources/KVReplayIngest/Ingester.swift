@@ -486,7 +486,11 @@ public final class Ingester {
             return (true, true)
         }
         if !committed { return FileReport(path: path, outcome: .alreadyIngested) }
-        f.notes.append("lists: " + parsed.lists.map(\.name).joined(separator: ", ") + (removed > 0 ? "; \(removed) entries removed" : ""))
+        if parsed.format == "idlist-manifest" {
+            f.notes.append("a Statsig ID-list manifest: it names lists but holds no IDs (ingest the list files)")
+        } else {
+            f.notes.append("lists: " + parsed.lists.map(\.name).joined(separator: ", ") + (removed > 0 ? "; \(removed) entries removed" : ""))
+        }
         return f
     }
 }

@@ -223,4 +223,18 @@ struct IDListIngestTests {
         _ = try db.ingest(.idlists, [raw], options: options)
         #expect(try db.store.idLists()["named"] == [Hashing.idListHash(of: "ABCDEFGH")])
     }
+
+    @Test("Statsig's get_id_lists manifest names lists but holds no IDs: recognised, nothing added, nothing rejected")
+    func manifestIsRecognised() throws {
+        let db = try TestDB()
+        let manifest = try db.write("get_id_lists.json", #"""
+            {"beta_testers": {"name": "beta_testers", "size": 90, "url": "https://idliststorage.example/beta_testers.txt",
+             "creationTime": 1700000000000, "fileID": "abc"}}
+            """#)
+        let report = try db.ingest(.idlists, [manifest])
+        #expect(report.exitCode == 0)
+        #expect(report.files.first?.notes.first?.contains("manifest") == true)
+        #expect(try db.store.idLists().isEmpty)
+        #expect(try db.store.rejects().isEmpty)
+    }
 }
