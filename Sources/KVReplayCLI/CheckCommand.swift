@@ -4,6 +4,8 @@ import KVReplayCheck
 import KVReplayEvaluation
 import KVReplayIO
 import KVReplayModel
+import KVReplayEngine
+import KVReplayStore
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,14 +16,17 @@ struct CheckCommand: ParsableCommand {
             2 for usage errors and unusable input.
             """)
 
-    @Option(name: .long, help: "The baseline payload file (DCS v1 or v2, optionally gzip).")
+    @Option(name: .long, help: "The baseline: a payload file (DCS v1 or v2, optionally gzip), or with --db a snapshot (id, lcut or SHA-256 prefix).")
     var baseline: String
 
-    @Option(name: .long, help: "The candidate payload file.")
+    @Option(name: .long, help: "The candidate: a payload file, or with --db a snapshot.")
     var candidate: String
 
     @Option(name: .long, help: "The population: a users file (JSON Lines).")
-    var users: String
+    var users: String?
+
+    @Option(name: .long, help: "A kvreplay database: its users are the population and its snapshots can be named.")
+    var db: String?
 
     @Option(name: .customLong("id-lists"), help: "A JSON object mapping each ID-list name to an array of unit IDs.")
     var idLists: String?
@@ -53,6 +58,7 @@ struct CheckCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case text, json, github }
 
     func validate() throws {
+        if (users == nil) == (db == nil) { throw ValidationError("give the population with exactly one of --users FILE or --db FILE") }
         if let r = maxChangedRate, !(0...1).contains(r) { throw ValidationError("--max-changed-rate must be between 0 and 1") }
         for item in maxChangedRateFor {
             let parts = item.split(separator: "=", maxSplits: 1)
@@ -63,16 +69,35 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        func payload(_ path: String) throws -> CheckPayload {
-            let bytes = try FileReading.readAll(path)
-            return CheckPayload(name: path, specs: try ConfigSpecs(jsonBytes: bytes, source: path), bytes: bytes.count)
+        let store = try db.map { try Store.open(path: $0, mode: .readOnly) }
+        func payload(_ name: String) throws -> CheckPayload {
+            // A file wins; with --db, anything else names a snapshot.
+            if let store, !FileManager.default.fileExists(atPath: name) {
+                let infos = try store.snapshots()
+                let i = try SnapshotSelector(name).resolve(in: infos)
+                let bytes = try store.payload(snapshotID: infos[i].id)
+                return CheckPayload(name: "snapshot \(infos[i].sha256.prefix(12)) (lcut \(infos[i].lcut.map(String.init) ?? "-"))",
+                                    specs: try ConfigSpecs(jsonBytes: bytes, source: name), bytes: Int(infos[i].sizeBytes))
+            }
+            let bytes = try FileReading.readAll(name)
+            return CheckPayload(name: name, specs: try ConfigSpecs(jsonBytes: bytes, source: name), bytes: bytes.count)
         }
         let base = try payload(baseline), cand = try payload(candidate)
-        let population = try UsersFile.load(users)
-        for p in population.problems { printError("warning: \(p), line skipped") }
+        var population: [StatsigUser] = []
+        if let users {
+            let file = try UsersFile.load(users)
+            for p in file.problems { printError("warning: \(p), line skipped") }
+            population = file.users
+        } else if let store {
+            population = try DatabaseUsers.load(store)
+        }
         var options = CheckOptions(now: now ?? Int64(Date().timeIntervalSince1970 * 1000))
         options.flavor = sdk
-        options.idLists = IDLists(unitIDs: try idLists.map { try IDListsFile.load($0) } ?? [:])
+        if let idLists {
+            options.idLists = IDLists(unitIDs: try IDListsFile.load(idLists))
+        } else if let store {
+            options.idLists = IDLists(hashedEntries: try store.idLists())
+        }
         options.maxChangedRate = maxChangedRate
         options.maxPayloadPercent = maxPayloadPercent
         for item in maxChangedRateFor {
@@ -84,7 +109,7 @@ struct CheckCommand: ParsableCommand {
                 throw InputError(e.message)
             }
         }
-        let report = RegressionCheck.run(baseline: base, candidate: cand, users: population.users, options: options)
+        let report = RegressionCheck.run(baseline: base, candidate: cand, users: population, options: options)
         switch format {
         case .text: print(report.text(), terminator: "")
         case .json: print(JSONWriter(style: .python).string(report.json()))

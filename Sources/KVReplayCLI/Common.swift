@@ -3,6 +3,7 @@ import Foundation
 import KVReplayEvaluation
 import KVReplayIO
 import KVReplayModel
+import KVReplayStore
 
 /// Options shared by every command that evaluates.
 struct EvaluationArguments: ParsableArguments {
@@ -81,5 +82,27 @@ final class OutputSink {
         guard let temporary else { return }
         try? handle.close()
         try? FileManager.default.removeItem(atPath: temporary)
+    }
+}
+
+/// The population of a database as Statsig users (rows whose object no longer reads are left out).
+enum DatabaseUsers {
+    static func load(_ store: Store) throws -> [StatsigUser] {
+        var users: [StatsigUser] = []
+        try store.forEachUserBatch { batch in
+            for u in batch {
+                if let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) { users.append(user) }
+            }
+        }
+        return users
+    }
+
+    /// The user whose userID or a custom ID is `id`.
+    static func find(_ store: Store, unitID id: String) throws -> StatsigUser? {
+        let rows = try store.rowsFor(unitID: id)
+        for json in rows {
+            if let v = try? JSONParser.parse(json), let user = try? StatsigUser(json: v) { return user }
+        }
+        return nil
     }
 }

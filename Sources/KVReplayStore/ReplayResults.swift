@@ -393,6 +393,17 @@ extension Store {
         }
     }
 
+    /// The user objects whose userID is `id`, else whose custom IDs contain the value `id`.
+    public func rowsFor(unitID id: String) throws(StoreError) -> [String] {
+        try read { db in
+            let direct = try String.fetchAll(db, sql: "SELECT user_json FROM users WHERE user_id = ? ORDER BY id", arguments: [id])
+            if !direct.isEmpty { return direct }
+            return try String.fetchAll(db, sql: """
+                SELECT u.user_json FROM users u, json_each(u.custom_ids) c WHERE c.value = ? ORDER BY u.id
+                """, arguments: [id])
+        }
+    }
+
     /// How reports name users: `userID`, else the unit key.
     public func unitLabels(rows: [Int64]) throws(StoreError) -> [Int64: String] {
         var out: [Int64: String] = [:]

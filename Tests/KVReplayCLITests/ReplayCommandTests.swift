@@ -161,3 +161,33 @@ enum ReplayFixture {
         #expect(rows.contains { $0[4] == "1" }, "no exposure was audited against an inferred snapshot")
     }
 }
+
+@Suite struct DatabaseCheckAndExplainTests {
+    @Test func checkNamesSnapshotsAndTakesTheDatabasePopulation() throws {
+        let dir = try ReplayFixture.make()
+        let first = String(History.snapshots[0].lcut), second = String(History.snapshots[1].lcut)
+        let r = try runKVReplay(["check", "--db", "base.sqlite", "--baseline", first, "--candidate", second,
+                                 "--max-changed-rate-for", "ramp=0.2", "--format", "json"], in: dir)
+        // The 10% -> 50% ramp moves about 40% of the users: over the 20% threshold.
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout.contains("\"users\":300"))
+        let usage = try runKVReplay(["check", "--baseline", first, "--candidate", second], in: dir)
+        #expect(usage.status == 2)
+        let unknown = try runKVReplay(["check", "--db", "base.sqlite", "--baseline", "ffffffffff", "--candidate", second], in: dir)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no snapshot matches"))
+    }
+
+    @Test func explainFindsTheUserAndTheSnapshotInTheDatabase() throws {
+        let dir = try ReplayFixture.make()
+        let r = try runKVReplay(["explain", "--db", "base.sqlite", "--snapshot", String(History.snapshots[0].lcut), "--user-id", "user-3",
+                                 "--entity", "emails", "--json"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONParser.parse(r.stdout)
+        // user-3 has an @a.com address: the emails rule passes.
+        #expect(json["result"]?["value"] == .bool(true))
+        #expect(json["result"]?["rule_id"] == .string("emails-rule"))
+        let missing = try runKVReplay(["explain", "--db", "base.sqlite", "--user-id", "nobody", "--entity", "emails"], in: dir)
+        #expect(missing.status == 2)
+    }
+}
