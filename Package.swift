@@ -29,7 +29,10 @@ let package = Package(
 
         .target(name: "KVReplayModel", swiftSettings: swiftSettings),
         .target(name: "KVReplayIO", dependencies: ["KVReplayModel", "CZlib"], swiftSettings: swiftSettings),
-        .target(name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings),
+        .target(
+            name: "KVReplayEvaluation", dependencies: ["KVReplayModel", "CKVHash"], swiftSettings: swiftSettings,
+            // ICU's regex engine with a match time limit (bounded str_matches); Foundation ships it on Linux.
+            linkerSettings: [.linkedLibrary("_FoundationICU", .when(platforms: [.linux]))]),
         // The SQLite store: schema, migrations, bulk writers, read queries. The only module that imports GRDB.
         .target(
             name: "KVReplayStore",
