@@ -51,13 +51,24 @@ final class OutputSink {
     private let path: String?
     private let temporary: String?
 
-    /// Writes to `path` through a temporary file renamed into place on `close()`, so a failure never leaves a partial file.
+    /// Writes to `path` through a temporary file renamed into place on `close()`, so a failure never leaves a
+    /// partial file. A path that exists and is not a regular file (`/dev/null`, a pipe) is written directly.
     init(path: String?) throws {
         self.path = path
         if let path {
+            var isDir: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+            if isDir.boolValue { throw InputError("\(path): is a directory") }
+            let attributes = exists ? try? FileManager.default.attributesOfItem(atPath: path) : nil
+            if exists, let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
+                guard let h = FileHandle(forWritingAtPath: path) else { throw InputError("cannot write \(path)") }
+                handle = h
+                temporary = nil
+                return
+            }
             let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
             guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-                throw ValidationError("cannot write \(path)")
+                throw InputError("cannot write \(path)")
             }
             handle = h
             temporary = tmp
@@ -72,7 +83,10 @@ final class OutputSink {
     }
 
     func close() throws {
-        guard let path, let temporary else { return }
+        guard let path, let temporary else {
+            if path != nil { try handle.close() }
+            return
+        }
         try handle.close()
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try FileManager.default.moveItem(atPath: temporary, toPath: path)

@@ -82,3 +82,16 @@ func temporaryDirectory() throws -> URL {
         #expect(r.stderr.contains("nope.json: no such file"))
     }
 }
+
+@Suite struct OutputToDevicesTests {
+    /// `--out /dev/null` (or a pipe) is written directly: the device is never replaced by a regular file.
+    @Test func outToADeviceLeavesTheDeviceAlone() throws {
+        let dir = try temporaryDirectory()
+        try EvalCommandTests.payload.write(to: dir.appendingPathComponent("p.json"), atomically: true, encoding: .utf8)
+        try #"{"userID": "a"}"#.write(to: dir.appendingPathComponent("u.jsonl"), atomically: true, encoding: .utf8)
+        let r = try runKVReplay(["eval", "--payload", "p.json", "--users", "u.jsonl", "--out", "/dev/null"], in: dir)
+        #expect(r.status == 0)
+        let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        #expect(type == .typeCharacterSpecial)
+    }
+}
