@@ -26,7 +26,8 @@ extension ReportModel {
         for w in warnings { h += "<div class=\"warn\">\(esc(w))</div>\n" }
 
         h += "<h2>Payload size</h2>\n"
-        h += sizeChart()
+        h += sizeChart(zoomed: false)
+        h += sizeChart(zoomed: true)
         if let f = forecast {
             h += "<p>Forecast (\(esc(f.method))): \(Int(f.bytesPerDay.rounded())) bytes/day; "
             h += f.limitReachedAt.map { "the limit is reached on <b>\(esc(ReportModel.date($0)))</b>.</p>\n" } ?? "not growing.</p>\n"
@@ -99,18 +100,20 @@ extension ReportModel {
 
     private func esc(_ s: String) -> String { xmlEscape(s) }
 
-    /// Bytes over capture time, the 25 MiB limit and the 50/80/95% lines; the y axis reaches the limit.
-    private func sizeChart() -> String {
+    /// Bytes over capture time against the 25 MiB limit and the 50/80/95% lines (the y axis reaches the limit), or,
+    /// zoomed, against the payload's own range (limit lines shown only when they fall inside it).
+    private func sizeChart(zoomed: Bool) -> String {
         guard snapshots.count >= 1 else { return "" }
-        let w = 900.0, hgt = 260.0, left = 70.0, right = 20.0, top = 15.0, bottom = 30.0
+        let w = 900.0, hgt = zoomed ? 200.0 : 260.0, left = 70.0, right = 20.0, top = 15.0, bottom = 30.0
         let t0 = Double(snapshots.first!.capturedAt), t1 = max(Double(snapshots.last!.capturedAt), t0 + 1)
         let maxBytes = Double(snapshots.map(\.bytes).max() ?? 0)
-        let yMax = max(Double(KVLimits.valueBytes) * 1.05, maxBytes * 1.05)
+        let yMax = zoomed ? max(1, maxBytes * 1.1) : max(Double(KVLimits.valueBytes) * 1.05, maxBytes * 1.05)
         func x(_ t: Int64) -> Double { left + (Double(t) - t0) / (t1 - t0) * (w - left - right) }
         func y(_ b: Double) -> Double { top + (1 - b / yMax) * (hgt - top - bottom) }
-        var s = "<svg class=chart width=\"\(Int(w))\" height=\"\(Int(hgt))\" viewBox=\"0 0 \(Int(w)) \(Int(hgt))\" role=\"img\" aria-label=\"payload size over time\">"
+        var s = "<svg class=chart width=\"\(Int(w))\" height=\"\(Int(hgt))\" viewBox=\"0 0 \(Int(w)) \(Int(hgt))\" role=\"img\" aria-label=\"payload size over time\(zoomed ? ", zoomed" : "")\">"
         s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(hgt - top - bottom)\" fill=\"#fafbfd\" stroke=\"#dde\"/>"
         for (level, color) in [(100.0, "#b3261e"), (95.0, "#e67c00"), (80.0, "#e6a800"), (50.0, "#9aa")] {
+            if Double(KVLimits.valueBytes) * level / 100 > yMax { continue }
             let yy = y(Double(KVLimits.valueBytes) * level / 100)
             s += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(fmt(yy))\" y2=\"\(fmt(yy))\" stroke=\"\(color)\" stroke-dasharray=\"\(level == 100 ? "0" : "4 3")\"/>"
             s += "<text x=\"\(left + 4)\" y=\"\(fmt(yy - 3))\">\(level == 100 ? "25 MiB limit" : "\(Int(level))%")</text>"
@@ -118,23 +121,30 @@ extension ReportModel {
         let points = snapshots.map { "\(fmt(x($0.capturedAt))),\(fmt(y(Double($0.bytes))))" }.joined(separator: " ")
         s += "<polyline fill=\"none\" stroke=\"#2b59c3\" stroke-width=\"2\" points=\"\(points)\"/>"
         for sn in snapshots { s += "<circle cx=\"\(fmt(x(sn.capturedAt)))\" cy=\"\(fmt(y(Double(sn.bytes))))\" r=\"2.5\" fill=\"#2b59c3\"><title>\(esc(ReportModel.dateTime(sn.capturedAt))): \(sn.bytes) bytes</title></circle>" }
-        s += "<text x=\"4\" y=\"\(fmt(y(0)))\">0</text><text x=\"4\" y=\"\(fmt(y(yMax / 2)))\">\(Int(yMax / 2 / 1_048_576)) MiB</text>"
+        let half = yMax / 2
+        let halfLabel = half >= 1_048_576 ? String(format: "%.1f MiB", half / 1_048_576) : String(format: "%.0f KiB", half / 1024)
+        s += "<text x=\"4\" y=\"\(fmt(y(0)))\">0</text><text x=\"4\" y=\"\(fmt(y(half)))\">\(halfLabel)</text>"
+        if zoomed { s += "<text x=\"\(fmt(w - right - 160))\" y=\"\(fmt(top + 12))\">zoomed to the payload's range</text>" }
         s += "<text x=\"\(left)\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.first!.capturedAt)))</text>"
         s += "<text x=\"\(fmt(w - right - 70))\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.last!.capturedAt)))</text>"
         return s + "</svg>\n"
     }
 
-    /// Pass rate per snapshot for the gates whose configured rollout changed (up to 12).
+    /// Pass rate per snapshot for the gates whose pass rate moved most over the history (up to 12, at least one
+    /// percentage point): rollout ramps.
     private func rampCharts() -> String {
         var byGate: [String: [(Int, Double)]] = [:]
-        var changing = Set<String>()
-        for d in diffs where d.kind == "gate" && d.specChanges.contains(where: { $0.contains("pass percentage") }) { changing.insert(d.name) }
-        for r in rollouts where r.kind == "gate" && changing.contains(r.name) && r.users > 0 {
+        for r in rollouts where r.kind == "gate" && r.users > 0 {
             byGate[r.name, default: []].append((r.snapshotIndex, Double(r.passed ?? 0) / Double(r.users)))
         }
-        guard !byGate.isEmpty, snapshots.count > 1 else { return "" }
+        let moving = byGate.compactMap { name, pts -> (String, Double)? in
+            let rates = pts.map(\.1)
+            let range = (rates.max() ?? 0) - (rates.min() ?? 0)
+            return range >= 0.01 ? (name, range) : nil
+        }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        guard !moving.isEmpty, snapshots.count > 1 else { return "" }
         var s = ""
-        for name in byGate.keys.sorted().prefix(12) {
+        for (name, _) in moving.prefix(12) {
             let pts = byGate[name]!.sorted { $0.0 < $1.0 }
             let w = 260.0, h = 110.0, pad = 18.0
             func x(_ i: Int) -> Double { pad + Double(i) / Double(max(1, snapshots.count - 1)) * (w - 2 * pad) }
@@ -144,7 +154,7 @@ extension ReportModel {
             s += "<polyline fill=\"none\" stroke=\"#1b7f4b\" stroke-width=\"2\" points=\"\(pts.map { "\(fmt(x($0.0))),\(fmt(y($0.1)))" }.joined(separator: " "))\"/>"
             s += "<text x=\"\(pad)\" y=\"12\">\(esc(name)): \(fixed((pts.last?.1 ?? 0) * 100, 1))% now</text></svg>"
         }
-        return s + "\n"
+        return "<p>Pass rate per snapshot, the gates that moved most:</p>\n" + s + "\n"
     }
 
     /// Users whose value, rule or group changed, per change.
