@@ -140,6 +140,12 @@ public struct Replayer: Sendable {
     }
 
     public func run(users: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
+        try run(batches: { visit in try visit(users) }, sink: sink)
+    }
+
+    /// Replays a population delivered in batches (for example read from a database a page at a time), so memory
+    /// depends on the chunk size, not on the population. `batches` calls its argument once per batch, in order.
+    public func run(batches: ((([ReplayUser]) throws -> Void)) throws -> Void, sink: any ReplaySink) throws -> ReplaySummary {
         let n = snapshots.count
         // Compile each snapshot once; its evaluator reads time as of its lcut.
         let evaluators: [Evaluator] = zip(snapshots, compiled).map { s, payload in
@@ -180,10 +186,7 @@ public struct Replayer: Sendable {
         var evaluations = 0
         var carried = 0
 
-        var start = 0
-        while start < users.count {
-            let end = min(users.count, start + max(1, options.usersPerChunk))
-            let chunk = Array(users[start..<end])
+        func process(_ chunk: [ReplayUser]) throws {
             let prepared = UncheckedBox(chunk.map { PreparedUser($0.user) })
             var current: [Int: [UInt32]] = [:]
             var chunkCounts: [Int: [UInt32: Int]] = [:]
@@ -230,7 +233,15 @@ public struct Replayer: Sendable {
                     for (id, count) in chunkCounts[e] ?? [:] { counts[s][e, default: [:]][id, default: 0] += count }
                 }
             }
-            start = end
+        }
+        let perChunk = max(1, options.usersPerChunk)
+        try batches { batch in
+            var start = 0
+            while start < batch.count {
+                let end = min(batch.count, start + perChunk)
+                try process(Array(batch[start..<end]))
+                start = end
+            }
         }
 
         var rollups: [ReplayRollup] = []

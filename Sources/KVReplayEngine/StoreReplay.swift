@@ -94,16 +94,6 @@ public struct StoreReplay {
 
     public func run(source: Store, results: Store) throws -> Result {
         let (_, snapshots) = try loadSnapshots(from: source)
-        var users: [ReplayUser] = []
-        var members = Set<Int64>()
-        try source.forEachUserBatch { batch in
-            for u in batch where shard.contains(unitKey: u.unitKey) {
-                members.insert(u.id)
-                // Ingest stored only users that parsed; one that no longer does is left out (its exposures are unevaluable).
-                guard let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) else { continue }
-                users.append(ReplayUser(id: u.id, user: user))
-            }
-        }
         let lists = try source.idLists()
         var listHashes: [String: String] = [:]
         for (name, hashes) in lists { listHashes[name] = Hashing.sha256Hex(Array(hashes.joined(separator: "\n").utf8)) }
@@ -113,9 +103,11 @@ public struct StoreReplay {
         let totalExposures = try source.scalar("SELECT count(*) FROM exposures") ?? 0
         let fingerprint = Hashing.sha256Hex(Array((snapshots.map(\.sha256) + ["users=\(totalUsers)", "exposures=\(totalExposures)",
                                                                                 "flavor=\(flavor.rawValue)"]).joined(separator: "\n").utf8))
-        var result = Result(snapshots: snapshots.count, users: users.count, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
+        var result = Result(snapshots: snapshots.count, users: 0, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
                             exposures: 0, verdicts: [:])
         let writerValue = JSONWriter(style: .python)
+        let shard = self.shard
+        let chunk = usersPerChunk
         try results.replaceReplayResults { writer in
             final class Sink: ReplaySink {
                 let writer: ReplayResultsWriter
@@ -137,10 +129,29 @@ public struct StoreReplay {
                     count += flips.count
                 }
             }
+            // Reads of the database being written share the write transaction's connection.
+            let sameDatabase = results === source
+            let readUsers: (([UserRecord]) throws -> Void) throws -> Void = sameDatabase
+                ? { try writer.forEachUserBatch(batchSize: chunk, $0) } : { try source.forEachUserBatch(batchSize: chunk, $0) }
+            let userObjects: ([Int64]) throws -> [Int64: (unitKey: String, json: String)] = sameDatabase
+                ? { try writer.users(rows: $0) } : { try source.userObjects(rows: $0) }
+
             let sink = Sink(writer: writer, snapshots: snapshots)
             let targets = TargetValueCache()
             let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets) }
-            let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(users: users, sink: sink)
+            // The population streams through the replay one chunk at a time.
+            let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(batches: { visit in
+                try readUsers { records in
+                    var batch: [ReplayUser] = []
+                    for u in records where shard.contains(unitKey: u.unitKey) {
+                        // A stored object that no longer reads is left out (its exposures are unevaluable).
+                        guard let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) else { continue }
+                        batch.append(ReplayUser(id: u.id, user: user))
+                    }
+                    result.users += batch.count
+                    try visit(batch)
+                }
+            }, sink: sink)
             for r in summary.rollups {
                 let id = snapshots[r.snapshot].id
                 try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
@@ -155,16 +166,19 @@ public struct StoreReplay {
             result.carriedOver = summary.carriedOver
             result.flips = sink.count
 
-            // The audit: every exposure of this shard's users (exposures without a user go to shard 1).
-            let byID = Dictionary(uniqueKeysWithValues: users.map { ($0.id, $0.user) })
+            // The audit: every exposure of this shard's users (exposures without a user go to shard 1), a batch at a time.
             let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled)
-            let shard = self.shard
-            let visit: (([ExposureRecord]) throws -> Void) throws -> Void = results === source
+            let visitExposures: (([ExposureRecord]) throws -> Void) throws -> Void = sameDatabase
                 ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
-            try visit { batch in
-                let mine = batch.filter { x in x.userRow.map { members.contains($0) } ?? (shard.index == 1) }
+            try visitExposures { batch in
+                let objects = try userObjects(Array(Set(batch.compactMap(\.userRow))))
+                let mine = batch.filter { x in x.userRow.map { objects[$0].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1) } ?? (shard.index == 1) }
+                var users: [Int64: StatsigUser] = [:]
+                for (id, o) in objects {
+                    if let json = try? JSONParser.parse(o.json), let u = try? StatsigUser(json: json) { users[id] = u }
+                }
                 let logged = mine.map { StoreReplay.logged($0) }
-                let userBox = UncheckedBox(byID)
+                let userBox = UncheckedBox(users)
                 let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
                     let evaluators = auditor.makeEvaluators()
                     return range.map { i -> (AuditResult, SDKFlavor) in
@@ -183,7 +197,7 @@ public struct StoreReplay {
                 result.exposures += mine.count
             }
             try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: snapshots.count, firstSnapshotID: snapshots.first?.id,
-                                           lastSnapshotID: snapshots.last?.id, users: users.count, shardIndex: shard.index, shardCount: shard.count,
+                                           lastSnapshotID: snapshots.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
                                            evaluations: Int64(summary.evaluations), carriedOver: Int64(summary.carriedOver),
                                            exposures: result.exposures, sourceFingerprint: fingerprint))
         }

@@ -266,6 +266,36 @@ public final class ReplayResultsWriter {
                                                  r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor])
     }
 
+    /// Visits every user of the database being written, in id order, `batchSize` at a time.
+    public func forEachUserBatch(batchSize: Int = 16_384, _ body: ([UserRecord]) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let batch = try Row.fetchAll(db, sql: """
+                SELECT id, unit_key, user_id, custom_ids, user_json, first_seen, last_seen FROM users WHERE id > ? ORDER BY id LIMIT ?
+                """, arguments: [after, batchSize]).map { r in
+                UserRecord(id: r[0], unitKey: r[1], userID: r[2], customIDs: r[3], json: r[4], firstSeen: r[5], lastSeen: r[6])
+            }
+            guard let last = batch.last else { return }
+            try body(batch)
+            after = last.id
+        }
+    }
+
+    /// The user objects of the given rows (for the exposures being audited).
+    public func users(rows: [Int64]) throws -> [Int64: (unitKey: String, json: String)] {
+        var out: [Int64: (unitKey: String, json: String)] = [:]
+        var i = 0
+        while i < rows.count {
+            let chunk = Array(rows[i..<min(rows.count, i + 500)])
+            for r in try Row.fetchAll(db, sql: "SELECT id, unit_key, user_json FROM users WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                      arguments: StatementArguments(chunk)) {
+                out[r[0]] = (r[1], r[2])
+            }
+            i += 500
+        }
+        return out
+    }
+
     /// Visits every exposure of the database being written (reads share the write transaction's connection).
     public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
         var after: Int64 = 0
@@ -401,6 +431,15 @@ extension Store {
             return try String.fetchAll(db, sql: """
                 SELECT u.user_json FROM users u, json_each(u.custom_ids) c WHERE c.value = ? ORDER BY u.id
                 """, arguments: [id])
+        }
+    }
+
+    /// The user objects of the given rows.
+    public func userObjects(rows: [Int64]) throws(StoreError) -> [Int64: (unitKey: String, json: String)] {
+        do {
+            return try dbQueue.read { db in try ReplayResultsWriter(db: db).users(rows: rows) }
+        } catch {
+            throw StoreError("\(path): \(Store.describe(error))")
         }
     }
 
