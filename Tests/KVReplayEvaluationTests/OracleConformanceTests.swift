@@ -125,4 +125,11 @@ struct OracleConformanceTests {
         #expect(report.compared > 0)
         #expect(report.mismatched == 0 && report.missing == 0, "\(name): \(report.summary)")
     }
+
+    @Test("legacy flavour agrees with statsig 0.72.1 (Python)", arguments: OracleCorpus.all)
+    func legacy(_ name: String) throws {
+        let report = try #require(try Self.run(OracleCorpus(name), flavor: .legacy, sdk: "python"))
+        #expect(report.compared > 0)
+        #expect(report.mismatched == 0 && report.missing == 0, "\(name): \(report.summary)")
+    }
 }
