@@ -14,6 +14,14 @@ public final class CompiledPayload: Sendable {
     let appID: UserValue?
     public let usesUserAgent: Bool
     public let usesCountry: Bool
+    /// Legacy flavour: names of the specs the SDK drops at load time (an unsupported condition type or operator), in any
+    /// collection; looking up a missing spec of such a name reports `unsupported` (statsig's `unsupported_configs`).
+    let legacyUnsupportedNames: Set<String>
+    /// Legacy flavour: `app_id` as the SDK holds it.
+    let legacyAppID: LegacyValue?
+    /// Legacy flavour: the SDK could not load this payload at all (a `user_bucket` `any`/`none` target element that
+    /// `int()` rejects, so its initialisation fails); kvreplay evaluates it anyway, skipping those elements.
+    public let legacyLoadFailed: Bool
 
     /// Every entity the payload names, readable or not, in record order (kind, then name).
     public let entities: [EntityRef]
@@ -36,6 +44,11 @@ public final class CompiledPayload: Sendable {
         appID = specs.appID.map(UserValue.core)
         usesUserAgent = compiler.usesUserAgent
         usesCountry = compiler.usesCountry
+        legacyAppID = specs.appID.map(LegacyValue.init)
+        legacyLoadFailed = compiler.legacyLoadFailed
+        // Every dropped name, whatever its collection. (Whether a name exists is decided by its last spec, the one the
+        // name index keeps, as the SDK's `parsed[name] = spec` followed by a `del` for an unsupported one.)
+        legacyUnsupportedNames = Set((gates + configs + layers).filter(\.legacyDropped).map(\.name))
 
         var refs: [EntityRef] = []
         var seen = Set<String>()
@@ -89,8 +102,10 @@ public final class CompiledSpec: Sendable {
     let hasSharedParams: Bool?
     let explicitParameters: [String]?
     let useNewLayerEval: Bool
+    /// Legacy flavour: the SDK drops this spec at load time (a condition type or operator it does not support).
+    let legacyDropped: Bool
 
-    init(source: Spec, rules: [CompiledRule]) {
+    init(source: Spec, rules: [CompiledRule], legacyDropped: Bool) {
         self.source = source
         name = source.name
         defaultValue = source.defaultValue
@@ -103,6 +118,7 @@ public final class CompiledSpec: Sendable {
         hasSharedParams = source.hasSharedParams
         explicitParameters = source.explicitParameters
         useNewLayerEval = source.useNewLayerEval == true
+        self.legacyDropped = legacyDropped
     }
 }
 
@@ -121,10 +137,14 @@ final class CompiledRule: Sendable {
     let configDelegate: String?
     let configDelegateIndex: Int?
     let samplingRate: Int64?
+    /// Legacy flavour: the rule's `idType` as `__get_unit_id` reads it.
+    let legacyUnitID: LegacyIDType
+    /// Legacy flavour: `"salt": null`, on which the pass-percentage hash raises.
+    let legacySaltIsNull: Bool
 
     init(id: String, groupName: String?, passPercentage: Double, hashPrefix: [UInt8], unitID: IDType,
          conditions: [CompiledCondition], returnValue: JSONValue, isExperimentGroup: Bool?, configDelegate: String?,
-         configDelegateIndex: Int?, samplingRate: Int64?)
+         configDelegateIndex: Int?, samplingRate: Int64?, legacyUnitID: LegacyIDType, legacySaltIsNull: Bool)
     {
         self.id = id
         self.groupName = groupName
@@ -138,6 +158,8 @@ final class CompiledRule: Sendable {
         self.configDelegate = configDelegate
         self.configDelegateIndex = configDelegateIndex
         self.samplingRate = samplingRate
+        self.legacyUnitID = legacyUnitID
+        self.legacySaltIsNull = legacySaltIsNull
     }
 }
 
@@ -204,10 +226,13 @@ final class CompiledCondition: Sendable {
 
     let kind: Kind
     let source: Condition?
+    /// The same condition as the legacy SDK evaluates it (nil for a `condition_map` key with no entry).
+    let legacy: LegacyCondition?
 
-    init(kind: Kind, source: Condition?) {
+    init(kind: Kind, source: Condition?, legacy: LegacyCondition? = nil) {
         self.kind = kind
         self.source = source
+        self.legacy = legacy
     }
 }
 
@@ -244,27 +269,43 @@ struct Compiler {
     let configIndex: [String: Int]
     var usesUserAgent = false
     var usesCountry = false
+    var legacyLoadFailed = false
 
     mutating func compile(_ spec: Spec) -> CompiledSpec {
+        var legacyDropped = false
         let rules = spec.rules.map { rule -> CompiledRule in
             let ruleSalt = rule.salt ?? rule.id
+            let conditions = rule.conditions.map { compile($0) }
+            for c in conditions {
+                guard let l = c.legacy else { legacyDropped = true; continue }
+                if l.unsupported { legacyDropped = true }
+                if l.loadFailed { legacyLoadFailed = true }
+            }
             return CompiledRule(
                 id: rule.id,
                 groupName: rule.groupName,
                 passPercentage: rule.passPercentage,
                 hashPrefix: Array("\(spec.salt).\(ruleSalt).".utf8),
                 unitID: IDType(rule.idType),
-                conditions: rule.conditions.map { compile($0) },
+                conditions: conditions,
                 returnValue: rule.returnValue,
                 isExperimentGroup: rule.isExperimentGroup,
                 configDelegate: rule.configDelegate,
                 configDelegateIndex: rule.configDelegate.flatMap { configIndex[$0] },
-                samplingRate: rule.samplingRate)
+                samplingRate: rule.samplingRate,
+                legacyUnitID: LegacyIDType(rule.idType),
+                legacySaltIsNull: rule.raw["salt"] == .null)
         }
-        return CompiledSpec(source: spec, rules: rules)
+        return CompiledSpec(source: spec, rules: rules, legacyDropped: legacyDropped)
     }
 
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
+        let core = compileCore(ref)
+        guard case .condition(let c) = ref else { return core }
+        return CompiledCondition(kind: core.kind, source: core.source, legacy: LegacyCondition(c, gateIndex: gateIndex))
+    }
+
+    mutating func compileCore(_ ref: RuleCondition) -> CompiledCondition {
         guard case .condition(let c) = ref else {
             if case .missing(let key) = ref {
                 return CompiledCondition(kind: .unsupported(reason: "condition \(key) is not in condition_map"), source: nil)

@@ -24,6 +24,9 @@ public final class EvaluationContext {
     var memo: [(name: String, index: Int?, bool: Bool, ruleID: String?, exposures: [SecondaryExposure])] = []
     /// Set when a legacy-flavour condition raised (the SDK aborts the spec with rule ID `error`).
     var failed = false
+    /// Nesting of the evaluations that started this one (legacy `multi_pass_gate` evaluates gates as separate
+    /// top-level evaluations), for the depth limit.
+    var depthOffset = 0
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -53,6 +56,7 @@ public final class EvaluationContext {
         usedIDList = false
         memo.removeAll(keepingCapacity: true)
         failed = false
+        depthOffset = 0
     }
 }
 

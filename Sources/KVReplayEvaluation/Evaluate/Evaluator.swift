@@ -13,6 +13,9 @@ public final class Evaluator: Sendable {
     public let options: EvaluationOptions
     let sdkEnvironment: [String: UserValue]
     let policy: FlavorPolicy
+    /// Legacy: the SDK's `environment` option as it overrides the user's, and `current_time`'s value.
+    let legacyEnvironment: JSONObject?
+    let legacyNow: LegacyValue
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         self.payload = payload
@@ -25,14 +28,29 @@ public final class Evaluator: Sendable {
         }
         sdkEnvironment = env
         policy = options.flavor.policy
+        legacyEnvironment = options.environment.map { e in JSONObject(e.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }) }
+        legacyNow = LegacyValue(.int(options.now))
     }
 
-    public func prepare(_ user: StatsigUser) -> PreparedUser { PreparedUser(user) }
+    /// Converts a user once for this evaluator's flavour.
+    public func prepare(_ user: StatsigUser) -> PreparedUser {
+        if policy.isLegacy {
+            return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment)
+        }
+        return PreparedUser(user)
+    }
 
     /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
     public func evaluate(_ ref: EntityRef, for user: PreparedUser, in ctx: EvaluationContext) -> Evaluation {
         ctx.reset()
-        let spec = payload.spec(ref)
+        var spec = payload.spec(ref)
+        if policy.isLegacy {
+            guard user.legacy!.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
+            if spec == nil || spec!.legacyDropped {
+                return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
+            }
+            spec = spec!
+        }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
         var errored = false
         if let spec {
@@ -50,6 +68,7 @@ public final class Evaluator: Sendable {
     public func checkGate(_ name: String, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
         ctx.reset()
         guard let i = payload.gateIndex[name] else { return false }
+        if policy.isLegacy && (!user.legacy!.valid || payload.gates[i].legacyDropped) { return false }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
         do { try walk.evaluateSpec(payload.gates[i], kind: .gate) } catch { return false }
         return ctx.bool
@@ -93,12 +112,13 @@ struct Walk {
 
     func evaluateSpec(_ spec: CompiledSpec, kind: EntityKind) throws(EvaluationAbort) {
         ctx.trace?.record(.enterSpec(kind: kind, name: spec.name, depth: ctx.nested))
-        if ctx.idType == nil { ctx.idType = spec.idType }
+        let legacy = policy.isLegacy
+        if ctx.idType == nil && !legacy { ctx.idType = spec.idType }
         if ctx.version == nil, let v = spec.version { ctx.version = v }
         if let a = spec.isActive { ctx.isExperimentActive = a }
         if let h = spec.hasSharedParams { ctx.isInLayer = h }
         if let e = spec.explicitParameters { ctx.explicitParameters = e }
-        if kind == .layer && spec.useNewLayerEval {
+        if kind == .layer && spec.useNewLayerEval && policy.usesNewLayerEval {
             try evaluateNewLayer(spec)
             return
         }
@@ -107,6 +127,7 @@ struct Walk {
             ctx.bool = false
             ctx.json = spec.defaultValue
             ctx.ruleID = "disabled"
+            if legacy { legacyFinishedWithoutRule(spec) }
             finalize(rule: nil)
             return
         }
@@ -116,10 +137,16 @@ struct Walk {
             if ctx.unsupported || ctx.failed { return }
             if !ctx.bool { continue }
             if try evaluateConfigDelegate(rule) {
+                if legacy {
+                    // `__finalize_exposures` right after the delegate, at whatever depth.
+                    legacyCleanExposures()
+                    if ctx.failed { return }
+                }
                 finalize(rule: nil)
                 return
             }
-            let passed = passes(rule)
+            let passed = legacy ? legacyPasses(rule) : passes(rule)
+            if ctx.failed { return }
             ctx.trace?.record(.ruleMatched(id: rule.id, passed: passed, depth: ctx.nested))
             if passed {
                 ctx.bool = policy.gateValue(rulePassed: true, rule: rule, spec: spec)
@@ -132,12 +159,14 @@ struct Walk {
             ctx.groupName = rule.groupName
             ctx.isExperimentGroup = rule.isExperimentGroup ?? false
             ctx.isExperimentActive = spec.isActive ?? false
+            if legacy { ctx.idType = spec.idType }
             finalize(rule: rule)
             return
         }
-        ctx.bool = spec.defaultBool
+        ctx.bool = policy.fallThroughValue(spec: spec)
         ctx.json = spec.defaultValue
         ctx.ruleID = spec.enabled ? "default" : "disabled"
+        if legacy { legacyFinishedWithoutRule(spec) }
         ctx.trace?.record(.fellThrough(ruleID: ctx.ruleID!, depth: ctx.nested))
         finalize(rule: nil)
     }
@@ -148,18 +177,29 @@ struct Walk {
             ctx.nested -= 1
             return
         }
+        if policy.isLegacy {
+            // `__finalize_exposures` of a top-level evaluation.
+            legacyCleanExposures()
+            if ctx.failed { return }
+        }
         if ctx.secondary.isEmpty || ctx.undelegated != nil { return }
         ctx.undelegated = ctx.secondary
     }
 
     func prepareNested() throws(EvaluationAbort) {
         ctx.nested += 1
-        ctx.bool = false
-        ctx.json = nil
-        if ctx.nested > Walk.maxDepth { throw EvaluationAbort(description: "gates nested more than \(Walk.maxDepth) deep") }
+        if !policy.isLegacy {
+            ctx.bool = false
+            ctx.json = nil
+        }
+        if ctx.nested + ctx.depthOffset > Walk.maxDepth { throw EvaluationAbort(description: "gates nested more than \(Walk.maxDepth) deep") }
     }
 
     func evaluateRule(_ rule: CompiledRule) throws(EvaluationAbort) {
+        if policy.isLegacy {
+            try evaluateLegacyRule(rule)
+            return
+        }
         var all = true
         for condition in rule.conditions {
             try evaluateCondition(condition)
@@ -268,6 +308,7 @@ struct Walk {
 
     func evaluateConfigDelegate(_ rule: CompiledRule) throws(EvaluationAbort) -> Bool {
         guard let delegate = rule.configDelegate, let index = rule.configDelegateIndex else { return false }
+        if policy.isLegacy && payload.configs[index].legacyDropped { return false }
         ctx.undelegated = ctx.secondary
         try prepareNested()
         ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))

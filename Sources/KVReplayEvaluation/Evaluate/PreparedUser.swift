@@ -13,8 +13,12 @@ public final class PreparedUser {
     let environment: [String: UserValue]
     private var parsedUserAgent: ParsedUserAgent??
     private var ipCountry: UserValue??
+    /// The legacy flavour's views of the user (nil when prepared for the core).
+    let legacy: LegacyUser?
 
+    /// Prepares a user for the core flavour.
     public init(_ user: StatsigUser) {
+        legacy = nil
         self.user = user
         var top = [UserValue?](repeating: nil, count: UserField.allCases.count)
         top[UserField.userID.rawValue] = user.userID.map(UserValue.core)
@@ -35,6 +39,17 @@ public final class PreparedUser {
         privateAttributes = convert(user.privateAttributes)
         customIDs = convert(user.customIDs)
         environment = convert(user.statsigEnvironment)
+    }
+
+    /// Prepares a user for the legacy flavour (the core's views stay empty).
+    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?) {
+        self.user = user
+        top = []
+        custom = [:]
+        privateAttributes = [:]
+        customIDs = [:]
+        environment = [:]
+        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment)
     }
 
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),

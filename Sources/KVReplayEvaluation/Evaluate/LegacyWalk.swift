@@ -1,0 +1,242 @@
+import KVReplayModel
+
+/// The legacy flavour's steps of the shared walk: where statsig 0.72.1's `_Evaluator` (one `_ConfigEvaluation` shared by
+/// a spec and every gate nested in it) does something the core does not.
+///
+/// Exceptions: a condition that raises in the SDK sets `ctx.failed`; every loop of the walk stops on it; the nearest
+/// `check_gate` (a nested pass/fail gate, or the top-level evaluation) catches it and reports rule ID `error`, leaving
+/// the rest of the shared result as it stood.
+extension Walk {
+    /// `__evaluate_rule`: every condition, AND-ed; a nested gate leaves its own boolean in the shared result until the
+    /// rule's verdict replaces it.
+    func evaluateLegacyRule(_ rule: CompiledRule) throws(EvaluationAbort) {
+        var all = true
+        for condition in rule.conditions {
+            let result = try evaluateLegacyCondition(condition)
+            if ctx.failed { return }
+            if !result { all = false }
+        }
+        ctx.bool = all
+    }
+
+    /// `__finalize_eval_result` without a rule (disabled, or no rule matched): no group, the spec's `idType`.
+    func legacyFinishedWithoutRule(_ spec: CompiledSpec) {
+        ctx.groupName = nil
+        ctx.isExperimentGroup = false
+        ctx.idType = spec.idType
+    }
+
+    /// `_ConfigEvaluation.reset()`, which a lookup that finds no spec performs on the shared result: it wipes the value,
+    /// rule, ID type, group, delegation and the exposures gathered so far (and parts the undelegated list from them).
+    func legacyReset() {
+        ctx.bool = false
+        ctx.json = nil
+        ctx.ruleID = ""
+        ctx.idType = ""
+        ctx.groupName = nil
+        ctx.isExperimentGroup = false
+        ctx.secondary.removeAll(keepingCapacity: true)
+        ctx.undelegated = []
+        ctx.configDelegate = nil
+        ctx.explicitParameters = nil
+    }
+
+    /// `__finalize_exposures`: `clean_exposures` on both lists; it raises on a gate name that is not a string.
+    func legacyCleanExposures() {
+        if ctx.secondary.contains(where: { $0.rawGate != nil }) {
+            ctx.failed = true
+            return
+        }
+        ctx.secondary = ctx.secondary.legacyCleaned()
+        if let u = ctx.undelegated {
+            if u.contains(where: { $0.rawGate != nil }) {
+                ctx.failed = true
+                return
+            }
+            ctx.undelegated = u.legacyCleaned()
+        }
+    }
+
+    /// `__eval_pass_percentage`.
+    func legacyPasses(_ rule: CompiledRule) -> Bool {
+        if rule.passPercentage == 100 { return true }
+        if rule.passPercentage == 0 { return false }
+        if rule.legacySaltIsNull {
+            // `config_salt + "." + None`: TypeError.
+            ctx.failed = true
+            return false
+        }
+        let unit = user.legacy!.unitIDString(rule.legacyUnitID)
+        let bucket = Hashing.evaluationHash(prefix: rule.hashPrefix, unit: unit) % 10_000
+        let passed = Double(bucket) < rule.passPercentage * 100.0
+        ctx.trace?.record(.passPercentage(ruleID: rule.id, unitID: unit, bucket: bucket, percentage: rule.passPercentage, passed: passed, depth: ctx.nested))
+        return passed
+    }
+
+    /// `__evaluate_condition`: the condition's verdict (the shared boolean may hold a nested gate's value).
+    func evaluateLegacyCondition(_ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
+        guard let c = condition.legacy else {
+            ctx.failed = true
+            return false
+        }
+        switch c.kind {
+        case .pass:
+            ctx.trace.map { recordLegacyCondition($0, condition, value: nil, result: true) }
+            return true
+        case .gate(let target, let name, let index, let negate):
+            return try evaluateLegacyGate(target: target, name: name, index: index, negate: negate)
+        case .multiGate(let target, let pass):
+            return try evaluateLegacyMultiGate(target: target, pass: pass)
+        case .compare(let source, let op, let target):
+            let (value, decided) = legacyValue(source)
+            if ctx.failed {
+                ctx.trace?.record(.error("condition raised reading its value", depth: ctx.nested))
+                return false
+            }
+            if let decided {
+                ctx.trace.map { recordLegacyCondition($0, condition, value: value, result: decided) }
+                return decided
+            }
+            let result = LegacyComparisons.compare(value, op, target, walk: self)
+            if ctx.failed {
+                ctx.trace?.record(.error("condition raised comparing", depth: ctx.nested))
+                return false
+            }
+            ctx.trace.map { recordLegacyCondition($0, condition, value: value, result: result) }
+            return result
+        }
+    }
+
+    private func recordLegacyCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: LegacyValue?, result: Bool) {
+        let c = condition.source
+        trace.record(.condition(type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
+                                userValue: value?.json, userString: value?.str, result: result, depth: ctx.nested))
+    }
+
+    /// The user-side value of a comparison (nil is `None`), or a verdict reached before the operator (`ip_based` without
+    /// a value is false). Sets `ctx.failed` where the SDK raises.
+    func legacyValue(_ source: LegacySource) -> (LegacyValue?, Bool?) {
+        let lu = user.legacy!
+        switch source {
+        case .userField(let f):
+            guard let f else { ctx.failed = true; return (nil, nil) }
+            return (lu.value(f), nil)
+        case .ipBased(let f):
+            guard let f else { ctx.failed = true; return (nil, nil) }
+            var v = lu.value(f)
+            if v == nil, f.name == "country", lu.value(.ip) != nil {
+                switch lu.countryFromIP {
+                case .country(let c): v = c
+                case .none: break
+                case .raises: ctx.failed = true; return (nil, nil)
+                }
+            }
+            if v == nil { return (nil, false) }
+            return (v, nil)
+        case .uaBased(let f):
+            guard let f else { ctx.failed = true; return (nil, nil) }
+            if let v = lu.value(f) { return (v, nil) }
+            return (lu.userAgentValue(loweredField: f.lowered), nil)
+        case .currentTime:
+            return (evaluator.legacyNow, nil)
+        case .environment(let f):
+            guard let env = lu.environment else { return (nil, nil) }
+            guard let f else { ctx.failed = true; return (nil, nil) }
+            if let v = env[f.exact] { return (v.isNone ? nil : v, nil) }
+            // `field.lower() in env` then `env[field]`: KeyError.
+            if env[f.loweredExact] != nil { ctx.failed = true }
+            return (nil, nil)
+        case .userBucket(let prefix, let idType):
+            guard let prefix else { ctx.failed = true; return (nil, nil) }
+            let unit = lu.unitIDString(idType)
+            let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
+            ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+            return (LegacyValue.buckets[Int(bucket)], nil)
+        case .unitID(let t):
+            return (lu.unitID(t), nil)
+        case .targetApp:
+            return (payload.legacyAppID.flatMap { $0.isNone ? nil : $0 }, nil)
+        }
+    }
+
+    /// A `pass_gate` / `fail_gate`: `check_gate(user, target, end_result, is_nested=True)` on the shared result, then
+    /// the gate's exposure (always appended; `clean_exposures` drops `segment:` gates and duplicates at the end).
+    func evaluateLegacyGate(target: JSONValue, name: String?, index: Int?, negate: Bool) throws(EvaluationAbort) -> Bool {
+        if target.arrayValue != nil || target.objectValue != nil {
+            // The override lookup `dict.get(target)` raises TypeError (unhashable) outside the nested try.
+            ctx.failed = true
+            return false
+        }
+        let depth = ctx.nested
+        try prepareNested()
+        if let index, !payload.gates[index].legacyDropped {
+            try evaluateSpec(payload.gates[index], kind: .gate)
+            if ctx.failed {
+                // Caught by the nested `__eval_config`.
+                ctx.failed = false
+                ctx.ruleID = "error"
+            }
+        } else {
+            legacyReset()
+        }
+        ctx.nested = depth
+        let rule = ctx.ruleID ?? ""
+        ctx.secondary.append(SecondaryExposure(gate: name ?? "", gateValue: ctx.bool, ruleID: rule,
+                                               rawGate: name == nil ? JSONWriter(style: .python).string(target) : nil))
+        ctx.trace?.record(.nestedGate(name: name ?? JSONWriter(style: .python).string(target), negate: negate, result: ctx.bool, ruleID: rule, memoized: false, depth: ctx.nested))
+        return negate ? !ctx.bool : ctx.bool
+    }
+
+    /// `multi_pass_gate` / `multi_fail_gate`: each gate of the list checked as a separate top-level evaluation, its
+    /// exposure appended, until one passes (fails).
+    func evaluateLegacyMultiGate(target: JSONValue, pass: Bool) throws(EvaluationAbort) -> Bool {
+        let items: [JSONValue]
+        switch target {
+        case .null: return false
+        case .string(let s): items = s.unicodeScalars.map { .string(String($0)) }
+        case .array(let a): items = a
+        case .object(let o): items = o.keys.map(JSONValue.string)
+        default:
+            ctx.failed = true  // len() of a number
+            return false
+        }
+        var result = false
+        for g in items {
+            if g.arrayValue != nil || g.objectValue != nil {
+                ctx.failed = true
+                return false
+            }
+            var value = false
+            var rule = ""
+            if let name = g.stringValue, let i = payload.gateIndex[name], !payload.gates[i].legacyDropped {
+                let inner = EvaluationContext()
+                inner.depthOffset = ctx.nested + ctx.depthOffset + 1
+                inner.trace = ctx.trace
+                try Walk(evaluator: evaluator, user: user, ctx: inner).evaluateSpec(payload.gates[i], kind: .gate)
+                value = inner.bool
+                rule = inner.failed ? "error" : inner.ruleID ?? ""
+            }
+            ctx.secondary.append(SecondaryExposure(gate: g.stringValue ?? "", gateValue: value, ruleID: rule,
+                                                   rawGate: g.stringValue == nil ? JSONWriter(style: .python).string(g) : nil))
+            result = pass ? (result || value) : (result || !value)
+            if result { break }
+        }
+        return result
+    }
+}
+
+extension Array where Element == SecondaryExposure {
+    /// statsig 0.72.1's `clean_exposures`: `segment:` gates dropped, duplicates by the text
+    /// `"<gate>|<gateValue>|<ruleID>"` dropped keeping the first. (Non-string gates raise before this is called.)
+    func legacyCleaned() -> [SecondaryExposure] {
+        func segment(_ e: SecondaryExposure) -> Bool { e.gate.utf8.starts(with: "segment:".utf8) }
+        if count <= 1 { return filter { !segment($0) } }
+        var seen = Set<ExactString>()
+        var out: [SecondaryExposure] = []
+        out.reserveCapacity(count)
+        for e in self where !segment(e) {
+            if seen.insert(ExactString("\(e.gate)|\(e.gateValue ? "true" : "false")|\(e.ruleID)")).inserted { out.append(e) }
+        }
+        return out
+    }
+}
