@@ -119,7 +119,10 @@ struct OracleConformanceTests {
         return try ConformanceReport.compare(ours: ours, expected: expected)
     }
 
-    @Test("core flavour agrees with statsig-python-core 0.24.2", arguments: OracleCorpus.all)
+    /// Corpora with core output (`gen_legacy_users_v1` has user shapes the core's bindings reject: python only).
+    static let coreCorpora = OracleCorpus.all.filter { OracleCorpus($0).file("expected.core.jsonl.gz", "expected.core.jsonl") != nil }
+
+    @Test("core flavour agrees with statsig-python-core 0.24.2", arguments: coreCorpora)
     func core(_ name: String) throws {
         let report = try #require(try Self.run(OracleCorpus(name), flavor: .core, sdk: "core"))
         #expect(report.compared > 0)

@@ -283,6 +283,7 @@ struct Walk {
             ctx.ruleID = m.ruleID
             if !m.exposures.isEmpty { ctx.secondary.append(contentsOf: m.exposures) }
         } else {
+            let (outerBool, outerJSON) = (ctx.bool, ctx.json)
             try prepareNested()
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
             let mark = ctx.secondary.count
@@ -290,10 +291,15 @@ struct Walk {
                 try evaluateSpec(payload.gates[index], kind: .gate)
             } else {
                 policy.missingNestedGate(walk: self)
+                // An unrecognized gate is not finalized: the nesting level is given back here.
+                ctx.nested -= 1
             }
             if ctx.unsupported || ctx.failed {
-                // The core returns before restoring the outer list: only the nested gate's exposures remain.
-                if mark > 0 && mark <= ctx.secondary.count { ctx.secondary.removeFirst(mark) }
+                // Observed with 0.24.2 (gen_legacy_edges_v1 `lx_dropped_nested`): the result keeps the outer
+                // exposures and the boolean it had before the nested gate.
+                ctx.bool = outerBool
+                ctx.json = outerJSON
+                if mark <= ctx.secondary.count { ctx.secondary.removeSubrange(mark...) }
                 return
             }
             if !name.isEmpty {
@@ -314,6 +320,8 @@ struct Walk {
         ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))
         let spec = payload.configs[index]
         try evaluateSpec(spec, kind: .experiment)
+        // Legacy: an exception in the experiment propagates before the layer records the delegation.
+        if ctx.failed { return true }
         ctx.explicitParameters = spec.explicitParameters
         ctx.configDelegate = delegate
         return true
