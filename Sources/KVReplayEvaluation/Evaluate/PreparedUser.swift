@@ -42,14 +42,14 @@ public final class PreparedUser {
     }
 
     /// Prepares a user for the legacy flavour (the core's views stay empty).
-    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?) {
+    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int) {
         self.user = user
         top = []
         custom = [:]
         privateAttributes = [:]
         customIDs = [:]
         environment = [:]
-        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment)
+        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount)
     }
 
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),

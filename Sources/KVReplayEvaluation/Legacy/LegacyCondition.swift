@@ -2,6 +2,8 @@ import KVReplayModel
 
 /// A user field name as the legacy SDK's `__get_from_user` resolves it.
 final class LegacyField: Sendable {
+    /// Index of this name in the payload's field table (`LegacyFieldTable`): the per-user lookup cache slot.
+    let id: Int
     let name: String
     let exact: ExactString
     /// `field.casefold()` (the `custom` fallback key).
@@ -10,18 +12,39 @@ final class LegacyField: Sendable {
     let lowered: String
     let loweredExact: ExactString
     let top: LegacyTopField?
+    /// `field == "country"`: an `ip_based` condition on it falls back to the country of the user's `ip`.
+    let isCountry: Bool
 
-    init(_ name: String) {
+    init(_ name: String, id: Int) {
+        self.id = id
         self.name = name
         exact = ExactString(name)
         folded = ExactString(Python.casefold(name))
         lowered = Python.lower(name)
         loweredExact = ExactString(lowered)
         top = LegacyTopField(lowered: lowered)
+        isCountry = name.utf8.elementsEqual("country".utf8)
     }
 
-    static let ip = LegacyField("ip")
-    static let userAgent = LegacyField("userAgent")
+    static let ip = LegacyField("ip", id: 0)
+    static let userAgent = LegacyField("userAgent", id: 1)
+}
+
+/// The user field names a payload's legacy conditions read, numbered (`ip` and `userAgent` first, for the country and
+/// user-agent lookups). Built while compiling.
+final class LegacyFieldTable {
+    private(set) var fields: [LegacyField] = [LegacyField.ip, LegacyField.userAgent]
+    private var byName: [ExactString: LegacyField] = [ExactString("ip"): LegacyField.ip, ExactString("userAgent"): LegacyField.userAgent]
+
+    func field(_ name: String) -> LegacyField {
+        if let f = byName[ExactString(name)] { return f }
+        let f = LegacyField(name, id: fields.count)
+        fields.append(f)
+        byName[ExactString(name)] = f
+        return f
+    }
+
+    var count: Int { fields.count }
 }
 
 /// The top-level user attributes `__get_from_user` knows, by lower-cased field name (with its aliases).
@@ -54,26 +77,6 @@ final class LegacyIDType: Sendable {
         lowered = ExactString(l)
         isUserID = l == "userid"
     }
-}
-
-/// Where a legacy condition's user-side value comes from (`__evaluate_condition`). A nil field is a `null` `field`,
-/// on which the SDK raises.
-enum LegacySource: Sendable {
-    case ipBased(LegacyField?)
-    case uaBased(LegacyField?)
-    case userField(LegacyField?)
-    case currentTime
-    case environment(LegacyField?)
-    /// `saltPrefix` is nil when `additionalValues` is `null` (the SDK raises on `.get`).
-    case userBucket(saltPrefix: [UInt8]?, idType: LegacyIDType)
-    case unitID(LegacyIDType)
-    case targetApp
-}
-
-/// The operators the legacy SDK dispatches on, by exact (case-sensitive) name; anything else evaluates to false.
-enum LegacyOperator: Sendable {
-    case known(Operator)
-    case other
 }
 
 /// A condition's `targetValue` with the views the legacy operators read, converted once.
@@ -190,15 +193,22 @@ final class LegacyTarget: Sendable {
 }
 
 /// A condition as the legacy SDK evaluates it, compiled from the condition object with `dict.get` semantics.
+/// Stored flat (a tag and the fields each kind uses) so that evaluating it copies nothing.
 final class LegacyCondition: Sendable {
-    enum Kind: Sendable {
+    enum Kind: UInt8, Sendable {
         /// `public`.
         case pass
         /// `pass_gate` / `fail_gate` on `targetValue` (any JSON value).
-        case gate(target: JSONValue, name: String?, index: Int?, negate: Bool)
+        case gate
         /// `multi_pass_gate` / `multi_fail_gate`.
-        case multiGate(target: JSONValue, pass: Bool)
-        case compare(source: LegacySource, op: LegacyOperator, target: LegacyTarget)
+        case multiGate
+        /// A user-side value compared by an operator.
+        case compare
+    }
+
+    /// Where a comparison's user-side value comes from (`__evaluate_condition`).
+    enum Source: UInt8, Sendable {
+        case none, ipBased, uaBased, userField, currentTime, environment, userBucket, unitID, targetApp
     }
 
     let kind: Kind
@@ -206,6 +216,25 @@ final class LegacyCondition: Sendable {
     let unsupported: Bool
     /// The SDK cannot load the payload because of this condition.
     let loadFailed: Bool
+
+    // gate / multiGate
+    let gateTarget: JSONValue
+    /// The gate's name when `targetValue` is a string.
+    let gateName: String?
+    let gateIndex: Int?
+    /// `fail_gate`; for multi gates, `multi_fail_gate`.
+    let negate: Bool
+
+    // compare
+    let source: Source
+    /// The field name; nil for a `null` `field`, on which the field-reading sources raise.
+    let field: LegacyField?
+    let idType: LegacyIDType
+    /// `user_bucket`: `"<str(salt) or ''>."`; nil when `additionalValues` is `null` (the SDK raises on `.get`).
+    let saltPrefix: [UInt8]?
+    /// The operator, matched case-sensitively; nil evaluates to false.
+    let op: Operator?
+    let target: LegacyTarget?
 
     static let supportedTypes: Set<String> = [
         "public", "fail_gate", "pass_gate", "ip_based", "ua_based", "user_field", "environment_field", "current_time",
@@ -218,38 +247,37 @@ final class LegacyCondition: Sendable {
         "not_in_segment_list", "array_contains_any", "array_contains_none", "array_contains_all", "not_array_contains_all",
     ]
 
-    init(_ c: Condition, gateIndex: [String: Int]) {
+    init(_ c: Condition, gateIndex gates: [String: Int], fields: LegacyFieldTable) {
         let raw = c.raw
         let type = Python.lower(c.type)
         let opName = c.operator
         let loweredOp = opName.map(Python.lower)
         unsupported = !LegacyCondition.supportedTypes.contains(type)
             || loweredOp.map { !LegacyCondition.supportedOperators.contains($0) } ?? false
-        let target = raw["targetValue"] ?? .null
+        let targetJSON = raw["targetValue"] ?? .null
+        idType = LegacyIDType(c.idType)
+        op = opName.flatMap(Operator.init(rawValue:))
+        gateTarget = targetJSON
+        gateName = targetJSON.stringValue
+        gateIndex = gateName.flatMap { gates[$0] }
+        negate = type == "fail_gate" || type == "multi_fail_gate"
         // `condition.get("field", "")`: absent → "", null → None.
-        let field: LegacyField? = raw["field"].map { $0.stringValue.map(LegacyField.init) } ?? LegacyField("")
-        let idType = LegacyIDType(c.idType)
+        field = raw["field"].map { $0.stringValue.map(fields.field) } ?? fields.field("")
+        var prefix: [UInt8]? = nil
         var loadFailed = false
-        func compare(_ source: LegacySource) -> Kind {
-            let exact = opName.flatMap(Operator.init(rawValue:))
-            let t = LegacyTarget(target, loadValue: raw["targetValue"] ?? .array([]), type: type, loweredOperator: loweredOp,
-                                 exactOperator: exact, loadFailed: &loadFailed)
-            return .compare(source: source, op: exact.map(LegacyOperator.known) ?? .other, target: t)
-        }
         switch type {
-        case "public": kind = .pass
-        case "pass_gate", "fail_gate":
-            let name = target.stringValue
-            kind = .gate(target: target, name: name, index: name.flatMap { gateIndex[$0] }, negate: type == "fail_gate")
-        case "multi_pass_gate", "multi_fail_gate": kind = .multiGate(target: target, pass: type == "multi_pass_gate")
-        case "ip_based": kind = compare(.ipBased(field))
-        case "ua_based": kind = compare(.uaBased(field))
-        case "user_field": kind = compare(.userField(field))
-        case "current_time": kind = compare(.currentTime)
-        case "environment_field": kind = compare(.environment(field))
+        case "public": kind = .pass; source = .none
+        case "pass_gate", "fail_gate": kind = .gate; source = .none
+        case "multi_pass_gate", "multi_fail_gate": kind = .multiGate; source = .none
+        case "ip_based": kind = .compare; source = .ipBased
+        case "ua_based": kind = .compare; source = .uaBased
+        case "user_field": kind = .compare; source = .userField
+        case "current_time": kind = .compare; source = .currentTime
+        case "environment_field": kind = .compare; source = .environment
         case "user_bucket":
+            kind = .compare
+            source = .userBucket
             // `condition.get("additionalValues", {"salt": None}).get("salt")`; `str(salt) or ""`.
-            var prefix: [UInt8]? = nil
             switch raw["additionalValues"] {
             case nil: prefix = Array(".".utf8)
             case .object(let o)?:
@@ -257,12 +285,19 @@ final class LegacyCondition: Sendable {
                 prefix = Array("\(salt).".utf8)
             default: prefix = nil
             }
-            kind = compare(.userBucket(saltPrefix: prefix, idType: idType))
-        case "unit_id": kind = compare(.unitID(idType))
-        case "target_app": kind = compare(.targetApp)
+        case "unit_id": kind = .compare; source = .unitID
+        case "target_app": kind = .compare; source = .targetApp
         default:
             // Unsupported: the spec is dropped before it can be evaluated.
             kind = .pass
+            source = .none
+        }
+        saltPrefix = prefix
+        if kind == .compare {
+            target = LegacyTarget(targetJSON, loadValue: raw["targetValue"] ?? .array([]), type: type, loweredOperator: loweredOp,
+                                  exactOperator: op, loadFailed: &loadFailed)
+        } else {
+            target = nil
         }
         self.loadFailed = loadFailed
     }

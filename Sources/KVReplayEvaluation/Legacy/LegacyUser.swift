@@ -25,8 +25,13 @@ final class LegacyUser {
     let environment: [ExactString: LegacyValue]?
     private var uaValues: [LegacyValue?]?
     private var country: LegacyCountry?
+    /// `value(_:)` per field id, filled on first use.
+    private var fieldCache: [LegacyValue?]
+    private var fieldResolved: [Bool]
 
-    init(_ user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?) {
+    init(_ user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int) {
+        fieldCache = Array(repeating: nil, count: max(2, fieldCount))
+        fieldResolved = Array(repeating: false, count: max(2, fieldCount))
         func truthy(_ v: JSONValue?) -> Bool {
             switch v {
             case nil, .null?: false
@@ -74,10 +79,24 @@ final class LegacyUser {
         }
     }
 
+    /// `__get_from_user(user, field)` (nil is `None`), looked up once per field name.
+    @inline(__always)
+    func value(_ f: LegacyField) -> LegacyValue? {
+        let i = f.id
+        if i < fieldResolved.count {
+            if fieldResolved[i] { return fieldCache[i] }
+            let v = lookup(f)
+            fieldCache[i] = v
+            fieldResolved[i] = true
+            return v
+        }
+        return lookup(f)
+    }
+
     /// `__get_from_user(user, field)`: the top-level attribute; if it is `None` or `""`, `custom[field]` or
     /// `custom[field.casefold()]`; if still `None` or `""`, the same in `privateAttributes` (`field.lower()`).
     /// nil is `None`.
-    func value(_ f: LegacyField) -> LegacyValue? {
+    func lookup(_ f: LegacyField) -> LegacyValue? {
         var v: LegacyValue? = f.top.flatMap { top[$0.rawValue] }
         if v == nil || v!.isNone || v!.isEmptyString, let custom {
             if let x = custom[f.exact] { v = x } else if let x = custom[f.folded] { v = x }
