@@ -19,8 +19,9 @@ public final class CompiledPayload: Sendable {
     let legacyUnsupportedNames: Set<String>
     /// Legacy flavour: `app_id` as the SDK holds it.
     let legacyAppID: LegacyValue?
-    /// Legacy flavour: how many user field names the conditions read (the size of a user's lookup cache).
+    /// Legacy flavour: how many user field names and ID types the payload reads (the sizes of a user's caches).
     let legacyFieldCount: Int
+    let legacyIDTypeCount: Int
     /// Legacy flavour: the SDK could not load this payload at all (a `user_bucket` `any`/`none` target element that
     /// `int()` rejects, so its initialisation fails); kvreplay evaluates it anyway, skipping those elements.
     public let legacyLoadFailed: Bool
@@ -49,6 +50,7 @@ public final class CompiledPayload: Sendable {
         legacyAppID = specs.appID.map(LegacyValue.init)
         legacyLoadFailed = compiler.legacyLoadFailed
         legacyFieldCount = compiler.legacyFields.count
+        legacyIDTypeCount = compiler.legacyFields.idTypeCount
         // Every dropped name, whatever its collection. (Whether a name exists is decided by its last spec, the one the
         // name index keeps, as the SDK's `parsed[name] = spec` followed by a `del` for an unsupported one.)
         legacyUnsupportedNames = Set((gates + configs + layers).filter(\.legacyDropped).map(\.name))
@@ -297,7 +299,7 @@ struct Compiler {
                 configDelegate: rule.configDelegate,
                 configDelegateIndex: rule.configDelegate.flatMap { configIndex[$0] },
                 samplingRate: rule.samplingRate,
-                legacyUnitID: LegacyIDType(rule.idType),
+                legacyUnitID: legacyFields.idType(rule.idType),
                 legacySaltIsNull: rule.raw["salt"] == .null)
         }
         return CompiledSpec(source: spec, rules: rules, legacyDropped: legacyDropped)

@@ -36,7 +36,7 @@ public final class Evaluator: Sendable {
     public func prepare(_ user: StatsigUser) -> PreparedUser {
         if policy.isLegacy {
             return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment,
-                                fieldCount: payload.legacyFieldCount)
+                                fieldCount: payload.legacyFieldCount, idTypeCount: payload.legacyIDTypeCount)
         }
         return PreparedUser(user)
     }

@@ -233,7 +233,25 @@ extension Array where Element == SecondaryExposure {
     /// `"<gate>|<gateValue>|<ruleID>"` dropped keeping the first. (Non-string gates raise before this is called.)
     func legacyCleaned() -> [SecondaryExposure] {
         func segment(_ e: SecondaryExposure) -> Bool { e.gate.utf8.starts(with: "segment:".utf8) }
-        if count <= 1 { return filter { !segment($0) } }
+        if count <= 1 { return isEmpty || !segment(self[0]) ? self : [] }
+        // Without '|' in names, two keys are equal exactly when the three fields are: compare fields, and return the
+        // list itself when it is already clean (no allocation on the common path).
+        func pipe(_ s: String) -> Bool { s.utf8.contains(UInt8(ascii: "|")) }
+        if count <= 32 && !contains(where: { pipe($0.gate) || pipe($0.ruleID) }) {
+            func same(_ a: SecondaryExposure, _ b: SecondaryExposure) -> Bool {
+                a.gateValue == b.gateValue && a.gate.utf8.elementsEqual(b.gate.utf8) && a.ruleID.utf8.elementsEqual(b.ruleID.utf8)
+            }
+            var clean = true
+            check: for i in indices {
+                if segment(self[i]) { clean = false; break }
+                for j in 0..<i where same(self[i], self[j]) { clean = false; break check }
+            }
+            if clean { return self }
+            var out: [SecondaryExposure] = []
+            out.reserveCapacity(count)
+            for e in self where !segment(e) && !out.contains(where: { same($0, e) }) { out.append(e) }
+            return out
+        }
         var seen = Set<ExactString>()
         var out: [SecondaryExposure] = []
         out.reserveCapacity(count)

@@ -42,14 +42,15 @@ public final class PreparedUser {
     }
 
     /// Prepares a user for the legacy flavour (the core's views stay empty).
-    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int) {
+    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int, idTypeCount: Int) {
         self.user = user
         top = []
         custom = [:]
         privateAttributes = [:]
         customIDs = [:]
         environment = [:]
-        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount)
+        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount,
+                            idTypeCount: idTypeCount)
     }
 
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),

@@ -45,6 +45,18 @@ final class LegacyFieldTable {
     }
 
     var count: Int { fields.count }
+
+    private var idTypes: [ExactString: LegacyIDType] = [:]
+
+    /// The shared `LegacyIDType` of an ID type name.
+    func idType(_ name: String) -> LegacyIDType {
+        if let t = idTypes[ExactString(name)] { return t }
+        let t = LegacyIDType(name, id: idTypes.count)
+        idTypes[ExactString(name)] = t
+        return t
+    }
+
+    var idTypeCount: Int { idTypes.count }
 }
 
 /// The top-level user attributes `__get_from_user` knows, by lower-cased field name (with its aliases).
@@ -67,11 +79,14 @@ enum LegacyTopField: Int, Sendable, CaseIterable {
 
 /// An ID type as `__get_unit_id` reads it.
 final class LegacyIDType: Sendable {
+    /// Index in the payload's ID-type table: the per-user unit ID cache slot.
+    let id: Int
     let exact: ExactString
     let lowered: ExactString
     let isUserID: Bool
 
-    init(_ name: String) {
+    init(_ name: String, id: Int) {
+        self.id = id
         exact = ExactString(name)
         let l = Python.lower(name)
         lowered = ExactString(l)
@@ -255,7 +270,7 @@ final class LegacyCondition: Sendable {
         unsupported = !LegacyCondition.supportedTypes.contains(type)
             || loweredOp.map { !LegacyCondition.supportedOperators.contains($0) } ?? false
         let targetJSON = raw["targetValue"] ?? .null
-        idType = LegacyIDType(c.idType)
+        idType = fields.idType(c.idType)
         op = opName.flatMap(Operator.init(rawValue:))
         gateTarget = targetJSON
         gateName = targetJSON.stringValue

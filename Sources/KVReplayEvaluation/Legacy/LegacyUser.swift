@@ -28,10 +28,15 @@ final class LegacyUser {
     /// `value(_:)` per field id, filled on first use.
     private var fieldCache: [LegacyValue?]
     private var fieldResolved: [Bool]
+    /// `unitID(_:)` per ID-type id, filled on first use.
+    private var unitIDCache: [LegacyValue?]
+    private var unitIDResolved: [Bool]
 
-    init(_ user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int) {
+    init(_ user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int, idTypeCount: Int) {
         fieldCache = Array(repeating: nil, count: max(2, fieldCount))
         fieldResolved = Array(repeating: false, count: max(2, fieldCount))
+        unitIDCache = Array(repeating: nil, count: idTypeCount)
+        unitIDResolved = Array(repeating: false, count: idTypeCount)
         func truthy(_ v: JSONValue?) -> Bool {
             switch v {
             case nil, .null?: false
@@ -109,7 +114,20 @@ final class LegacyUser {
     }
 
     /// `__get_unit_id(user, id_type)`.
+    @inline(__always)
     func unitID(_ t: LegacyIDType) -> LegacyValue? {
+        let i = t.id
+        if i < unitIDResolved.count {
+            if unitIDResolved[i] { return unitIDCache[i] }
+            let v = lookupUnitID(t)
+            unitIDCache[i] = v
+            unitIDResolved[i] = true
+            return v
+        }
+        return lookupUnitID(t)
+    }
+
+    func lookupUnitID(_ t: LegacyIDType) -> LegacyValue? {
         if t.isUserID { return userID }
         guard let customIDs else { return nil }
         return customIDs[t.exact] ?? customIDs[t.lowered]
