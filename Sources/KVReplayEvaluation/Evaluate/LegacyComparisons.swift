@@ -107,6 +107,32 @@ enum LegacyComparisons {
         }
     }
 
+    /// `compare` for a `user_bucket` number and the operators bucket conditions use (`lt`, `gt`, `lte`, `gte`, `any`,
+    /// `none`); nil for the others.
+    @inline(__always)
+    static func compareBucket(_ bucket: Int64, _ op: Operator?, _ t: LegacyTarget, walk: Walk) -> Bool? {
+        switch op {
+        case .gt?, .gte?, .lt?, .lte?:
+            let x = Double(bucket)
+            switch t.float {
+            case .raises: return raise(walk)
+            case .none: return false
+            case .value(let y):
+                switch op! {
+                case .gt: return x > y
+                case .gte: return x >= y
+                case .lt: return x < y
+                default: return x <= y
+                }
+            }
+        case .any?, .none?:
+            guard let buckets = t.bucketSet else { return nil }
+            return buckets.contains(bucket) == (op == .any)
+        default:
+            return nil
+        }
+    }
+
     @inline(__always)
     private static func raise(_ walk: Walk) -> Bool {
         walk.ctx.failed = true

@@ -134,6 +134,12 @@ extension Walk {
                 let unit = lu.unitIDString(c.idType)
                 let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
                 ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+                // The usual operators on a bucket number, without touching the shared bucket values.
+                if let verdict = LegacyComparisons.compareBucket(Int64(bucket), c.op, c.target!, walk: self) {
+                    if ctx.failed { return legacyRaise(condition, "the operator raised") }
+                    if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: LegacyValue.buckets[Int(bucket)], result: verdict) }
+                    return verdict
+                }
                 value = LegacyValue.buckets[Int(bucket)]
             case .unitID:
                 value = lu.unitID(c.idType)
