@@ -42,7 +42,7 @@ struct SDKDiffTests {
         return out
     }
 
-    @Test(arguments: ["gen_divergent_v1", "gen_legacy_edges_v1"])
+    @Test(arguments: ["gen_divergent_v1", "gen_legacy_edges_v1", "gen_operator_matrix_v1"])
     func countsMatchTheOracles(_ name: String) throws {
         let corpus = OracleCorpus(name)
         let expected = try Self.expectedCounts(corpus)

@@ -1297,6 +1297,45 @@ def make_legacy_edge_users(seed, n, core_compatible=True):
 
 
 # =============================================================================
+# operator matrix (gen_operator_matrix_v1): every operator x many target shapes x many user value shapes
+# =============================================================================
+MATRIX_OPERATORS = ["gt", "gte", "lt", "lte", "version_gt", "version_gte", "version_lt", "version_lte", "version_eq",
+                    "version_neq", "any", "none", "any_case_sensitive", "none_case_sensitive", "str_starts_with_any",
+                    "str_ends_with_any", "str_contains_any", "str_contains_none", "str_matches", "eq", "neq", "before",
+                    "after", "on", "in_segment_list", "not_in_segment_list", "array_contains_any",
+                    "array_contains_none", "array_contains_all", "not_array_contains_all"]
+MATRIX_TARGETS = [None, 9, 9.0, -1.5, 0, True, False, "9", "9.0", " 9 ", "", "abc", "ABC", "1.2.3", "2.0-beta",
+                  "1e3", "x*", "^a", "[0-9]+$", "(?i)abc", "2023-11-14", "1700000000000", T_2023_11_14,
+                  1700000000, ["9", "abc", 9, 9.0, True, None, ""], ["A", "a", "ß", "SS"], [0, 1, "1", 1.5],
+                  ["1.2", "2"], [], {"abc": 1, "9": 2}, "lx_list", ["lx_list"]]
+MATRIX_VALUES = [None, 9, 9.0, 9.5, -1.5, 0, 1, True, False, "9", "9.0", " 9 ", "", "abc", "ABC", "Abc Def",
+                 "1.2.3", "1.2.3-rc1", "2", "1e3", "inf", "nan", "x\n", "ß", "STRASSE", "1700000000000",
+                 T_2023_11_14, 1700000000, "2023-11-14", "a9", [9, "abc"], ["9", "abc", ""], [0, 1], [1.0, 2],
+                 [True], [None], [], {"abc": 1}, {"k": [1]}, "None", "ǅ", "🙂", "١٢"]
+
+
+def build_operator_matrix():
+    gates = []
+    n = 0
+    for op in MATRIX_OPERATORS:
+        for ti, t in enumerate(MATRIX_TARGETS):
+            n += 1
+            gates.append(spec(f"m_{op}_{ti:02d}", [rule(f"r{n}", [cond("user_field", op, t, "v")])], f"salt{n}"))
+    return {"has_updates": True, "time": PAYLOAD_TIME, "feature_gates": gates, "dynamic_configs": [],
+            "layer_configs": [], "layers": {}, "id_lists": {"lx_list": True}}
+
+
+def make_matrix_users():
+    users = []
+    for i, v in enumerate(MATRIX_VALUES):
+        u = {"userID": f"m{i}", "custom": {"v": v}}
+        users.append(u)
+    users.append({"userID": "m-missing"})
+    users.append({"userID": "m-private", "custom": {"v": ""}, "privateAttributes": {"v": "abc"}})
+    return users
+
+
+# =============================================================================
 # corpora
 # =============================================================================
 def shared_users(shared, fname):
@@ -1338,7 +1377,7 @@ SHARED_CORPORA = [
 ]
 
 GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2", "gen_legacy_edges_v1",
-                     "gen_legacy_users_v1"]
+                     "gen_legacy_users_v1", "gen_operator_matrix_v1"]
 
 
 def detect_format(p):
@@ -1483,9 +1522,16 @@ class Runner:
             desc = ("The gen_legacy_edges_v1 payload plus a user_bucket condition with a numeric salt, with 160 users "
                     "whose top-level attributes include numbers and booleans (the core rejects both: python oracle "
                     "only).")
+        elif corpus == "gen_operator_matrix_v1":
+            payload = build_operator_matrix()
+            users = make_matrix_users()
+            desc = ("Every operator on user_field 'v' against 33 target shapes (960 gates), for 45 users whose 'v' "
+                    "takes every JSON shape: the coercions of both SDKs side by side.")
         else:
             raise SystemExit(f"unknown corpus {corpus}")
-        if corpus not in ("gen_legacy_edges_v1", "gen_legacy_users_v1"):
+        if corpus == "gen_operator_matrix_v1":
+            id_lists = {"lx_list": ["9", "abc", "None", "m1"]}
+        elif corpus not in ("gen_legacy_edges_v1", "gen_legacy_users_v1"):
             id_lists = make_id_lists(seed, users)
         else:
             uids = [str(u["userID"]) for u in users if u.get("userID")]

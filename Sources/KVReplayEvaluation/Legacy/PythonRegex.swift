@@ -19,8 +19,9 @@ final class PythonRegex: @unchecked Sendable {
     private let parent: [Int]
 
     init?(_ pattern: String) {
+        // ICU refuses an empty pattern, which matches everywhere.
         guard let t = PythonRegex.translate(pattern),
-              let r = try? NSRegularExpression(pattern: t.pattern, options: t.options)
+              let r = try? NSRegularExpression(pattern: t.pattern.isEmpty ? "(?:)" : t.pattern, options: t.options)
         else { return nil }
         regex = r
         groupCount = r.numberOfCaptureGroups

@@ -87,7 +87,9 @@ public struct CompiledRegex: @unchecked Sendable {
     let regex: NSRegularExpression
 
     init?(pattern: String) {
-        guard let r = try? NSRegularExpression(pattern: CompiledRegex.icuPattern(rust: pattern), options: []) else { return nil }
+        // ICU refuses an empty pattern, which matches everywhere.
+        let icu = pattern.isEmpty ? "(?:)" : CompiledRegex.icuPattern(rust: pattern)
+        guard let r = try? NSRegularExpression(pattern: icu, options: []) else { return nil }
         regex = r
     }
 
