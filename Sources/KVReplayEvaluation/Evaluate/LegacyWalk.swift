@@ -11,11 +11,16 @@ extension Walk {
     /// rule's verdict replaces it.
     func evaluateLegacyRule(_ rule: CompiledRule) throws(EvaluationAbort) {
         var all = true
-        for condition in rule.conditions {
-            let result = try evaluateLegacyCondition(condition)
-            if ctx.failed { return }
-            if !result { all = false }
+        // Through the buffer: the rule keeps its conditions alive, so the elements need no retain.
+        let failed: Bool = try rule.conditions.withUnsafeBufferPointer { (conditions) throws(EvaluationAbort) -> Bool in
+            for i in conditions.indices {
+                let result = try evaluateLegacyCondition(conditions[i])
+                if ctx.failed { return true }
+                if !result { all = false }
+            }
+            return false
         }
+        if failed { return }
         ctx.bool = all
     }
 
