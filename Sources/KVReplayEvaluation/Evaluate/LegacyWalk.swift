@@ -179,14 +179,13 @@ extension Walk {
     /// A `pass_gate` / `fail_gate`: `check_gate(user, target, end_result, is_nested=True)` on the shared result, then
     /// the gate's exposure (always appended; `clean_exposures` drops `segment:` gates and duplicates at the end).
     func evaluateLegacyGate(_ c: LegacyCondition, _ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
-        let target = c.gateTarget, name = c.gateName, index = c.gateIndex, negate = c.negate
-        if target.arrayValue != nil || target.objectValue != nil {
+        if c.gateUnhashable {
             // The override lookup `dict.get(target)` raises TypeError (unhashable) outside the nested try.
             return legacyRaise(condition, "an unhashable gate name")
         }
         let depth = ctx.nested
         try prepareNested()
-        if let index, !payload.gates[index].legacyDropped {
+        if let index = c.gateIndex, !payload.gates[index].legacyDropped {
             try evaluateSpec(payload.gates[index], kind: .gate)
             if ctx.failed {
                 // Caught by the nested `__eval_config`.
@@ -198,10 +197,9 @@ extension Walk {
         }
         ctx.nested = depth
         let rule = ctx.ruleID ?? ""
-        ctx.secondary.append(SecondaryExposure(gate: name ?? "", gateValue: ctx.bool, ruleID: rule,
-                                               rawGate: name == nil ? JSONWriter(style: .python).string(target) : nil))
-        ctx.trace?.record(.nestedGate(name: name ?? JSONWriter(style: .python).string(target), negate: negate, result: ctx.bool, ruleID: rule, memoized: false, depth: ctx.nested))
-        return negate ? !ctx.bool : ctx.bool
+        ctx.secondary.append(SecondaryExposure(gate: c.gateName ?? "", gateValue: ctx.bool, ruleID: rule, rawGate: c.gateRawName))
+        ctx.trace?.record(.nestedGate(name: c.gateName ?? c.gateRawName ?? "", negate: c.negate, result: ctx.bool, ruleID: rule, memoized: false, depth: ctx.nested))
+        return c.negate ? !ctx.bool : ctx.bool
     }
 
     /// `multi_pass_gate` / `multi_fail_gate`: each gate of the list checked as a separate top-level evaluation, its

@@ -237,6 +237,10 @@ final class LegacyCondition: Sendable {
     /// The gate's name when `targetValue` is a string.
     let gateName: String?
     let gateIndex: Int?
+    /// A list or dict: the SDK's override lookup raises on it.
+    let gateUnhashable: Bool
+    /// A `targetValue` that is not a string, as the exposure's `gate` (JSON text).
+    let gateRawName: String?
     /// `fail_gate`; for multi gates, `multi_fail_gate`.
     let negate: Bool
 
@@ -275,6 +279,8 @@ final class LegacyCondition: Sendable {
         gateTarget = targetJSON
         gateName = targetJSON.stringValue
         gateIndex = gateName.flatMap { gates[$0] }
+        gateUnhashable = targetJSON.arrayValue != nil || targetJSON.objectValue != nil
+        gateRawName = gateName == nil ? JSONWriter(style: .python).string(targetJSON) : nil
         negate = type == "fail_gate" || type == "multi_fail_gate"
         // `condition.get("field", "")`: absent → "", null → None.
         field = raw["field"].map { $0.stringValue.map(fields.field) } ?? fields.field("")
