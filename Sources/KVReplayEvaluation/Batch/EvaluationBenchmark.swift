@@ -114,7 +114,10 @@ extension Evaluator {
     /// The boolean of gate number `index` (payload order).
     func checkGate(index: Int, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
         ctx.reset()
-        if policy.isLegacy && (!user.legacy!.valid || payload.gates[index].legacyDropped) { return false }
+        if policy.isLegacy {
+            if !user.legacy!.valid || payload.gates[index].legacyDropped { return false }
+            ctx.collectsExposures = false
+        }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
         do { try walk.evaluateSpec(payload.gates[index], kind: .gate) } catch { return false }
         return ctx.bool

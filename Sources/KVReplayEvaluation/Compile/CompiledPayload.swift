@@ -146,6 +146,8 @@ final class CompiledRule: Sendable {
     let legacyUnitID: LegacyIDType
     /// Legacy flavour: `"salt": null`, on which the pass-percentage hash raises.
     let legacySaltIsNull: Bool
+    /// `conditions` without reference counting (the array above keeps them alive), for the hot loop.
+    let conditionRefs: [Unmanaged<CompiledCondition>]
 
     init(id: String, groupName: String?, passPercentage: Double, hashPrefix: [UInt8], unitID: IDType,
          conditions: [CompiledCondition], returnValue: JSONValue, isExperimentGroup: Bool?, configDelegate: String?,
@@ -165,6 +167,7 @@ final class CompiledRule: Sendable {
         self.samplingRate = samplingRate
         self.legacyUnitID = legacyUnitID
         self.legacySaltIsNull = legacySaltIsNull
+        conditionRefs = conditions.map { Unmanaged.passUnretained($0) }
     }
 }
 

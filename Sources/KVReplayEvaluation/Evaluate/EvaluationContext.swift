@@ -27,6 +27,9 @@ public final class EvaluationContext {
     /// Nesting of the evaluations that started this one (legacy `multi_pass_gate` evaluates gates as separate
     /// top-level evaluations), for the depth limit.
     var depthOffset = 0
+    /// Legacy: gather and clean secondary exposures. `checkGate` only needs the boolean, which exposures never
+    /// change, so it turns this off.
+    var collectsExposures = true
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -57,6 +60,7 @@ public final class EvaluationContext {
         memo.removeAll(keepingCapacity: true)
         failed = false
         depthOffset = 0
+        collectsExposures = true
     }
 }
 

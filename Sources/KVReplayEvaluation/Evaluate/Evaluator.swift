@@ -68,7 +68,10 @@ public final class Evaluator: Sendable {
     public func checkGate(_ name: String, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
         ctx.reset()
         guard let i = payload.gateIndex[name] else { return false }
-        if policy.isLegacy && (!user.legacy!.valid || payload.gates[i].legacyDropped) { return false }
+        if policy.isLegacy {
+            if !user.legacy!.valid || payload.gates[i].legacyDropped { return false }
+            ctx.collectsExposures = false
+        }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
         do { try walk.evaluateSpec(payload.gates[i], kind: .gate) } catch { return false }
         return ctx.bool
@@ -137,7 +140,7 @@ struct Walk {
             if ctx.unsupported || ctx.failed { return }
             if !ctx.bool { continue }
             if try evaluateConfigDelegate(rule) {
-                if legacy {
+                if legacy && ctx.collectsExposures {
                     // `__finalize_exposures` right after the delegate, at whatever depth.
                     legacyCleanExposures()
                     if ctx.failed { return }
@@ -177,7 +180,7 @@ struct Walk {
             ctx.nested -= 1
             return
         }
-        if policy.isLegacy {
+        if policy.isLegacy && ctx.collectsExposures {
             // `__finalize_exposures` of a top-level evaluation.
             legacyCleanExposures()
             if ctx.failed { return }

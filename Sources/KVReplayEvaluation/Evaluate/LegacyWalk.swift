@@ -11,16 +11,19 @@ extension Walk {
     /// rule's verdict replaces it.
     func evaluateLegacyRule(_ rule: CompiledRule) throws(EvaluationAbort) {
         var all = true
-        // Through the buffer: the rule keeps its conditions alive, so the elements need no retain.
-        let failed: Bool = try rule.conditions.withUnsafeBufferPointer { (conditions) throws(EvaluationAbort) -> Bool in
-            for i in conditions.indices {
-                let result = try evaluateLegacyCondition(conditions[i])
-                if ctx.failed { return true }
-                if !result { all = false }
+        // Unmanaged references: the rule keeps its conditions alive, so the loop needs no retain per condition.
+        for ref in rule.conditionRefs {
+            let result: Bool
+            do {
+                result = try ref._withUnsafeGuaranteedRef { try evaluateLegacyCondition($0) }
+            } catch let abort as EvaluationAbort {
+                throw abort
+            } catch {
+                preconditionFailure("unexpected error \(error)")
             }
-            return false
+            if ctx.failed { return }
+            if !result { all = false }
         }
-        if failed { return }
         ctx.bool = all
     }
 
@@ -196,9 +199,13 @@ extension Walk {
             legacyReset()
         }
         ctx.nested = depth
-        let rule = ctx.ruleID ?? ""
-        ctx.secondary.append(SecondaryExposure(gate: c.gateName ?? "", gateValue: ctx.bool, ruleID: rule, rawGate: c.gateRawName))
-        ctx.trace?.record(.nestedGate(name: c.gateName ?? c.gateRawName ?? "", negate: c.negate, result: ctx.bool, ruleID: rule, memoized: false, depth: ctx.nested))
+        if ctx.collectsExposures {
+            ctx.secondary.append(SecondaryExposure(gate: c.gateName ?? "", gateValue: ctx.bool, ruleID: ctx.ruleID ?? "", rawGate: c.gateRawName))
+        }
+        if let trace = ctx.trace {
+            trace.record(.nestedGate(name: c.gateName ?? c.gateRawName ?? "", negate: c.negate, result: ctx.bool, ruleID: ctx.ruleID ?? "",
+                                     memoized: false, depth: ctx.nested))
+        }
         return c.negate ? !ctx.bool : ctx.bool
     }
 
@@ -229,8 +236,10 @@ extension Walk {
                 value = inner.bool
                 rule = inner.failed ? "error" : inner.ruleID ?? ""
             }
-            ctx.secondary.append(SecondaryExposure(gate: g.stringValue ?? "", gateValue: value, ruleID: rule,
-                                                   rawGate: g.stringValue == nil ? JSONWriter(style: .python).string(g) : nil))
+            if ctx.collectsExposures {
+                ctx.secondary.append(SecondaryExposure(gate: g.stringValue ?? "", gateValue: value, ruleID: rule,
+                                                       rawGate: g.stringValue == nil ? JSONWriter(style: .python).string(g) : nil))
+            }
             result = pass ? (result || value) : (result || !value)
             if result { break }
         }
