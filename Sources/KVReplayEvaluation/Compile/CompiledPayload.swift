@@ -236,11 +236,14 @@ final class CompiledCondition: Sendable {
     let source: Condition?
     /// The same condition as the legacy SDK evaluates it (nil for a `condition_map` key with no entry).
     let legacy: LegacyCondition?
+    /// `legacy` unretained, for the hot path (`legacy` keeps it alive).
+    let legacyRef: Unmanaged<LegacyCondition>?
 
     init(kind: Kind, source: Condition?, legacy: LegacyCondition? = nil) {
         self.kind = kind
         self.source = source
         self.legacy = legacy
+        legacyRef = legacy.map { Unmanaged.passUnretained($0) }
     }
 }
 

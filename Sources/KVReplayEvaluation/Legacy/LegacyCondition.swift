@@ -254,6 +254,8 @@ final class LegacyCondition: Sendable {
     /// The operator, matched case-sensitively; nil evaluates to false.
     let op: Operator?
     let target: LegacyTarget?
+    /// `target` unretained, for the hot path (`target` keeps it alive).
+    let targetRef: Unmanaged<LegacyTarget>?
 
     static let supportedTypes: Set<String> = [
         "public", "fail_gate", "pass_gate", "ip_based", "ua_based", "user_field", "environment_field", "current_time",
@@ -320,6 +322,7 @@ final class LegacyCondition: Sendable {
         } else {
             target = nil
         }
+        targetRef = target.map { Unmanaged.passUnretained($0) }
         self.loadFailed = loadFailed
     }
 }

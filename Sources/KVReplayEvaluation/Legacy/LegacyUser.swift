@@ -25,11 +25,12 @@ final class LegacyUser {
     let environment: [ExactString: LegacyValue]?
     private var uaValues: [LegacyValue?]?
     private var country: LegacyCountry?
-    /// `value(_:)` per field id, filled on first use.
-    private var fieldCache: [LegacyValue?]
+    /// `value(_:)` per field id, filled on first use. The values are owned by this user's dictionaries, so the cache
+    /// holds them unretained.
+    private var fieldCache: [Unmanaged<LegacyValue>?]
     private var fieldResolved: [Bool]
-    /// `unitID(_:)` per ID-type id, filled on first use.
-    private var unitIDCache: [LegacyValue?]
+    /// `unitID(_:)` per ID-type id, filled on first use (unretained, like `fieldCache`).
+    private var unitIDCache: [Unmanaged<LegacyValue>?]
     private var unitIDResolved: [Bool]
 
     init(_ user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int, idTypeCount: Int) {
@@ -85,17 +86,20 @@ final class LegacyUser {
     }
 
     /// `__get_from_user(user, field)` (nil is `None`), looked up once per field name.
+    func value(_ f: LegacyField) -> LegacyValue? { valueRef(f)?.takeUnretainedValue() }
+
+    /// `value(_:)` without retaining the value (owned by this user as long as it lives).
     @inline(__always)
-    func value(_ f: LegacyField) -> LegacyValue? {
+    func valueRef(_ f: LegacyField) -> Unmanaged<LegacyValue>? {
         let i = f.id
         if i < fieldResolved.count {
             if fieldResolved[i] { return fieldCache[i] }
-            let v = lookup(f)
+            let v = lookup(f).map { Unmanaged.passUnretained($0) }
             fieldCache[i] = v
             fieldResolved[i] = true
             return v
         }
-        return lookup(f)
+        return lookup(f).map { Unmanaged.passUnretained($0) }
     }
 
     /// `__get_from_user(user, field)`: the top-level attribute; if it is `None` or `""`, `custom[field]` or
@@ -114,17 +118,20 @@ final class LegacyUser {
     }
 
     /// `__get_unit_id(user, id_type)`.
+    func unitID(_ t: LegacyIDType) -> LegacyValue? { unitIDRef(t)?.takeUnretainedValue() }
+
+    /// `unitID(_:)` without retaining the value (owned by this user as long as it lives).
     @inline(__always)
-    func unitID(_ t: LegacyIDType) -> LegacyValue? {
+    func unitIDRef(_ t: LegacyIDType) -> Unmanaged<LegacyValue>? {
         let i = t.id
         if i < unitIDResolved.count {
             if unitIDResolved[i] { return unitIDCache[i] }
-            let v = lookupUnitID(t)
+            let v = lookupUnitID(t).map { Unmanaged.passUnretained($0) }
             unitIDCache[i] = v
             unitIDResolved[i] = true
             return v
         }
-        return lookupUnitID(t)
+        return lookupUnitID(t).map { Unmanaged.passUnretained($0) }
     }
 
     func lookupUnitID(_ t: LegacyIDType) -> LegacyValue? {
@@ -136,7 +143,7 @@ final class LegacyUser {
     /// The unit ID's text for hashing (`... or ""`).
     @inline(__always)
     func unitIDString(_ t: LegacyIDType) -> String {
-        unitID(t)?.str ?? ""
+        unitIDRef(t)?._withUnsafeGuaranteedRef { $0.str } ?? ""
     }
 
     /// `__get_from_user_agent(user, field)` for a lower-cased field name: the user's agent (`userAgent` as
