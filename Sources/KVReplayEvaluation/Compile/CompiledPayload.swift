@@ -109,6 +109,8 @@ public final class CompiledSpec: Sendable {
     let useNewLayerEval: Bool
     /// Legacy flavour: the SDK drops this spec at load time (a condition type or operator it does not support).
     let legacyDropped: Bool
+    /// `rules` unretained (the array above keeps them alive), for the hot loop.
+    let ruleRefs: [Unmanaged<CompiledRule>]
 
     init(source: Spec, rules: [CompiledRule], legacyDropped: Bool) {
         self.source = source
@@ -124,6 +126,7 @@ public final class CompiledSpec: Sendable {
         explicitParameters = source.explicitParameters
         useNewLayerEval = source.useNewLayerEval == true
         self.legacyDropped = legacyDropped
+        ruleRefs = rules.map { Unmanaged.passUnretained($0) }
     }
 }
 

@@ -96,6 +96,19 @@ struct EvaluationAbort: Error, CustomStringConvertible {
     var description: String
 }
 
+/// Calls `body` with an object an unmanaged reference points to, without retaining it: the caller guarantees that
+/// something else keeps the object alive (the compiled payload its rules and conditions, a user its values).
+@inline(__always)
+func withGuaranteed<T: AnyObject, R>(_ ref: Unmanaged<T>, _ body: (T) throws(EvaluationAbort) -> R) throws(EvaluationAbort) -> R {
+    do {
+        return try ref._withUnsafeGuaranteedRef { try body($0) }
+    } catch let abort as EvaluationAbort {
+        throw abort
+    } catch {
+        preconditionFailure("unexpected error \(error)")
+    }
+}
+
 /// One top-level evaluation in progress.
 struct Walk {
     let evaluator: Evaluator
@@ -134,11 +147,22 @@ struct Walk {
             finalize(rule: nil)
             return
         }
-        for (i, rule) in spec.rules.enumerated() {
-            ctx.trace?.record(.rule(index: i, id: rule.id, depth: ctx.nested))
-            try evaluateRule(rule)
-            if ctx.unsupported || ctx.failed { return }
-            if !ctx.bool { continue }
+        // The first rule whose conditions pass. The spec keeps its rules alive: they are walked unretained.
+        var matched = -1
+        for i in spec.ruleRefs.indices {
+            let stop = try withGuaranteed(spec.ruleRefs[i]) { (rule) throws(EvaluationAbort) -> Bool in
+                ctx.trace?.record(.rule(index: i, id: rule.id, depth: ctx.nested))
+                try evaluateRule(rule)
+                return ctx.unsupported || ctx.failed || ctx.bool
+            }
+            if stop {
+                if ctx.unsupported || ctx.failed { return }
+                matched = i
+                break
+            }
+        }
+        if matched >= 0 {
+            let rule = spec.rules[matched]
             if try evaluateConfigDelegate(rule) {
                 if legacy && ctx.collectsExposures {
                     // `__finalize_exposures` right after the delegate, at whatever depth.

@@ -13,14 +13,7 @@ extension Walk {
         var all = true
         // Unmanaged references: the rule keeps its conditions alive, so the loop needs no retain per condition.
         for ref in rule.conditionRefs {
-            let result: Bool
-            do {
-                result = try ref._withUnsafeGuaranteedRef { try evaluateLegacyCondition($0) }
-            } catch let abort as EvaluationAbort {
-                throw abort
-            } catch {
-                preconditionFailure("unexpected error \(error)")
-            }
+            let result = try withGuaranteed(ref) { (c) throws(EvaluationAbort) -> Bool in try evaluateLegacyCondition(c) }
             if ctx.failed { return }
             if !result { all = false }
         }
@@ -91,13 +84,7 @@ extension Walk {
             return false
         }
         // The compiled payload keeps the condition alive: use it without retaining it (the hot path).
-        do {
-            return try ref._withUnsafeGuaranteedRef { c in try evaluateLegacyCondition(c, condition) }
-        } catch let abort as EvaluationAbort {
-            throw abort
-        } catch {
-            preconditionFailure("unexpected error \(error)")
-        }
+        return try withGuaranteed(ref) { (c) throws(EvaluationAbort) -> Bool in try evaluateLegacyCondition(c, condition) }
     }
 
     private func evaluateLegacyCondition(_ c: LegacyCondition, _ condition: CompiledCondition) throws(EvaluationAbort) -> Bool {
