@@ -20,7 +20,7 @@ public struct KVReplayCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DemoCommand.self, EvalCommand.self, IngestCommand.self, StatusCommand.self, ReplayCommand.self, MergeCommand.self, ReportCommand.self,
-            ExplainCommand.self, CheckCommand.self, GenerateCommand.self, BenchCommand.self,
+            ExplainCommand.self, CheckCommand.self, SDKDiffCommand.self, GenerateCommand.self, BenchCommand.self,
         ])
 
     public init() {}

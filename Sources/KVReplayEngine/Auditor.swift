@@ -132,7 +132,8 @@ public struct Auditor: Sendable {
         return lo == 0 ? nil : byLcutOrder[lo - 1]
     }
 
-    public func audit(_ x: LoggedExposure, user: PreparedUser?, evaluators: Evaluators) -> AuditResult {
+    /// - Parameter user: the population member the exposure was logged for (prepared here for each flavour and payload).
+    public func audit(_ x: LoggedExposure, user: StatsigUser?, evaluators: Evaluators) -> AuditResult {
         var result = AuditResult(exposureID: x.id, verdict: .noSnapshot, snapshot: nil, inferred: false, fields: [],
                                  expectedValue: nil, expectedRuleID: nil, expectedGroup: nil, newerSnapshot: nil)
         var served: Int? = x.lcut.flatMap { byLcut[$0] }
@@ -165,12 +166,13 @@ public struct Auditor: Sendable {
 
     /// What the SDK answers for the exposure's entity under a snapshot; nil when that depends on an ID list the
     /// audit lacks. An entity the snapshot does not have is unrecognized (rule `""`, value false / `{}`).
-    func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: PreparedUser, _ flavor: SDKFlavor, _ evaluators: Evaluators) -> Answer? {
+    func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators) -> Answer? {
         guard let ref = entityRef(x, in: compiled[snapshot]) else {
             return Answer(kind: x.kind == .gate ? .gate : x.kind == .layer ? .layer : .config, value: x.kind == .gate ? .bool(false) : .object(JSONObject()),
                           ruleID: "", groupName: nil, allocatedExperiment: nil)
         }
-        let e = evaluators.evaluator(snapshot, flavor, now: x.eventTime).evaluate(ref, for: user, in: evaluators.context)
+        let evaluator = evaluators.evaluator(snapshot, flavor, now: x.eventTime)
+        let e = evaluator.evaluate(ref, for: evaluator.prepare(user), in: evaluators.context)
         if e.missingIDList { return nil }
         return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment)
     }

@@ -187,7 +187,9 @@ public struct Replayer: Sendable {
         var carried = 0
 
         func process(_ chunk: [ReplayUser]) throws {
-            let prepared = UncheckedBox(chunk.map { PreparedUser($0.user) })
+            // Core users are prepared once for the whole history; the legacy flavour prepares them per payload.
+            let reusable = options.flavor == .core
+            let preparedOnce = UncheckedBox(reusable ? chunk.map { evaluators[0].prepare($0.user) } : [])
             var current: [Int: [UInt32]] = [:]
             var chunkCounts: [Int: [UInt32: Int]] = [:]
             for s in 0..<n {
@@ -198,6 +200,7 @@ public struct Replayer: Sendable {
                 carried += (present[s].count - toEvaluate.count) * chunk.count
                 if !toEvaluate.isEmpty {
                     let evaluator = evaluators[s]
+                    let prepared = reusable ? preparedOnce : UncheckedBox(chunk.map { evaluator.prepare($0.user) })
                     let refs = toEvaluate.map { entities[$0] }
                     let parts = Parallel.mapChunks(count: chunk.count, chunkSize: 128, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
@@ -350,6 +353,6 @@ enum TimeProbe {
         let payload: JSONValue = ["has_updates": true, "time": .int(now), "feature_gates": [gate], "dynamic_configs": [], "layer_configs": []]
         guard let specs = try? ConfigSpecs(json: payload, source: "time probe") else { return false }
         let evaluator = Evaluator(payload: CompiledPayload(specs), options: EvaluationOptions(flavor: flavor, now: now))
-        return evaluator.evaluate(EntityRef(kind: .gate, name: "time_probe"), for: PreparedUser(StatsigUser()), in: EvaluationContext()).boolValue
+        return evaluator.evaluate(EntityRef(kind: .gate, name: "time_probe"), for: evaluator.prepare(StatsigUser()), in: EvaluationContext()).boolValue
     }
 }

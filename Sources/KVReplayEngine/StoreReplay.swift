@@ -183,7 +183,7 @@ public struct StoreReplay {
                     let evaluators = auditor.makeEvaluators()
                     return range.map { i -> (AuditResult, SDKFlavor) in
                         let x = logged[i]
-                        let user = x.userID.flatMap { userBox.value[$0] }.map { PreparedUser($0) }
+                        let user = x.userID.flatMap { userBox.value[$0] }
                         return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
                     }
                 }.flatMap { $0 }

@@ -133,7 +133,7 @@ struct DayContext: Sendable {
             }()
             var r = SplitMix64(seed, 0xDA7, UInt64(day), UInt64(u))
             guard r.chance(min(1, options.activeShare * propensity)) else { continue }
-            let prepared = PreparedUser(population.users[u])
+            let user = population.users[u]
             let sessions = r.chance(0.3) ? 2 : 1
             let home = Int(Mix.hash("\(seed)/server/\(u)") % UInt64(servers.count))
             var seq: Int32 = 0
@@ -163,7 +163,7 @@ struct DayContext: Sendable {
                 for (entry, param) in picks {
                     t += Int64(r.int(20...2500))
                     seq += 1
-                    if let ev = exposure(entry, param: param, user: u, prepared: prepared, server: server, time: t, seq: seq, ctx: ctx, sampledOut: &sampledOut) {
+                    if let ev = exposure(entry, param: param, user: u, statsigUser: user, server: server, time: t, seq: seq, ctx: ctx, sampledOut: &sampledOut) {
                         out.append(ev)
                     }
                 }
@@ -201,13 +201,14 @@ struct DayContext: Sendable {
         return out
     }
 
-    func exposure(_ entry: TrafficCatalog.Entry, param: String?, user u: Int, prepared: PreparedUser, server: EdgeServer,
+    func exposure(_ entry: TrafficCatalog.Entry, param: String?, user u: Int, statsigUser: StatsigUser, server: EdgeServer,
                   time t: Int64, seq: Int32, ctx: EvaluationContext, sampledOut: inout Int) -> GenEvent? {
         let (v, receivedAt) = served(server: server.index, at: t)
         let version = versions[v]!
         let flavor = flavor(server.profile)
         let ref = EntityRef(kind: entry.kind, name: entry.name)
-        let e = evaluator(v, now: t, flavor: flavor).evaluate(ref, for: prepared, in: ctx)
+        let served = evaluator(v, now: t, flavor: flavor)
+        let e = served.evaluate(ref, for: served.prepare(statsigUser), in: ctx)
         if let p = param, e.value[p] == nil { return nil }  // a missing parameter logs nothing
         let kind: GenEvent.Kind = entry.kind == .gate ? .gate : entry.kind == .layer ? .layer : .config
         var ev = GenEvent(time: t, server: Int32(server.index), user: Int32(u), seq: seq, kind: kind, name: entry.name, evaluation: e, parameter: param)
@@ -224,7 +225,8 @@ struct DayContext: Sendable {
         if !version.captured {
             // The audit matches the exposure to the latest config captured before the event, marked inferred.
             if let n = schedule.newestCaptured(at: t) {
-                let inferred = evaluator(n, now: t, flavor: flavor).evaluate(ref, for: prepared, in: ctx)
+                let captured = evaluator(n, now: t, flavor: flavor)
+                let inferred = captured.evaluate(ref, for: captured.prepare(statsigUser), in: ctx)
                 if unevaluable.contains(entry.name) && inferred.usedIDList {
                     ev.verdict = .unevaluable("needs ID list contents the dataset does not include", inferred: true)
                 } else {
@@ -236,7 +238,8 @@ struct DayContext: Sendable {
         } else if unevaluable.contains(entry.name) && e.usedIDList {
             ev.verdict = .unevaluable("needs ID list contents the dataset does not include")
         } else if let n = schedule.newestCaptured(at: t), n > v {
-            let newer = evaluator(n, now: t, flavor: flavor).evaluate(ref, for: prepared, in: ctx)
+            let newest = evaluator(n, now: t, flavor: flavor)
+            let newer = newest.evaluate(ref, for: newest.prepare(statsigUser), in: ctx)
             let fields = Self.differences(e, newer, param: param)
             if !fields.isEmpty { ev.verdict = .stale(newestLcut: versions[n]!.lcut, fields: fields) }
         }

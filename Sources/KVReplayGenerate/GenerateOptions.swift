@@ -38,9 +38,9 @@ public struct GenerateOptions: Sendable {
     public var flushMinutes: Int = 120
     /// Share of snapshot and log files written gzip-compressed.
     public var gzipShare: Double = 0.25
-    /// The SDK flavour that evaluates events of the legacy `statsig-node` servers. Switch to `.legacy` once that
-    /// flavour reproduces statsig-node; until then `statsig-node` events are evaluated as the core does.
-    public var legacyServerFlavor: SDKFlavor = .core
+    /// The SDK flavour that evaluates events of the legacy `statsig-node` servers. The audit maps legacy server
+    /// SDK types to `.legacy` (see `SDKFlavor.forSDKType`), so the generated verdicts use the same flavour.
+    public var legacyServerFlavor: SDKFlavor = .legacy
 
     public init() {}
 

@@ -106,7 +106,7 @@ func directOutcomes(_ snapshot: ReplaySnapshot, users: [ReplayUser], idLists: ID
 
     func audit(_ x: LoggedExposure, lists: IDLists = History.idLists) -> AuditResult {
         let auditor = Auditor(snapshots: History.snapshots, defaultFlavor: .core, idLists: lists)
-        let user = x.userID.map { id in PreparedUser(users[Int(id) - 1].user) }
+        let user = x.userID.map { id in users[Int(id) - 1].user }
         return auditor.audit(x, user: user, evaluators: auditor.makeEvaluators())
     }
 

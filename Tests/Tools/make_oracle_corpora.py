@@ -943,10 +943,11 @@ def referenced_entities(v1):
                 if r.get("configDelegate"):
                     d.add(r["configDelegate"])
                 for c in r["conditions"]:
-                    if c["type"] in ("pass_gate", "fail_gate") and isinstance(c["targetValue"], str):
+                    if c["type"] in ("pass_gate", "fail_gate") and isinstance(c.get("targetValue"), str):
                         d.add(c["targetValue"])
                     elif c["type"] in ("multi_pass_gate", "multi_fail_gate"):
-                        d.update(c["targetValue"] or [])
+                        t = c.get("targetValue")
+                        d.update(x for x in (t if isinstance(t, (list, dict, str)) else []) if isinstance(x, str))
                     elif c["type"] == "experiment_group" and c.get("field"):
                         d.add(c["field"])
             deps[s["name"]] = d
@@ -969,7 +970,8 @@ def prune(v1, keep):
     out["layers"] = {k: v for k, v in v1["layers"].items() if k in seen}
     used_lists = {c["targetValue"] for key in ("feature_gates", "dynamic_configs", "layer_configs")
                   for s in out[key] for r in s["rules"] for c in r["conditions"]
-                  if c["operator"] in ("in_segment_list", "not_in_segment_list")}
+                  if c.get("operator") in ("in_segment_list", "not_in_segment_list")
+                  and isinstance(c.get("targetValue"), str)}
     out["id_lists"] = {k: True for k in sorted(used_lists)}
     return out
 
@@ -1004,6 +1006,333 @@ def build_divergent(seed):
     out = prune(v1, keep)
     out["id_lists"]["list_not_downloaded"] = True
     return out
+
+
+# =============================================================================
+# legacy edge shapes (gen_legacy_edges_v1, gen_legacy_users_v1): the control flow of statsig 0.72.1's evaluator
+# =============================================================================
+def raw_cond(**kw):
+    """A condition object with exactly the given keys (absent keys stay absent, None is null)."""
+    c = {}
+    for k in ("type", "targetValue", "operator", "field", "additionalValues", "isDeviceBased", "idType"):
+        if k in kw:
+            c[k] = kw[k]
+    if "idType" not in c:
+        c["idType"] = "userID"
+    return c
+
+
+def build_legacy_edges(seed, python_only=False):
+    """Gates, configs, experiments and layers (`lx_*`) that drive the legacy SDK through its exceptions (rule
+    `error`), `reset()` on missing nested gates, the shared result of nested gates, multi gates, load-time drops,
+    Python coercions and lookups; plus a few realistic entities they reference."""
+    g = Gen(seed)
+    g.holdouts()
+    g.segments()
+    C, R, S = cond, rule, g.simple
+    rid = g.rid
+    # -- helpers gates ----------------------------------------------------------
+    S("lx_on", [PUBLIC()])
+    g.gate("lx_off", [R(rid(), [C("user_field", "any", ["nobody@nowhere"], "email")])])
+    S("lx_raises", [C("user_field", "gt", 10, "level_text")])                 # float("abc") raises for some users
+    S("lx_raises_always", [PUBLIC(), C("user_field", "gt", "ten", "level")])  # target float("ten") always raises
+    g.gate("lx_stable_gate", [R(rid(), [PUBLIC()], pp=50, id_type="stableID")], id_type="stableID")
+    S("lx_dropped_gate", [C("user_field", "str_frobnicate", ["x"], "email")])  # dropped at load
+    # -- exceptions and the shared result -------------------------------------
+    S("lx_nested_raises", [pass_gate("lx_raises"), PUBLIC()])
+    S("lx_nested_raises_fail", [fail_gate("lx_raises"), pass_gate("lx_on")])
+    S("lx_on_then_raise", [pass_gate("lx_on"), C("user_field", "gt", "ten", "level")])
+    S("lx_stable_then_raise", [pass_gate("lx_stable_gate"), C("user_field", "lt", 5, "level_text")])
+    g.gate("lx_raise_in_second_rule", [R(rid(), [pass_gate("lx_on"), C("user_field", "any", ["zz"], "plan")]),
+                                       R(rid(), [C("user_field", "gte", 1, "level_text")])])
+    g.gate("lx_deep_raise", [R(rid(), [pass_gate("lx_nested_raises"), pass_gate("lx_raises_always")])])
+    # -- reset() on missing / dropped nested gates -----------------------------
+    S("lx_holdout_then_missing", [pass_gate("global_holdout"), fail_gate("lx_no_such_gate")])
+    S("lx_missing_then_holdout", [fail_gate("lx_no_such_gate"), fail_gate("global_holdout")])
+    S("lx_dropped_nested", [pass_gate("lx_on"), fail_gate("lx_dropped_gate")])
+    S("lx_segment_nested", [pass_gate("segment:internal_employees"), pass_gate("lx_on")])
+    # -- non-string gate names ---------------------------------------------------
+    S("lx_gate_null", [raw_cond(type="pass_gate", targetValue=None)])
+    S("lx_gate_absent", [raw_cond(type="fail_gate")])
+    S("lx_gate_number", [raw_cond(type="fail_gate", targetValue=7), PUBLIC()])
+    S("lx_gate_bool", [raw_cond(type="pass_gate", targetValue=True)])
+    S("lx_gate_list", [raw_cond(type="pass_gate", targetValue=["lx_on"])])
+    S("lx_gate_dict", [raw_cond(type="fail_gate", targetValue={"a": 1})])
+    S("lx_gate_null_then_missing", [raw_cond(type="fail_gate", targetValue=None), fail_gate("lx_no_such_gate")])
+    # -- multi gates -------------------------------------------------------------
+    S("lx_multi_pass", [raw_cond(type="multi_pass_gate", targetValue=["lx_off", "lx_stable_gate", "lx_on"])])
+    S("lx_multi_fail", [raw_cond(type="multi_fail_gate", targetValue=["lx_on", "lx_stable_gate", "lx_off"])])
+    S("lx_multi_missing", [raw_cond(type="multi_pass_gate", targetValue=["lx_no_such_gate", "lx_dropped_gate"])])
+    S("lx_multi_raises", [raw_cond(type="multi_pass_gate", targetValue=["lx_raises", "lx_on"])])
+    S("lx_multi_string", [raw_cond(type="multi_fail_gate", targetValue="ab")])
+    S("lx_multi_empty", [raw_cond(type="multi_pass_gate", targetValue=[])])
+    S("lx_multi_number", [raw_cond(type="multi_pass_gate", targetValue=3)])
+    S("lx_multi_nested_list", [raw_cond(type="multi_pass_gate", targetValue=["lx_off", ["x"]])])
+    S("lx_multi_dict", [raw_cond(type="multi_pass_gate", targetValue={"lx_on": 1})])
+    S("lx_multi_upper", [raw_cond(type="MULTI_PASS_GATE", targetValue=["lx_on"])])
+    # -- types, operators and fields as written ----------------------------------
+    S("lx_type_upper", [raw_cond(type="PUBLIC"), raw_cond(type="User_Field", operator="any", targetValue=["pro"],
+                                                          field="plan")])
+    S("lx_op_upper", [raw_cond(type="user_field", operator="ANY", targetValue=["pro"], field="plan")])
+    S("lx_op_null", [raw_cond(type="user_field", operator=None, targetValue=["pro"], field="plan")])
+    S("lx_op_null_none", [raw_cond(type="user_field", operator=None, field="plan")])
+    S("lx_field_null", [raw_cond(type="user_field", operator="any", targetValue=["pro"], field=None)])
+    S("lx_field_absent", [raw_cond(type="user_field", operator="none", targetValue=["pro"])])
+    S("lx_field_absent_empty_key", [raw_cond(type="user_field", operator="any", targetValue=["empty-key"])])
+    S("lx_alias_ip_address", [C("user_field", "str_starts_with_any", ["8.", "81."], "IP_Address")])
+    S("lx_alias_user_id", [C("user_field", "str_contains_any", ["qa", "u_0"], "user_id")])
+    S("lx_custom_casefold", [C("user_field", "any", ["gold"], "Tier_Name")])
+    S("lx_private_lower", [C("user_field", "any", ["admin"], "Internal_Role")])
+    S("lx_user_bucket_addl_null", [raw_cond(type="user_bucket", operator="lt", targetValue=500, additionalValues=None)])
+    S("lx_user_bucket_addl_absent", [raw_cond(type="user_bucket", operator="lt", targetValue=500)])
+    if python_only:  # the core cannot load a payload with a non-string user_bucket salt
+        S("lx_user_bucket_salt_number", [raw_cond(type="user_bucket", operator="lt", targetValue=500,
+                                                  additionalValues={"salt": 12.5})])
+    S("lx_user_bucket_any_strings", [raw_cond(type="user_bucket", operator="any", targetValue=["1", 2.9, True, "007"] +
+                                              list(range(10, 600, 3)), additionalValues={"salt": "b"})])
+    S("lx_user_bucket_cs", [raw_cond(type="user_bucket", operator="any_case_sensitive",
+                                     targetValue=[str(i) for i in range(0, 1000, 2)], additionalValues={"salt": "c"})])
+    g.gate("lx_salt_null_partial", [R(rid(), [PUBLIC()], pp=50, salt=None)])
+    g.gates[-1]["rules"][0]["salt"] = None
+    g.gate("lx_salt_null_full", [R(rid(), [PUBLIC()], pp=100)])
+    g.gates[-1]["rules"][0]["salt"] = None
+    # -- environment -------------------------------------------------------------
+    S("lx_env_exact", [C("environment_field", "any", ["production", "staging"], "tier")])
+    S("lx_env_upper", [C("environment_field", "any", ["production"], "TIER")])
+    S("lx_env_field_null", [raw_cond(type="environment_field", operator="any", targetValue=["production"], field=None)])
+    S("lx_env_other_key", [C("environment_field", "none", ["eu"], "region")])
+    # -- string operators on odd targets -------------------------------------------
+    S("lx_contains_number_target", [C("user_field", "str_contains_any", 5, "plan")])
+    S("lx_contains_string_target", [C("user_field", "str_contains_any", "xq", "email")])
+    S("lx_starts_dict_target", [C("user_field", "str_starts_with_any", {"al": 1, "bo": 2}, "email")])
+    S("lx_contains_none_null_target", [C("user_field", "str_contains_none", None, "email")])
+    S("lx_any_string_target", [C("user_field", "any", "pro", "plan")])
+    S("lx_none_string_target", [C("user_field", "none", "pro", "plan")])
+    S("lx_any_null_element", [C("user_field", "any", [None, "none", "True", "9.0"], "weird")])
+    S("lx_any_cs_numbers", [C("user_field", "any_case_sensitive", [9, 9.0, True, "1.5"], "weird")])
+    S("lx_any_casefold", [C("user_field", "any", ["STRASSE", "ǅ"], "street")])
+    S("lx_ends_casefold", [C("user_field", "str_ends_with_any", ["SS"], "street")])
+    S("lx_any_list_value", [C("user_field", "any", ["['a', 'b']", "[1, 2.5]"], "tags")])
+    S("lx_any_dict_value", [C("user_field", "any", ["{'k': none}"], "weird")])
+    # -- array operators -------------------------------------------------------------
+    S("lx_array_all_absent", [raw_cond(type="user_field", operator="array_contains_all", field="int_tags")])
+    S("lx_array_any_null", [C("user_field", "array_contains_any", None, "int_tags")])
+    S("lx_array_any_mixed", [C("user_field", "array_contains_any", ["1", 2.0, True, "x"], "int_tags")])
+    S("lx_array_all_none_elem", [C("user_field", "array_contains_all", ["a", "b"], "nullable_list")])
+    S("lx_array_none_strings", [C("user_field", "array_contains_none", ["1", " 2 "], "int_tags")])
+    # -- numbers, versions, dates ---------------------------------------------------------
+    S("lx_gt_bool", [C("user_field", "gt", 0, "flag")])
+    S("lx_gte_string_forms", [C("user_field", "gte", "1_000", "amount")])
+    S("lx_lt_bool_target", [C("user_field", "lt", True, "amount")])
+    S("lx_version_forms", [C("user_field", "version_gte", "2.0", "ver")])
+    S("lx_version_neq_forms", [C("user_field", "version_neq", "1.5.0", "ver")])
+    S("lx_version_inf_target", [C("user_field", "version_lt", "inf", "appVersion")])
+    S("lx_version_number_target", [C("user_field", "version_gt", 3, "appVersion")])
+    S("lx_version_dash_first", [C("user_field", "version_eq", "-1", "ver")])
+    S("lx_date_after_forms", [C("user_field", "after", T_2023_11_14, "when")])
+    S("lx_date_on_forms", [C("user_field", "on", T_2023_11_14, "when")])
+    S("lx_date_before_seconds_target", [C("user_field", "before", 1700000000, "when")])
+    S("lx_date_iso_target", [C("user_field", "before", "2030-01-01", "when")])
+    S("lx_date_null_both", [C("user_field", "before", None, "nothing_here")])
+    S("lx_current_time_lt", [C("current_time", "lt", T_2100)])
+    S("lx_current_time_on_seconds", [C("current_time", "after", 1700000000)])
+    # -- equality ---------------------------------------------------------------------------
+    S("lx_eq_true_one", [C("user_field", "eq", 1, "flag")])
+    S("lx_eq_list", [C("user_field", "eq", [1, 2], "int_tags")])
+    S("lx_eq_dict", [C("user_field", "eq", {"k": None}, "weird")])
+    S("lx_eq_null_missing", [C("user_field", "eq", None, "nothing_here")])
+    S("lx_neq_float_int", [C("user_field", "neq", 9.0, "level")])
+    # -- regex ---------------------------------------------------------------------------
+    S("lx_regex_named", [C("user_field", "str_matches", r"^(?P<n>[a-z]+)\.(?P=n)@", "email")])
+    S("lx_regex_dollar", [C("user_field", "str_matches", r"\d$", "weird")])
+    S("lx_regex_class_bracket", [C("user_field", "str_matches", r"[[]x", "weird")])
+    S("lx_regex_brace", [C("user_field", "str_matches", r"a{,2}b|{x}", "weird")])
+    S("lx_regex_bad_escape", [C("user_field", "str_matches", r"\p{L}", "email")])
+    S("lx_regex_number", [C("user_field", "str_matches", 9, "level")])
+    S("lx_regex_dot_newline", [C("user_field", "str_matches", r"^a.b$", "weird")])
+    # -- ID lists, unit IDs, targets ---------------------------------------------------------
+    S("lx_idlist_missing_value", [C("user_field", "in_segment_list", "lx_list", "nothing_here")])
+    S("lx_idlist_list_target", [C("unit_id", "in_segment_list", ["lx_list"], None, "userID")])
+    S("lx_idlist_number_target", [C("unit_id", "not_in_segment_list", 5, None, "userID")])
+    S("lx_idlist_custom_case", [C("unit_id", "in_segment_list", "lx_list", None, "StableID")])
+    S("lx_unit_id_upper", [C("unit_id", "any", ["qa-device-01", "None", "5"], None, "STABLEID")])
+    S("lx_target_app", [C("target_app", "any", ["app_web"], None)])
+    # -- ip and user agent ---------------------------------------------------------------------
+    S("lx_ip_country_any", [C("ip_based", "any", ["US", "GB", "AU"], "country")])
+    S("lx_ip_country_cap_field", [C("ip_based", "none", ["US"], "Country")])
+    S("lx_ip_eq_empty", [C("ip_based", "eq", "", "country")])
+    S("lx_ua_upper_field", [C("ua_based", "any", ["iOS", "Android", "Other"], "OS_NAME")])
+    S("lx_ua_browser_version", [C("ua_based", "version_gte", "17.0", "browser_version")])
+    S("lx_ua_os_version_str", [C("ua_based", "str_starts_with_any", ["17.", "0."], "os_version")])
+    S("lx_ua_unknown_field", [C("ua_based", "none", ["x"], "device_model")])
+    # -- disabled, defaults, values ------------------------------------------------------------
+    g.gate("lx_disabled_default_true", [R(rid(), [PUBLIC()])], enabled=False, default=True)
+    g.gate("lx_gate_with_group", [R(rid(), [PUBLIC()], group="gate-group")])
+    # configs: the value is the shared result's JSON (a nested gate's returnValue when a later condition raises)
+    g.config("lx_config_on_then_raise", [R(rid(), [pass_gate("lx_on"), C("user_field", "gt", 1, "level_text")],
+                                           ret={"v": 1}, group="g1")], {"v": 0})
+    g.config("lx_config_raise_first", [R(rid(), [C("user_field", "lt", 1, "level_text")], ret={"v": 1})], {"v": 0})
+    g.config("lx_config_missing_nested", [R(rid(), [pass_gate("global_holdout"), fail_gate("lx_no_such_gate")],
+                                            ret={"v": 2}, group="g2")], {"v": 0})
+    g.config("lx_config_null_default", [R(rid(), [C("user_field", "any", ["pro"], "plan")], ret={"v": 3})], None)
+    g.config("lx_config_list_return", [R(rid(), [C("user_field", "any", ["free"], "plan")], ret=[1, 2])], {"v": 0})
+    g.config("lx_config_dropped", [R(rid(), [C("user_field", "made_up_op", ["x"], "plan")], ret={"v": 4})], {"v": 0})
+    g.config("lx_config_disabled", [R(rid(), [PUBLIC()], ret={"v": 5})], {"v": 6}, enabled=False)
+    # experiments and layers
+    dflt = {"color": "grey", "size": 1}
+    e1, _ = g.experiment("lx_exp_reset", [("Control", 0.5, dict(dflt)), ("Test", 1.0, dict(dflt, color="red"))],
+                         dflt, id_type="stableID", explicit=["color"])
+    e1["rules"].insert(0, R(rid(), [pass_gate("layer_holdout"), fail_gate("lx_no_such_gate")], pp=0, ret=dict(dflt),
+                            id_type="stableID"))
+    e2, _ = g.experiment("lx_exp_raise", [("A", 0.5, dict(dflt)), ("B", 1.0, dict(dflt, size=2))], dflt,
+                         explicit=["size"])
+    e2["rules"].insert(0, R(rid(), [pass_gate("lx_on"), C("user_field", "gt", 3, "level_text")], pp=0, ret=dict(dflt)))
+    e3, _ = g.experiment("lx_exp_null_explicit", [("A", 1.0, dict(dflt))], dflt)
+    e3["explicitParameters"] = None
+    e4, _ = g.experiment("lx_exp_dropped", [("A", 1.0, dict(dflt))], dflt)
+    e4["rules"].insert(0, R(rid(), [C("user_field", "str_frobnicate", ["x"], "plan")], ret=dict(dflt)))
+    lsalt = g.salt()
+    for name, exps, pre in [
+        ("lx_layer_reset", ["lx_exp_reset"], [R(rid(), [pass_gate("layer_holdout")], pp=0, ret=dict(dflt), salt="")]),
+        ("lx_layer_raise", ["lx_exp_raise"], []),
+        ("lx_layer_null_explicit", ["lx_exp_null_explicit"], []),
+        ("lx_layer_dropped_delegate", ["lx_exp_dropped"], []),
+        ("lx_layer_no_delegate_reset", [], [R(rid(), [pass_gate("global_holdout"), fail_gate("lx_no_such_gate")],
+                                               ret=dict(dflt, color="blue"))]),
+    ]:
+        rules = list(pre)
+        for e in exps:
+            rules.append(R("experimentAssignment", [PUBLIC()], ret=dict(dflt), salt="", delegate=e))
+        s = spec(name, rules, lsalt, entity="layer", default=dict(dflt), id_type="userID", version=3)
+        g.layer_specs.append(s)
+        if exps:
+            g.layers[name] = exps
+    g.id_lists.add("lx_list")
+    v1 = g.payload()
+    v1["app_id"] = "app_web"
+    keep = [s["name"] for key in ("feature_gates", "dynamic_configs", "layer_configs") for s in v1[key]
+            if s["name"].startswith("lx_")]
+    out = prune(v1, keep)
+    out["id_lists"]["lx_list"] = True
+    out["default_environment"] = "production"
+    return out
+
+
+def make_legacy_edge_users(seed, n, core_compatible=True):
+    """Users for gen_legacy_edges_v1 (string top-level fields: the core accepts them) and gen_legacy_users_v1
+    (`core_compatible=False`: numbers and booleans where the core's bindings require strings)."""
+    rng = random.Random(seed)
+    ids = Ids(rng)
+    users = []
+    for i in range(n):
+        u = make_user(rng, ids, i)
+        c = u.setdefault("custom", {})
+        c["level_text"] = rng.choice(["7", "12", "abc", " 3 ", "1_0", "１２", "nan", "inf", "-4", ""])
+        c["level"] = rng.choice([9, 9.0, "9", True, 30, 1e21, -0.0])
+        c["weird"] = rng.choice([9, 9.0, True, None, "None", "a\nb", "x[x", "ab", "aab", "1.5", "{x}", [1, "a"],
+                                 {"k": None}, "12\n"])
+        c["street"] = rng.choice(["Straße", "STRASSE", "strasse", "ǆ", "Main St"])
+        c["flag"] = rng.choice([True, False, 1, 0, "true", 1.0])
+        c["amount"] = rng.choice(["1000", "1_000", "999.5", " 1e3 ", True, 5000, "NaN", "-inf"])
+        c["ver"] = rng.choice(["2.0", "2", "1e3", "-1", "-1.5", "2.0-rc1", "1.5.0", "1..2", "nan", "inf", " 3 ", "2.x"])
+        c["when"] = rng.choice([T_2023_11_14, T_2023_11_14 + 3600_000, 1700000000, 1700000000.5, "1700000000000",
+                                " 1700000000000 ", "2023-11-14", True, 253402300800000, -1, "-1700000000000",
+                                99999999999999999, 1700000000000.0])
+        c["int_tags"] = rng.choice([[1, 2], [1.0, 2], [True, 3], ["1", "x"], [0], [" 2 "], [None], []])
+        c["nullable_list"] = rng.choice([[None, "a"], ["a"], ["a", "b"], []])
+        if rng.random() < 0.3:
+            c["Tier_Name"] = rng.choice(["gold", "Gold"])
+        elif rng.random() < 0.3:
+            c["tier_name"] = "gold"
+        if rng.random() < 0.2:
+            c[""] = "empty-key"
+        if rng.random() < 0.25:
+            u.setdefault("privateAttributes", {})["internal_role"] = rng.choice(["admin", "viewer"])
+        r = rng.random()
+        if r < 0.1:
+            u["statsigEnvironment"] = {"TIER": "production"}
+        elif r < 0.2:
+            u["statsigEnvironment"] = {"tier": None}
+        elif r < 0.3:
+            u["statsigEnvironment"] = {}
+        elif r < 0.35:
+            u["statsigEnvironment"] = {"tier": "staging", "region": "eu"}
+        r = rng.random()
+        if r < 0.1:
+            # (an IP number of 2^32 or more makes the core panic: python-only corpus)
+            u["ip"] = rng.choice([" 8.8.8.8", "-1.0.0.0", "8.8.8", "1.2.3.x", "", "8.8.8.8.8", "٨.8.8.8", "1_0.0.0.1"]
+                                 + ([] if core_compatible else ["999.1.1.1", "4294967296.0.0.0"]))
+        if rng.random() < 0.08:
+            u["userAgent"] = ""
+        cids = u.get("customIDs")
+        if cids is not None and rng.random() < 0.15:
+            cids["StableID"] = cids.pop("stableID", "qa-device-01")
+        if cids is not None and rng.random() < 0.1:
+            cids["stableid"] = rng.choice([None, 5, 1.5, True])
+        if i % 40 == 7:  # rejected by the legacy SDK: neither userID nor customIDs
+            u.pop("userID", None)
+            u.pop("customIDs", None)
+        if i % 40 == 13:
+            u["userID"] = ""
+            u["customIDs"] = {}
+        if i % 40 == 21:
+            u["userID"] = ""
+            u["customIDs"] = {"stableID": ""}
+        if not core_compatible:
+            r = rng.random()
+            if r < 0.3:
+                u["userID"] = rng.choice([42, 1.5, True, 0, 1e16, -7])
+            if rng.random() < 0.2:
+                u["ip"] = rng.choice([123, 8.8, True])
+            if rng.random() < 0.2:
+                u["userAgent"] = rng.choice([7, False])
+            if rng.random() < 0.2:
+                u["email"] = rng.choice([5, 5.0, True])
+            if rng.random() < 0.2:
+                u["appVersion"] = rng.choice([3, 3.25, 2e3])
+            if rng.random() < 0.2:
+                u["country"] = rng.choice([1, True])
+        users.append(u)
+    return users
+
+
+# =============================================================================
+# operator matrix (gen_operator_matrix_v1): every operator x many target shapes x many user value shapes
+# =============================================================================
+MATRIX_OPERATORS = ["gt", "gte", "lt", "lte", "version_gt", "version_gte", "version_lt", "version_lte", "version_eq",
+                    "version_neq", "any", "none", "any_case_sensitive", "none_case_sensitive", "str_starts_with_any",
+                    "str_ends_with_any", "str_contains_any", "str_contains_none", "str_matches", "eq", "neq", "before",
+                    "after", "on", "in_segment_list", "not_in_segment_list", "array_contains_any",
+                    "array_contains_none", "array_contains_all", "not_array_contains_all"]
+MATRIX_TARGETS = [None, 9, 9.0, -1.5, 0, True, False, "9", "9.0", " 9 ", "", "abc", "ABC", "1.2.3", "2.0-beta",
+                  "1e3", "x*", "^a", "[0-9]+$", "(?i)abc", "2023-11-14", "1700000000000", T_2023_11_14,
+                  1700000000, ["9", "abc", 9, 9.0, True, None, ""], ["A", "a", "ß", "SS"], [0, 1, "1", 1.5],
+                  ["1.2", "2"], [], {"abc": 1, "9": 2}, "lx_list", ["lx_list"]]
+MATRIX_VALUES = [None, 9, 9.0, 9.5, -1.5, 0, 1, True, False, "9", "9.0", " 9 ", "", "abc", "ABC", "Abc Def",
+                 "1.2.3", "1.2.3-rc1", "2", "1e3", "inf", "nan", "x\n", "ß", "STRASSE", "1700000000000",
+                 T_2023_11_14, 1700000000, "2023-11-14", "a9", [9, "abc"], ["9", "abc", ""], [0, 1], [1.0, 2],
+                 [True], [None], [], {"abc": 1}, {"k": [1]}, "None", "ǅ", "🙂", "١٢"]
+
+
+def build_operator_matrix():
+    gates = []
+    n = 0
+    for op in MATRIX_OPERATORS:
+        for ti, t in enumerate(MATRIX_TARGETS):
+            n += 1
+            gates.append(spec(f"m_{op}_{ti:02d}", [rule(f"r{n}", [cond("user_field", op, t, "v")])], f"salt{n}"))
+    return {"has_updates": True, "time": PAYLOAD_TIME, "feature_gates": gates, "dynamic_configs": [],
+            "layer_configs": [], "layers": {}, "id_lists": {"lx_list": True}}
+
+
+def make_matrix_users():
+    users = []
+    for i, v in enumerate(MATRIX_VALUES):
+        u = {"userID": f"m{i}", "custom": {"v": v}}
+        users.append(u)
+    users.append({"userID": "m-missing"})
+    users.append({"userID": "m-private", "custom": {"v": ""}, "privateAttributes": {"v": "abc"}})
+    return users
 
 
 # =============================================================================
@@ -1047,7 +1376,8 @@ SHARED_CORPORA = [
      "v2: config default value with 1e21, 1e60, ... (number formatting)."),
 ]
 
-GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2"]
+GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2", "gen_legacy_edges_v1",
+                     "gen_legacy_users_v1", "gen_operator_matrix_v1"]
 
 
 def detect_format(p):
@@ -1085,14 +1415,14 @@ class Runner:
         return d, pname
 
     # -- oracle -----------------------------------------------------------------
-    def oracle(self, d, pname, has_id_lists):
-        """Run both SDKs; returns (commands, notes)."""
+    def oracle(self, d, pname, has_id_lists, sdks=("core", "python")):
+        """Run the SDKs (both by default); returns (commands, notes)."""
         commands, notes, self.elided = [], {}, {}
         with tempfile.TemporaryDirectory() as tmp:
             specs = os.path.join(tmp, "payload.json")
             with open(specs, "wb") as f:
                 f.write(read_maybe_gz(os.path.join(d, pname)))
-            for sdk in ("core", "python"):
+            for sdk in sdks:
                 raw = os.path.join(tmp, f"{sdk}.jsonl")
                 cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
                        "--users", os.path.join(d, "users.jsonl"), "--out", raw]
@@ -1128,14 +1458,15 @@ class Runner:
                     f.write(gzip_bytes(data))
         return commands, notes
 
-    def finish(self, corpus, description, payload_obj, users, has_id_lists, d, pname, extra_meta=None):
+    def finish(self, corpus, description, payload_obj, users, has_id_lists, d, pname, extra_meta=None,
+               sdks=("core", "python")):
         t0 = int(time.time() * 1000)
-        commands, notes = self.oracle(d, pname, has_id_lists) if self.run_oracle else ([], {})
+        commands, notes = self.oracle(d, pname, has_id_lists, sdks) if self.run_oracle else ([], {})
         n_ent = (len(payload_obj.get("feature_gates") or []) + len(payload_obj.get("dynamic_configs") or [])
                  + len(payload_obj.get("layer_configs") or []))
         meta = {"corpus": corpus, "description": description, "payload_format": detect_format(payload_obj),
                 "payload_file": pname, "users": len(users), "entities": n_ent, "generated_at_ms": t0,
-                "sdks": dict(SDKS),
+                "sdks": {k: v for k, v in SDKS.items() if k in sdks},
                 "commands": ["python3 Tests/Tools/make_oracle_corpora.py --only " + corpus] + commands}
         if notes:
             meta["notes"] = notes
@@ -1179,14 +1510,42 @@ class Runner:
             payload = to_v2(build_realistic(seed))
             users = make_users(seed + 3, 300)
             desc = ("The gen_realistic_v1 payload converted to dcs-v2 (dcs_format.to_v2) with 300 other users.")
+        elif corpus == "gen_legacy_edges_v1":
+            payload = build_legacy_edges(seed)
+            users = make_legacy_edge_users(seed + 4, 240)
+            desc = ("Generated DCS v1 payload (lx_* entities) driving the legacy SDK through its exceptions (rule "
+                    "'error'), reset() on missing nested gates, the shared result of nested gates, multi gates, "
+                    "load-time drops and Python coercions; 240 users with odd attribute shapes the core accepts.")
+        elif corpus == "gen_legacy_users_v1":
+            payload = build_legacy_edges(seed, python_only=True)
+            users = make_legacy_edge_users(seed + 5, 160, core_compatible=False)
+            desc = ("The gen_legacy_edges_v1 payload plus a user_bucket condition with a numeric salt, with 160 users "
+                    "whose top-level attributes include numbers and booleans (the core rejects both: python oracle "
+                    "only).")
+        elif corpus == "gen_operator_matrix_v1":
+            payload = build_operator_matrix()
+            users = make_matrix_users()
+            desc = ("Every operator on user_field 'v' against 33 target shapes (960 gates), for 45 users whose 'v' "
+                    "takes every JSON shape: the coercions of both SDKs side by side.")
         else:
             raise SystemExit(f"unknown corpus {corpus}")
-        id_lists = make_id_lists(seed, users)
+        if corpus == "gen_operator_matrix_v1":
+            id_lists = {"lx_list": ["9", "abc", "None", "m1"]}
+        elif corpus not in ("gen_legacy_edges_v1", "gen_legacy_users_v1"):
+            id_lists = make_id_lists(seed, users)
+        else:
+            uids = [str(u["userID"]) for u in users if u.get("userID")]
+            stable = sorted({str(v) for u in users for k, v in (u.get("customIDs") or {}).items() if k.lower() == "stableid"})
+            id_lists = {"lx_list": sorted(uids[::3] + stable[::2] + ["None"])}
         if corpus == "gen_divergent_v1":
             id_lists = {k: v for k, v in id_lists.items() if k in payload["id_lists"] and k != "list_not_downloaded"}
         payload_bytes = compact(payload).encode("utf-8")
         d, pname = self.write_inputs(corpus, payload_bytes, users, id_lists)
-        self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, {"seed": seed})
+        for stale in ("expected.core.jsonl.gz", "expected.python.jsonl.gz"):
+            if os.path.exists(os.path.join(d, stale)):
+                os.remove(os.path.join(d, stale))
+        self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, {"seed": seed},
+                    sdks=("python",) if corpus == "gen_legacy_users_v1" else ("core", "python"))
 
 
 # =============================================================================

@@ -67,7 +67,7 @@ public enum EvaluationRecord {
         for (i, x) in list.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: "{\"gate\":".utf8)
-            JSONWriter.writeString(x.gate, into: &out)
+            if let raw = x.rawGate { out.append(contentsOf: raw.utf8) } else { JSONWriter.writeString(x.gate, into: &out) }
             out.append(contentsOf: (x.gateValue ? ",\"gateValue\":\"true\",\"ruleID\":" : ",\"gateValue\":\"false\",\"ruleID\":").utf8)
             JSONWriter.writeString(x.ruleID, into: &out)
             out.append(UInt8(ascii: "}"))

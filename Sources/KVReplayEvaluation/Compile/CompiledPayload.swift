@@ -14,8 +14,17 @@ public final class CompiledPayload: Sendable {
     let appID: UserValue?
     public let usesUserAgent: Bool
     public let usesCountry: Bool
-    /// Distinct condition fields (see `FieldRef.index`).
-    let fieldCount: Int
+    /// Legacy flavour: names of the specs the SDK drops at load time (an unsupported condition type or operator), in any
+    /// collection; looking up a missing spec of such a name reports `unsupported` (statsig's `unsupported_configs`).
+    let legacyUnsupportedNames: Set<String>
+    /// Legacy flavour: `app_id` as the SDK holds it.
+    let legacyAppID: LegacyValue?
+    /// Legacy flavour: how many user field names and ID types the payload reads (the sizes of a user's caches).
+    let legacyFieldCount: Int
+    let legacyIDTypeCount: Int
+    /// Legacy flavour: the SDK could not load this payload at all (a `user_bucket` `any`/`none` target element that
+    /// `int()` rejects, so its initialisation fails); kvreplay evaluates it anyway, skipping those elements.
+    public let legacyLoadFailed: Bool
 
     /// Every entity the payload names, readable or not, in record order (kind, then name).
     public let entities: [EntityRef]
@@ -30,7 +39,8 @@ public final class CompiledPayload: Sendable {
         for (i, s) in specs.featureGates.enumerated() { gateIndex[s.name] = i }
         for (i, s) in specs.dynamicConfigs.enumerated() { configIndex[s.name] = i }
         for (i, s) in specs.layerConfigs.enumerated() { layerIndex[s.name] = i }
-        var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex, targets: targets)
+        var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex)
+        compiler.targets = targets
         gates = specs.featureGates.map { compiler.compile($0) }
         configs = specs.dynamicConfigs.map { compiler.compile($0) }
         layers = specs.layerConfigs.map { compiler.compile($0) }
@@ -40,7 +50,13 @@ public final class CompiledPayload: Sendable {
         appID = specs.appID.map(UserValue.core)
         usesUserAgent = compiler.usesUserAgent
         usesCountry = compiler.usesCountry
-        fieldCount = compiler.fields.count
+        legacyAppID = specs.appID.map(LegacyValue.init)
+        legacyLoadFailed = compiler.legacyLoadFailed
+        legacyFieldCount = compiler.legacyFields.count
+        legacyIDTypeCount = compiler.legacyFields.idTypeCount
+        // Every dropped name, whatever its collection. (Whether a name exists is decided by its last spec, the one the
+        // name index keeps, as the SDK's `parsed[name] = spec` followed by a `del` for an unsupported one.)
+        legacyUnsupportedNames = Set((gates + configs + layers).filter(\.legacyDropped).map(\.name))
 
         var refs: [EntityRef] = []
         var seen = Set<String>()
@@ -94,8 +110,12 @@ public final class CompiledSpec: Sendable {
     let hasSharedParams: Bool?
     let explicitParameters: [String]?
     let useNewLayerEval: Bool
+    /// Legacy flavour: the SDK drops this spec at load time (a condition type or operator it does not support).
+    let legacyDropped: Bool
+    /// `rules` unretained (the array above keeps them alive), for the hot loop.
+    let ruleRefs: [Unmanaged<CompiledRule>]
 
-    init(source: Spec, rules: [CompiledRule]) {
+    init(source: Spec, rules: [CompiledRule], legacyDropped: Bool) {
         self.source = source
         name = source.name
         defaultValue = source.defaultValue
@@ -108,6 +128,8 @@ public final class CompiledSpec: Sendable {
         hasSharedParams = source.hasSharedParams
         explicitParameters = source.explicitParameters
         useNewLayerEval = source.useNewLayerEval == true
+        self.legacyDropped = legacyDropped
+        ruleRefs = rules.map { Unmanaged.passUnretained($0) }
     }
 }
 
@@ -126,10 +148,16 @@ final class CompiledRule: Sendable {
     let configDelegate: String?
     let configDelegateIndex: Int?
     let samplingRate: Int64?
+    /// Legacy flavour: the rule's `idType` as `__get_unit_id` reads it.
+    let legacyUnitID: LegacyIDType
+    /// Legacy flavour: `"salt": null`, on which the pass-percentage hash raises.
+    let legacySaltIsNull: Bool
+    /// `conditions` without reference counting (the array above keeps them alive), for the hot loop.
+    let conditionRefs: [Unmanaged<CompiledCondition>]
 
     init(id: String, groupName: String?, passPercentage: Double, hashPrefix: [UInt8], unitID: IDType,
          conditions: [CompiledCondition], returnValue: JSONValue, isExperimentGroup: Bool?, configDelegate: String?,
-         configDelegateIndex: Int?, samplingRate: Int64?)
+         configDelegateIndex: Int?, samplingRate: Int64?, legacyUnitID: LegacyIDType, legacySaltIsNull: Bool)
     {
         self.id = id
         self.groupName = groupName
@@ -143,6 +171,9 @@ final class CompiledRule: Sendable {
         self.configDelegate = configDelegate
         self.configDelegateIndex = configDelegateIndex
         self.samplingRate = samplingRate
+        self.legacyUnitID = legacyUnitID
+        self.legacySaltIsNull = legacySaltIsNull
+        conditionRefs = conditions.map { Unmanaged.passUnretained($0) }
     }
 }
 
@@ -159,10 +190,8 @@ final class IDType: Sendable {
     }
 }
 
-/// A user field reference, resolved once. Fields are numbered per payload so prepared users can cache lookups.
+/// A user field reference, resolved once.
 final class FieldRef: Sendable {
-    /// Position in the payload's field table (`-1` outside a payload).
-    let index: Int
     let name: String
     let lowercased: String
     /// The top-level user field this name selects (`userid`, `email`, ...), if any.
@@ -170,8 +199,7 @@ final class FieldRef: Sendable {
     /// The snake-case alias (`user_id`, `app_version`, `user_agent`), if this name is one.
     let alias: UserField?
 
-    init(_ name: String, index: Int = -1) {
-        self.index = index
+    init(_ name: String) {
         self.name = name
         lowercased = rustLowercase(name)
         topLevel = UserField(lowercasedName: lowercased)
@@ -201,52 +229,40 @@ enum UserField: Int, Sendable, CaseIterable {
     }
 }
 
-/// One condition, flattened so the hot loop reads stored properties instead of unpacking enum payloads.
 final class CompiledCondition: Sendable {
-    enum Tag: UInt8, Sendable {
+    enum Kind: Sendable {
         case pass
-        case nestedGate
+        case nestedGate(name: String, index: Int?, negate: Bool)
         /// An unknown type, a missing operator, an unknown operator, or a `condition_map` key with no entry.
-        case unsupported
-        case compare
+        case unsupported(reason: String)
+        case compare(source: ValueSource, op: Operator, target: TargetValue)
     }
 
-    enum Source: UInt8, Sendable {
-        case none, userField, userAgent, ipCountry, environment, currentTime, userBucket, targetApp, unitID, experimentGroup
-    }
-
-    let tag: Tag
-    let valueSource: Source
-    let op: Operator
-    let target: TargetValue?
-    let field: FieldRef?
-    let idType: IDType?
-    /// `user_bucket`: UTF-8 of `"<salt>."`.
-    let saltPrefix: [UInt8]
-    /// Nested gates: the gate's name and index; `experiment_group`: the experiment's name.
-    let name: String
-    let index: Int?
-    let negate: Bool
-    let unsupportedReason: String
+    let kind: Kind
     let source: Condition?
+    /// The same condition as the legacy SDK evaluates it (nil for a `condition_map` key with no entry).
+    let legacy: LegacyCondition?
+    /// `legacy` unretained, for the hot path (`legacy` keeps it alive).
+    let legacyRef: Unmanaged<LegacyCondition>?
 
-    init(tag: Tag, valueSource: Source = .none, op: Operator = .eq, target: TargetValue? = nil, field: FieldRef? = nil,
-         idType: IDType? = nil, saltPrefix: [UInt8] = [], name: String = "", index: Int? = nil, negate: Bool = false,
-         unsupportedReason: String = "", source: Condition?)
-    {
-        self.tag = tag
-        self.valueSource = valueSource
-        self.op = op
-        self.target = target
-        self.field = field
-        self.idType = idType
-        self.saltPrefix = saltPrefix
-        self.name = name
-        self.index = index
-        self.negate = negate
-        self.unsupportedReason = unsupportedReason
+    init(kind: Kind, source: Condition?, legacy: LegacyCondition? = nil) {
+        self.kind = kind
         self.source = source
+        self.legacy = legacy
+        legacyRef = legacy.map { Unmanaged.passUnretained($0) }
     }
+}
+
+enum ValueSource: Sendable {
+    case userField(FieldRef?)
+    case userAgent(FieldRef?)
+    case ipCountry(FieldRef?)
+    case environment(FieldRef?)
+    case currentTime
+    case userBucket(saltPrefix: [UInt8], idType: IDType)
+    case targetApp
+    case unitID(IDType)
+    case experimentGroup(String?)
 }
 
 enum Operator: String, Sendable {
@@ -283,89 +299,89 @@ public final class TargetValueCache {
 }
 
 struct Compiler {
+    var targets: TargetValueCache? = nil
     let gateIndex: [String: Int]
     let configIndex: [String: Int]
-    let targets: TargetValueCache?
     var usesUserAgent = false
     var usesCountry = false
-    var fields: [String: FieldRef] = [:]
-
-    mutating func fieldRef(_ name: String) -> FieldRef {
-        if let f = fields[name] { return f }
-        let f = FieldRef(name, index: fields.count)
-        fields[name] = f
-        return f
-    }
+    var legacyLoadFailed = false
+    let legacyFields = LegacyFieldTable()
 
     mutating func compile(_ spec: Spec) -> CompiledSpec {
+        var legacyDropped = false
         let rules = spec.rules.map { rule -> CompiledRule in
             let ruleSalt = rule.salt ?? rule.id
+            let conditions = rule.conditions.map { compile($0) }
+            for c in conditions {
+                guard let l = c.legacy else { legacyDropped = true; continue }
+                if l.unsupported { legacyDropped = true }
+                if l.loadFailed { legacyLoadFailed = true }
+            }
             return CompiledRule(
                 id: rule.id,
                 groupName: rule.groupName,
                 passPercentage: rule.passPercentage,
                 hashPrefix: Array("\(spec.salt).\(ruleSalt).".utf8),
                 unitID: IDType(rule.idType),
-                conditions: rule.conditions.map { compile($0) },
+                conditions: conditions,
                 returnValue: rule.returnValue,
                 isExperimentGroup: rule.isExperimentGroup,
                 configDelegate: rule.configDelegate,
                 configDelegateIndex: rule.configDelegate.flatMap { configIndex[$0] },
-                samplingRate: rule.samplingRate)
+                samplingRate: rule.samplingRate,
+                legacyUnitID: legacyFields.idType(rule.idType),
+                legacySaltIsNull: rule.raw["salt"] == .null)
         }
-        return CompiledSpec(source: spec, rules: rules)
+        return CompiledSpec(source: spec, rules: rules, legacyDropped: legacyDropped)
     }
 
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
-        let c: Condition
-        switch ref {
-        case .missing(let key):
-            return CompiledCondition(tag: .unsupported, unsupportedReason: "condition \(key) is not in condition_map", source: nil)
-        case .condition(let condition):
-            c = condition
+        let core = compileCore(ref)
+        guard case .condition(let c) = ref else { return core }
+        return CompiledCondition(kind: core.kind, source: core.source,
+                                 legacy: LegacyCondition(c, gateIndex: gateIndex, fields: legacyFields))
+    }
+
+    mutating func compileCore(_ ref: RuleCondition) -> CompiledCondition {
+        guard case .condition(let c) = ref else {
+            if case .missing(let key) = ref {
+                return CompiledCondition(kind: .unsupported(reason: "condition \(key) is not in condition_map"), source: nil)
+            }
+            fatalError("unreachable")
         }
-        let field = c.field.map { fieldRef($0) }
-        var idType: IDType? = nil
-        var saltPrefix: [UInt8] = []
-        var name = ""
-        let source: CompiledCondition.Source
+        let field = c.field.map(FieldRef.init)
+        let source: ValueSource
         switch c.type {
         case "public":
-            return CompiledCondition(tag: .pass, source: c)
+            return CompiledCondition(kind: .pass, source: c)
         case "pass_gate", "fail_gate":
-            let gate = c.targetValue.stringValue ?? ""
-            return CompiledCondition(tag: .nestedGate, name: gate, index: gateIndex[gate], negate: c.type == "fail_gate", source: c)
-        case "user_field": source = .userField
+            let name = c.targetValue.stringValue ?? ""
+            return CompiledCondition(kind: .nestedGate(name: name, index: gateIndex[name], negate: c.type == "fail_gate"), source: c)
+        case "user_field": source = .userField(field)
         case "ua_based":
-            source = .userAgent
+            source = .userAgent(field)
             usesUserAgent = true
         case "ip_based":
-            source = .ipCountry
+            source = .ipCountry(field)
             usesCountry = true
-        case "environment_field": source = .environment
+        case "environment_field": source = .environment(field)
         case "current_time": source = .currentTime
         case "user_bucket":
-            source = .userBucket
-            saltPrefix = Array("\(c.additionalValues?["salt"]?.stringValue ?? "").".utf8)
-            idType = IDType(c.idType)
+            let salt = c.additionalValues?["salt"]?.stringValue ?? ""
+            source = .userBucket(saltPrefix: Array("\(salt).".utf8), idType: IDType(c.idType))
         case "target_app": source = .targetApp
-        case "unit_id":
-            source = .unitID
-            idType = IDType(c.idType)
-        case "experiment_group":
-            source = .experimentGroup
-            name = c.field ?? ""
+        case "unit_id": source = .unitID(IDType(c.idType))
+        case "experiment_group": source = .experimentGroup(c.field)
         default:
-            return CompiledCondition(tag: .unsupported, unsupportedReason: "unknown condition type \"\(c.type)\"", source: c)
+            return CompiledCondition(kind: .unsupported(reason: "unknown condition type \"\(c.type)\""), source: c)
         }
         guard let opName = c.operator else {
-            return CompiledCondition(tag: .unsupported, unsupportedReason: "condition type \"\(c.type)\" without an operator", source: c)
+            return CompiledCondition(kind: .unsupported(reason: "condition type \"\(c.type)\" without an operator"), source: c)
         }
         guard let op = Operator(rawValue: opName) else {
-            return CompiledCondition(tag: .unsupported, unsupportedReason: "unknown operator \"\(opName)\"", source: c)
+            return CompiledCondition(kind: .unsupported(reason: "unknown operator \"\(opName)\""), source: c)
         }
         let target = targets?.target(c.targetValue, compileRegex: op == .matches) ?? TargetValue(core: c.targetValue, compileRegex: op == .matches)
-        return CompiledCondition(tag: .compare, valueSource: source, op: op, target: target, field: field, idType: idType,
-                                 saltPrefix: saltPrefix, name: name, index: c.field == nil ? nil : configIndex[c.field!], source: c)
+        return CompiledCondition(kind: .compare(source: source, op: op, target: target), source: c)
     }
 }

@@ -56,7 +56,8 @@ enum CoreComparisons {
         case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:
             guard let entries = t.entries, let array = v.array else { return false }
             var values = Set<ExactString>()
-            for e in array { values.insert(ExactString(e.string ?? "")) }
+            // Elements without a string view (null, objects) are not in the set (0.24.2: `[null]` does not contain "").
+            for e in array { if let s = e.string { values.insert(ExactString(s)) } }
             for e in entries {
                 let present = values.contains(ExactString(e.original))
                 switch op {

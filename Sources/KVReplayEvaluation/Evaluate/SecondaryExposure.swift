@@ -3,11 +3,15 @@ public struct SecondaryExposure: Sendable, Hashable {
     public var gate: String
     public var gateValue: Bool
     public var ruleID: String
+    /// Legacy flavour: a `pass_gate` whose `targetValue` is not a string records that value as the gate (JSON text,
+    /// Python style); `gate` is then "".
+    public var rawGate: String?
 
-    public init(gate: String, gateValue: Bool, ruleID: String) {
+    public init(gate: String, gateValue: Bool, ruleID: String, rawGate: String? = nil) {
         self.gate = gate
         self.gateValue = gateValue
         self.ruleID = ruleID
+        self.rawGate = rawGate
     }
 }
 

@@ -33,7 +33,9 @@ extension Explanation {
                 lines.append("  \(name) is disabled: its rules are not evaluated")
             case .rule(let index, let id, let depth):
                 lines.append(pad(depth) + "  rule \(index + 1) \(id)")
-            case .condition(let type, let op, let field, let target, let userValue, let userString, let result, let depth):
+            case .conditionRaised(_, let type, let op, let field, let reason, let depth):
+                lines.append(pad(depth) + "    - \(type)\(field.map { " \($0)" } ?? "")\(op.map { " \($0)" } ?? ""): raised (\(reason)); the SDK aborts the spec with rule ID error")
+            case .condition(_, let type, let op, let field, let target, let userValue, let userString, let result, let depth):
                 var text = "\(type)"
                 if let field { text += " \(field)" }
                 if let op { text += " \(op)" }
@@ -85,7 +87,10 @@ extension Explanation {
                 return o([("step", "disabled"), ("name", .string(name))])
             case .rule(let index, let id, let depth):
                 return o([("step", "rule"), ("index", .int(Int64(index))), ("id", .string(id)), ("depth", .int(Int64(depth)))])
-            case .condition(let type, let op, let field, let target, let userValue, let userString, let result, let depth):
+            case .conditionRaised(_, let type, let op, let field, let reason, let depth):
+                return o([("step", "condition_raised"), ("type", .string(type)), ("operator", op.map { .string($0) } ?? .null),
+                          ("field", field.map { .string($0) } ?? .null), ("reason", .string(reason)), ("depth", .int(Int64(depth)))])
+            case .condition(_, let type, let op, let field, let target, let userValue, let userString, let result, let depth):
                 return o([("step", "condition"), ("type", .string(type)), ("operator", op.map { .string($0) } ?? .null),
                           ("field", field.map { .string($0) } ?? .null), ("target", target), ("user_value", userValue ?? .null),
                           ("user_string", userString.map { .string($0) } ?? .null), ("result", .bool(result)), ("depth", .int(Int64(depth)))])

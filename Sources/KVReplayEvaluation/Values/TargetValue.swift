@@ -87,8 +87,78 @@ public struct CompiledRegex: @unchecked Sendable {
     let regex: NSRegularExpression
 
     init?(pattern: String) {
-        guard let r = try? NSRegularExpression(pattern: pattern, options: []) else { return nil }
+        // ICU refuses an empty pattern, which matches everywhere.
+        let icu = pattern.isEmpty ? "(?:)" : CompiledRegex.icuPattern(rust: pattern)
+        guard let r = try? NSRegularExpression(pattern: icu, options: []) else { return nil }
         regex = r
+    }
+
+    /// The few places where a pattern means something else to ICU than to Rust's regex (fancy_regex), outside
+    /// character classes: Rust's `$` (without the `m` flag) matches only at the end of the text, ICU's also before a
+    /// final line terminator, so it becomes `\z`; a `{` that starts no quantifier is a literal in Rust and an error in
+    /// ICU, and `{,n}` means `{0,n}`.
+    static func icuPattern(rust pattern: String) -> String {
+        guard pattern.utf8.contains(where: { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") })
+        else { return pattern }
+        let multiline = pattern.contains("(?m")
+        let p = Array(pattern.unicodeScalars)
+        var out = ""
+        var depth = 0  // inside a character class (Rust classes nest)
+        var i = 0
+        while i < p.count {
+            let c = p[i]
+            if c == "\\" {
+                out.unicodeScalars.append(c)
+                if i + 1 < p.count { out.unicodeScalars.append(p[i + 1]) }
+                i += 2
+                // `\p{..}`, `\P{..}`, `\x{..}`: the braces belong to the escape.
+                if i - 1 < p.count, "pPx".unicodeScalars.contains(p[i - 1]), i < p.count, p[i] == "{",
+                   let close = p[i...].firstIndex(of: "}")
+                {
+                    out.unicodeScalars.append(contentsOf: p[i...close])
+                    i = close + 1
+                }
+                continue
+            }
+            if depth > 0 {
+                if c == "[" { depth += 1 } else if c == "]" { depth -= 1 }
+                out.unicodeScalars.append(c)
+                i += 1
+                continue
+            }
+            switch c {
+            case "[":
+                depth = 1
+                out.unicodeScalars.append(c)
+                // A leading `]` (after an optional `^`) is a literal.
+                if i + 1 < p.count, p[i + 1] == "^" { out.unicodeScalars.append("^"); i += 1 }
+                if i + 1 < p.count, p[i + 1] == "]" { out += "\\]"; i += 1 }
+            case "$" where !multiline:
+                out += "\\z"
+            case "{":
+                var j = i + 1
+                var lo = "", hi = ""
+                var comma = false
+                while j < p.count, ("0"..."9").contains(p[j]) { lo.unicodeScalars.append(p[j]); j += 1 }
+                if j < p.count, p[j] == "," {
+                    comma = true
+                    j += 1
+                    while j < p.count, ("0"..."9").contains(p[j]) { hi.unicodeScalars.append(p[j]); j += 1 }
+                }
+                if j < p.count, p[j] == "}", !lo.isEmpty || (comma && !hi.isEmpty) {
+                    out += "{" + (lo.isEmpty ? "0" : lo) + (comma ? "," + hi : "") + "}"
+                    i = j
+                } else {
+                    out += "\\{"
+                }
+            case "}":
+                out += "\\}"
+            default:
+                out.unicodeScalars.append(c)
+            }
+            i += 1
+        }
+        return out
     }
 
     /// Unanchored search, as `fancy_regex::Regex::is_match`.

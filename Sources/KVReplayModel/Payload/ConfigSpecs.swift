@@ -40,8 +40,13 @@ public struct Condition: Sendable, Equatable {
     public var idType: String
     /// v2 only: the `condition_map` key this condition was read from.
     public var key: String?
+    /// The condition object as read. The legacy flavour reads it with Python's `dict.get` semantics, which tell an
+    /// absent key from a `null` one.
+    public var raw: JSONObject
 
-    public init(type: String, operator: String?, targetValue: JSONValue, field: String?, additionalValues: JSONObject?, idType: String, key: String? = nil) {
+    public init(type: String, operator: String?, targetValue: JSONValue, field: String?, additionalValues: JSONObject?, idType: String,
+                key: String? = nil, raw: JSONObject = JSONObject())
+    {
         self.type = type
         self.operator = `operator`
         self.targetValue = targetValue
@@ -49,6 +54,7 @@ public struct Condition: Sendable, Equatable {
         self.additionalValues = additionalValues
         self.idType = idType
         self.key = key
+        self.raw = raw
     }
 }
 
@@ -71,6 +77,8 @@ public struct Rule: Sendable, Equatable {
     public var isExperimentGroup: Bool?
     public var configDelegate: String?
     public var samplingRate: Int64?
+    /// The rule object as read (see `Condition.raw`).
+    public var raw: JSONObject = JSONObject()
 }
 
 public struct Spec: Sendable, Equatable {

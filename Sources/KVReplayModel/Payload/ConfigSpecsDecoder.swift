@@ -203,7 +203,8 @@ struct SpecReader {
             groupName: try optionalString(o, "groupName"),
             isExperimentGroup: try optionalBool(o, "isExperimentGroup"),
             configDelegate: try optionalString(o, "configDelegate"),
-            samplingRate: try optionalInt(o, "samplingRate"))
+            samplingRate: try optionalInt(o, "samplingRate"),
+            raw: o)
     }
 
     func condition(_ json: JSONValue, key: String?) throws(SpecProblem) -> Condition {
@@ -220,7 +221,8 @@ struct SpecReader {
             field: try optionalString(o, "field"),
             additionalValues: additional,
             idType: try requiredString(o, "idType", "condition"),
-            key: key)
+            key: key,
+            raw: o)
     }
 
     private func required(_ o: JSONObject, _ key: String, _ what: String) throws(SpecProblem) -> JSONValue {
