@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KVReplayEvaluation
+import KVReplayModel
 import Testing
 
 @Suite struct BoundedRegexTests {
@@ -41,5 +42,33 @@ import Testing
             out[i] = r.firstMatch(in: i % 2 == 0 ? "user-\(i)@corp.com" : "user-\(i)@other.com") == true
         }
         for i in 0..<2000 { #expect(out[i] == (i % 2 == 0)) }
+    }
+
+    /// Wired into the evaluator: a `str_matches` rule whose pattern backtracks catastrophically on this user's
+    /// email fails (as fancy_regex's `is_match(..).unwrap_or(false)` does in the core SDK), and evaluation goes on
+    /// to the next rule instead of stalling.
+    @Test func aRunawayStrMatchesFailsItsConditionInTheEvaluator() throws {
+        let payload = #"""
+        {"has_updates": true, "time": 1700000000000, "dynamic_configs": [], "layer_configs": [],
+         "feature_gates": [{"name": "redos", "type": "feature_gate", "salt": "s", "enabled": true, "defaultValue": false,
+           "idType": "userID", "entity": "feature_gate", "rules": [
+             {"name": "r1", "id": "r1", "salt": "r1", "passPercentage": 100, "returnValue": true, "idType": "userID",
+              "conditions": [{"type": "user_field", "operator": "str_matches", "field": "email", "targetValue": "(a+)+$",
+                              "idType": "userID"}]},
+             {"name": "r2", "id": "r2", "salt": "r2", "passPercentage": 100, "returnValue": true, "idType": "userID",
+              "conditions": [{"type": "public", "idType": "userID"}]}]}]}
+        """#
+        let specs = try ConfigSpecs(jsonBytes: Array(payload.utf8), source: "test")
+        let evaluator = Evaluator(payload: CompiledPayload(specs), options: EvaluationOptions(now: 1_700_000_000_000))
+        let ctx = EvaluationContext()
+        let gate = EntityRef(kind: .gate, name: "redos")
+        func rule(_ email: String) throws -> String {
+            let user = try StatsigUser(json: JSONParser.parse(#"{"userID": "u", "email": "\#(email)"}"#))
+            return evaluator.evaluate(gate, for: evaluator.prepare(user), in: ctx).ruleID
+        }
+        #expect(try rule("aaaa") == "r1")
+        let start = DispatchTime.now().uptimeNanoseconds
+        #expect(try rule(String(repeating: "a", count: 64) + "!") == "r2")
+        #expect(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < 5)
     }
 }

@@ -82,14 +82,16 @@ public final class TargetValue: Sendable {
     }
 }
 
-/// A compiled `str_matches` pattern. `NSRegularExpression` is documented as safe to share between threads.
-public struct CompiledRegex: @unchecked Sendable {
-    let regex: NSRegularExpression
+/// A compiled `str_matches` pattern, matched with a work budget (`BoundedRegex`): a pattern that backtracks
+/// catastrophically fails its condition instead of stalling the replay, as the core SDK's fancy_regex fails a
+/// match that exceeds its backtracking limit.
+public struct CompiledRegex: Sendable {
+    let regex: BoundedRegex
 
-    init?(pattern: String) {
+    init?(pattern: String, budget: Int32 = BoundedRegex.defaultBudget) {
         // ICU refuses an empty pattern, which matches everywhere.
         let icu = pattern.isEmpty ? "(?:)" : CompiledRegex.icuPattern(rust: pattern)
-        guard let r = try? NSRegularExpression(pattern: icu, options: []) else { return nil }
+        guard let r = BoundedRegex(pattern: icu, budget: budget) else { return nil }
         regex = r
     }
 
@@ -161,9 +163,9 @@ public struct CompiledRegex: @unchecked Sendable {
         return out
     }
 
-    /// Unanchored search, as `fancy_regex::Regex::is_match`.
+    /// Unanchored search, as `fancy_regex::Regex::is_match`; false when the budget ran out (the core SDK reads an
+    /// `Err` from `is_match` as no match).
     func matches(_ s: String) -> Bool {
-        let ns = s as NSString
-        return regex.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+        regex.firstMatch(in: s) ?? false
     }
 }
