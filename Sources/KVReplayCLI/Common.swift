@@ -5,8 +5,8 @@ import KVReplayIO
 import KVReplayModel
 import KVReplayStore
 
-/// Options shared by every command that evaluates.
-struct EvaluationArguments: ParsableArguments {
+/// The inputs of every command that evaluates a payload for a users file.
+struct EvaluationInputs: ParsableArguments {
     @Option(name: .long, help: "The config-specs payload (DCS v1 or v2 JSON, optionally gzip).")
     var payload: String
 
@@ -16,23 +16,36 @@ struct EvaluationArguments: ParsableArguments {
     @Option(name: .customLong("id-lists"), help: "A JSON object mapping each ID-list name to an array of unit IDs.")
     var idLists: String?
 
-    @Option(name: .long, help: "SDK family to reproduce: core (statsig-server-core) or legacy (statsig-node, statsig Python).")
-    var sdk: SDKFlavor = .core
-
     @Option(name: .long, help: "Time that current_time conditions read, in ms since the epoch (default: now).")
     var now: Int64?
 
     @Option(name: .long, help: "The SDK environment tier (default: the payload's default_environment).")
     var environment: String?
 
-    func load() throws -> (Evaluator, UsersFile) {
-        let bytes = try FileReading.readAll(payload)
-        let specs = try ConfigSpecs(jsonBytes: bytes, source: payload)
+    /// The decoded payload, the users file and the evaluation options for `flavor`.
+    func load(flavor: SDKFlavor) throws -> (ConfigSpecs, UsersFile, EvaluationOptions) {
+        let specs = try ConfigSpecs(jsonBytes: try FileReading.readAll(payload), source: payload)
         let lists = try idLists.map { try IDListsFile.load($0) } ?? [:]
         let usersFile = try UsersFile.load(users)
         let options = EvaluationOptions(
-            flavor: sdk, now: now ?? Int64(Date().timeIntervalSince1970 * 1000), idLists: IDLists(unitIDs: lists),
+            flavor: flavor, now: now ?? Int64(Date().timeIntervalSince1970 * 1000), idLists: IDLists(unitIDs: lists),
             environment: environment.map { ["tier": $0] })
+        return (specs, usersFile, options)
+    }
+}
+
+/// The inputs plus the SDK family to reproduce (`eval`, `bench eval`).
+struct EvaluationArguments: ParsableArguments {
+    @OptionGroup var inputs: EvaluationInputs
+
+    @Option(name: .long, help: "SDK family to reproduce: core (statsig-server-core) or legacy (statsig-node, statsig Python).")
+    var sdk: SDKFlavor = .core
+
+    var payload: String { inputs.payload }
+    var users: String { inputs.users }
+
+    func load() throws -> (Evaluator, UsersFile) {
+        let (specs, usersFile, options) = try inputs.load(flavor: sdk)
         return (Evaluator(payload: CompiledPayload(specs), options: options), usersFile)
     }
 }

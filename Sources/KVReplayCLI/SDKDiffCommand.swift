@@ -15,23 +15,10 @@ struct SDKDiffCommand: ParsableCommand {
             differently, or a step only one SDK takes), with up to five example users. Markdown (default) or JSON.
             """)
 
-    @Option(name: .long, help: "The config-specs payload (DCS v1 or v2 JSON, optionally gzip).")
-    var payload: String
-
-    @Option(name: .long, help: "Users, one Statsig user object per line (JSON Lines, optionally gzip).")
-    var users: String
-
-    @Option(name: .customLong("id-lists"), help: "A JSON object mapping each ID-list name to an array of unit IDs.")
-    var idLists: String?
+    @OptionGroup var inputs: EvaluationInputs
 
     @Option(name: .long, help: "Output format: md or json.")
     var format: Format = .md
-
-    @Option(name: .long, help: "Time that current_time conditions read, in ms since the epoch (default: now).")
-    var now: Int64?
-
-    @Option(name: .long, help: "The SDK environment tier (default: the payload's default_environment).")
-    var environment: String?
 
     @Option(name: .long, help: "Write the report to this file instead of standard output.")
     var out: String?
@@ -48,26 +35,21 @@ struct SDKDiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let specs = try ConfigSpecs(jsonBytes: try FileReading.readAll(payload), source: payload)
-        let lists = try idLists.map { try IDListsFile.load($0) } ?? [:]
-        let usersFile = try UsersFile.load(users)
+        let (specs, usersFile, options) = try inputs.load(flavor: .core)
         for p in usersFile.problems { printError("warning: \(p), line skipped") }
         let compiled = CompiledPayload(specs)
         if compiled.legacyLoadFailed {
             printError("warning: the legacy SDK cannot load this payload (a user_bucket target element int() rejects); "
                        + "legacy results assume it skipped those elements")
         }
-        let options = EvaluationOptions(
-            flavor: .core, now: now ?? Int64(Date().timeIntervalSince1970 * 1000), idLists: IDLists(unitIDs: lists),
-            environment: environment.map { ["tier": $0] })
         let report = SDKDiff.run(payload: compiled, users: usersFile.users, indices: usersFile.indices, options: options,
                                  threads: threads ?? Parallel.availableCores)
-        let inputs = SDKDiff.Inputs(payloadFile: payload, payloadFormat: specs.format, usersFile: users,
+        let described = SDKDiff.Inputs(payloadFile: inputs.payload, payloadFormat: specs.format, usersFile: inputs.users,
                                     skippedUserLines: usersFile.problems.count)
         let text: String
         switch format {
-        case .md: text = report.markdown(inputs)
-        case .json: text = JSONWriter(style: .python).string(report.json(inputs)) + "\n"
+        case .md: text = report.markdown(described)
+        case .json: text = JSONWriter(style: .python).string(report.json(described)) + "\n"
         }
         let sink = try OutputSink(path: out)
         sink.write(Array(text.utf8))

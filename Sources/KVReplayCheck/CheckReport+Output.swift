@@ -89,11 +89,11 @@ extension CheckReport {
         x += "<testsuites name=\"kvreplay check\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1 }.count)\">\n"
         x += "  <testsuite name=\"kvreplay check\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1 }.count)\" errors=\"0\">\n"
         for (name, ok, message) in cases {
-            x += "    <testcase classname=\"kvreplay.check\" name=\"\(xml(name))\">\n"
+            x += "    <testcase classname=\"kvreplay.check\" name=\"\(name.xmlEscaped)\">\n"
             if ok {
-                x += "      <system-out>\(xml(message))</system-out>\n"
+                x += "      <system-out>\(message.xmlEscaped)</system-out>\n"
             } else {
-                x += "      <failure message=\"\(xml(message))\">\(xml(message))</failure>\n"
+                x += "      <failure message=\"\(message.xmlEscaped)\">\(message.xmlEscaped)</failure>\n"
             }
             x += "    </testcase>\n"
         }
@@ -102,19 +102,3 @@ extension CheckReport {
     }
 }
 
-/// Escapes text for XML content and attributes.
-func xml(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        default:
-            if ch.value < 0x20 && ch != "\n" && ch != "\t" && ch != "\r" { out += "&#xFFFD;" } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out
-}

@@ -98,7 +98,7 @@ extension ReportModel {
         return h + "</body></html>\n"
     }
 
-    private func esc(_ s: String) -> String { xmlEscape(s) }
+    private func esc(_ s: String) -> String { s.xmlEscaped }
 
     /// Bytes over capture time against the 25 MiB limit and the 50/80/95% lines (the y axis reaches the limit), or,
     /// zoomed, against the payload's own range (limit lines shown only when they fall inside it).

@@ -209,8 +209,8 @@ extension ReportModel {
             if mine.isEmpty { continue }
             x += "  <testsuite name=\"\(suite)\" tests=\"\(mine.count)\" failures=\"\(mine.filter { !$0.2 }.count)\" errors=\"0\">\n"
             for c in mine {
-                x += "    <testcase classname=\"kvreplay.\(suite)\" name=\"\(xmlEscape(c.1))\">\n"
-                x += c.2 ? "      <system-out>\(xmlEscape(c.3))</system-out>\n" : "      <failure message=\"\(xmlEscape(c.3))\">\(xmlEscape(c.3))</failure>\n"
+                x += "    <testcase classname=\"kvreplay.\(suite)\" name=\"\(c.1.xmlEscaped)\">\n"
+                x += c.2 ? "      <system-out>\(c.3.xmlEscaped)</system-out>\n" : "      <failure message=\"\(c.3.xmlEscaped)\">\(c.3.xmlEscaped)</failure>\n"
                 x += "    </testcase>\n"
             }
             x += "  </testsuite>\n"
@@ -255,18 +255,3 @@ func mdEscape(_ s: String) -> String {
     return out
 }
 
-func xmlEscape(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default:
-            if ch.value < 0x20 && ch != "\n" && ch != "\t" && ch != "\r" { out += "&#xFFFD;" } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out
-}
