@@ -54,7 +54,7 @@ struct HostileInputTests {
     @Test("A gzip log_event body that inflates past the document limit is an error; a whole file never exceeds it")
     func documentBomb() throws {
         let db = try TestDB()
-        let body = "{\"events\":[" + Self.event + "]" + String(repeating: " ", count: 16 << 20) + "}"
+        let body = "{\n\"events\":[" + Self.event + "]" + String(repeating: " ", count: 16 << 20) + "}"
         let path = try db.write("body.json.gz", try Gzip.compress(Array(body.utf8), level: 9))
         let outcome = IngestProbe.readLog(path: path, maxDocumentBytes: 2 << 20)
         #expect(outcome.failure?.contains("larger than 2 MiB") == true)
