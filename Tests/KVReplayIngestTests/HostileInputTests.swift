@@ -214,10 +214,14 @@ func runKVReplayCapturing(_ arguments: [String], environment: [String: String] =
     // Read both pipes to the end while the process runs (a full pipe would block it).
     final class Box: @unchecked Sendable { var data = Data() }
     let errBox = Box()
-    let t = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+    let done = DispatchSemaphore(value: 0)
+    let t = Thread {
+        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        done.signal()
+    }
     t.start()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    while !t.isFinished { usleep(1000) }
+    done.wait()
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
 }
