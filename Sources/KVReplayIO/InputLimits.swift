@@ -10,9 +10,11 @@ import Foundation
 /// - `KVREPLAY_MAX_LINE_BYTES` (default 64 MiB): the longest NDJSON/CSV log line; a longer one is rejected without being
 ///   buffered and reading continues with the next line.
 public enum InputLimits {
-    public static let maxDocumentBytes: Int = setting("KVREPLAY_MAX_DOCUMENT_BYTES", default: 1 << 30)
+    /// At most 2 GiB - 1 whatever the setting: the log tokenizer addresses a document with 32-bit offsets.
+    public static let maxDocumentBytes: Int = min(setting("KVREPLAY_MAX_DOCUMENT_BYTES", default: 1 << 30), Int(Int32.max))
     public static let maxInflatedBytes: Int = setting("KVREPLAY_MAX_INFLATED_BYTES", default: 16 << 30)
-    public static let maxLineBytes: Int = setting("KVREPLAY_MAX_LINE_BYTES", default: 64 << 20)
+    /// At most 2 GiB - 1 whatever the setting, as documents.
+    public static let maxLineBytes: Int = min(setting("KVREPLAY_MAX_LINE_BYTES", default: 64 << 20), Int(Int32.max))
 
     static func setting(_ name: String, default value: Int) -> Int {
         guard let text = ProcessInfo.processInfo.environment[name], let n = Int(text), n > 0 else { return value }

@@ -511,6 +511,16 @@ struct LogReader: Sendable {
                 }
                 pending.append(contentsOf: line)
                 open = CSV.opensQuote(line, initiallyOpen: open)
+                if open && pending.count > maxLineLength {
+                    // A quote that never closes would otherwise gather the rest of the file into one record.
+                    out.records += 1
+                    out.rejects.append(RejectRow(line: Int64(pendingLine), record: nil, field: nil,
+                                                 reason: "a quoted record longer than \(maxLineLength) bytes (a quote not closed?)",
+                                                 excerpt: Excerpt.of(pending)))
+                    pending = []
+                    open = false
+                    continue
+                }
                 if !open {
                     if !finishRecord() {
                         out.bytesSoFar = reader.bytesRead

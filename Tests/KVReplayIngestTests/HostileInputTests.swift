@@ -225,3 +225,20 @@ func runKVReplayCapturing(_ arguments: [String], environment: [String: String] =
     done.wait()
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
 }
+
+@Suite("Hostile inputs: CSV")
+struct HostileCSVTests {
+    @Test("A warehouse CSV quote that never closes is rejected once it passes the line limit; memory stays bounded")
+    func unclosedQuote() throws {
+        let db = try TestDB()
+        var text = "unit_id,unit_type,exposure_type,name,rule,experiment_group,first_exposure_utc\n"
+        text += "u1,userID,gate,g,r,,2026-01-01 00:00:00\n"
+        text += "\"u2,userID,gate,g,r,,2026-01-01 00:00:00\n"
+        for i in 0..<20_000 { text += "u\(i),userID,gate,g,r,,2026-01-01 00:00:00\n" }
+        let path = try db.write("export.csv", text)
+        let outcome = IngestProbe.readLog(path: path, maxLineLength: 64 << 10)
+        #expect(outcome.format == "warehouse-csv")
+        #expect(outcome.exposures >= 1)
+        #expect(outcome.rejects.first?.contains("a quoted record longer than 65536 bytes") == true)
+    }
+}
