@@ -15,6 +15,10 @@ let package = Package(
         .executable(name: "kvreplay", targets: ["kvreplay"]),
         .library(name: "KVReplayEvaluation", targets: ["KVReplayEvaluation"]),
         .library(name: "KVReplayStore", targets: ["KVReplayStore"]),
+        // For the fuzz targets of Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "KVReplayModel", targets: ["KVReplayModel"]),
+        .library(name: "KVReplayIO", targets: ["KVReplayIO"]),
+        .library(name: "KVReplayIngest", targets: ["KVReplayIngest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -15,10 +15,18 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 
 public enum FileReading {
     /// The whole file (or standard input for `-`), gunzipped when it is gzip.
-    public static func readAll(_ path: String, decompressLimit: Int = 1 << 34) throws(FileError) -> [UInt8] {
+    /// Fails, without reading it all, when the file or its inflated content is larger than `limit`
+    /// (``InputLimits/maxDocumentBytes`` by default).
+    public static func readAll(_ path: String, limit: Int = InputLimits.maxDocumentBytes) throws(FileError) -> [UInt8] {
         let raw: [UInt8]
         if path == "-" {
-            raw = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            let input = try StreamingInput(path: path, chunkSize: 1 << 20, decompress: false)
+            var all = [UInt8]()
+            while let chunk = try input.read() {
+                if all.count + chunk.count > limit { throw tooLarge(path, limit) }
+                all.append(contentsOf: chunk)
+            }
+            raw = all
         } else {
             guard let fh = FileHandle(forReadingAtPath: path) else {
                 var isDir: ObjCBool = false
@@ -28,6 +36,9 @@ public enum FileReading {
                 throw FileError(path: path, problem: "no such file")
             }
             defer { try? fh.close() }
+            if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > limit {
+                throw tooLarge(path, limit)
+            }
             do {
                 raw = [UInt8](try fh.readToEnd() ?? Data())
             } catch {
@@ -36,12 +47,18 @@ public enum FileReading {
         }
         if Gzip.isGzip(raw) {
             do {
-                return try Gzip.decompress(raw, limit: decompressLimit)
+                return try Gzip.decompress(raw, limit: limit)
             } catch {
-                throw FileError(path: path, problem: "gzip: \(error)")
+                throw FileError(path: path, problem: "gzip: \(error)" + (error.isLimit ? limitHint : ""))
             }
         }
         return raw
+    }
+
+    static let limitHint = " (the limit is KVREPLAY_MAX_DOCUMENT_BYTES)"
+
+    static func tooLarge(_ path: String, _ limit: Int) -> FileError {
+        FileError(path: path, problem: "larger than \(InputLimits.describe(limit)), the most read whole into memory\(limitHint)")
     }
 
     /// Splits bytes into lines (LF or CRLF), each with its 1-based line number.

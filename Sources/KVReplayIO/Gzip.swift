@@ -3,6 +3,8 @@ import CZlib
 /// Why compressed data could not be read or written.
 public struct CompressionError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// True when the data was sound but inflated past the caller's limit (a bomb, or a limit set too low).
+    public var isLimit = false
     public var description: String { message }
 }
 
@@ -16,7 +18,7 @@ public enum Gzip {
 
     /// Inflates gzip or zlib data (the header is detected), concatenated gzip members included.
     /// `limit` bounds the inflated size: a bomb stops with an error instead of exhausting memory.
-    public static func decompress(_ input: [UInt8], limit: Int = 1 << 34) throws(CompressionError) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], limit: Int = InputLimits.maxDocumentBytes) throws(CompressionError) -> [UInt8] {
         var output = [UInt8]()
         var decompressor = try Inflater()
         try decompressor.feed(input, limit: limit) { output.append(contentsOf: $0) }
@@ -115,7 +117,7 @@ public struct Inflater: ~Copyable {
                 throw CompressionError(message: "corrupt compressed data (\(msg))")
             }
             total += produced
-            if total > limit { throw CompressionError(message: "inflates to more than \(limit) bytes") }
+            if total > limit { throw CompressionError(message: "inflates to more than \(InputLimits.describe(limit))", isLimit: true) }
             if produced > 0 { try emit(Array(chunk[0..<produced])) }
         }
     }

@@ -31,16 +31,20 @@ public final class StreamingInput {
     private var rawEOF = false
     private var finished = false
     private let rawObserver: ((UnsafeRawBufferPointer) -> Void)?
+    /// The most gzip input may inflate to; past it reading stops with ``compressionProblem`` set.
+    public let inflateLimit: Int
 
     /// Opens `path` (`-` = standard input).
     /// - Parameters:
     ///   - chunkSize: bytes read from the file per call (compressed bytes for gzip).
     ///   - rawObserver: sees every byte as read from the file, before gunzip (to hash the file's content).
     ///   - decompress: false delivers gzip input as it is.
+    ///   - inflateLimit: the most gzip input may inflate to (``InputLimits/maxInflatedBytes`` by default).
     public init(path: String, chunkSize: Int = 1 << 20, rawObserver: ((UnsafeRawBufferPointer) -> Void)? = nil,
-                decompress: Bool = true) throws(FileError)
+                decompress: Bool = true, inflateLimit: Int = InputLimits.maxInflatedBytes) throws(FileError)
     {
         self.path = path
+        self.inflateLimit = inflateLimit
         self.chunkSize = max(4096, chunkSize)
         self.rawObserver = rawObserver
         if path == "-" {
@@ -104,18 +108,31 @@ public final class StreamingInput {
                 return nil
             }
             guard inflater != nil else { return raw }
+            // Compressed bytes are fed in small slices, so that what one call returns stays small whatever the
+            // inflate ratio (deflate reaches about 1000:1): at most about one chunk plus 16 MiB.
             var out = [UInt8]()
-            do {
-                try inflater!.feed(raw) { chunk in out.append(contentsOf: chunk) }
-            } catch {
-                // Deliver what inflated before the damage, then stop.
-                compressionProblem = "gzip: \(error)"
-                finished = true
-                return out.isEmpty ? nil : out
+            var offset = 0
+            while offset < raw.count {
+                let end = min(raw.count, offset + Self.inflateSlice)
+                do {
+                    try inflater!.feed(Array(raw[offset..<end]), limit: inflateLimit) { chunk in out.append(contentsOf: chunk) }
+                } catch {
+                    // Deliver what inflated before the damage (or the limit), then stop.
+                    compressionProblem = "gzip: \(error)" + (error.isLimit ? " (the limit is KVREPLAY_MAX_INFLATED_BYTES)" : "")
+                    finished = true
+                    return out.isEmpty ? nil : out
+                }
+                offset = end
+                if out.count >= chunkSize && offset < raw.count {
+                    pendingRaw = Array(raw[offset...])
+                    break
+                }
             }
             if !out.isEmpty { return out }
         }
     }
+
+    static let inflateSlice = 16 << 10
 
     /// Reads everything that is left (decompressed) into memory, up to `limit` bytes.
     /// Throws when the compressed stream is damaged or the content is larger than `limit`.
@@ -123,7 +140,7 @@ public final class StreamingInput {
         var all = [UInt8]()
         while let chunk = try read() {
             if all.count + chunk.count > limit {
-                throw FileError(path: path, problem: "larger than \(limit) bytes")
+                throw FileError(path: path, problem: "larger than \(InputLimits.describe(limit)), the most read whole into memory")
             }
             all.append(contentsOf: chunk)
         }

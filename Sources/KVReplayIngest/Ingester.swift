@@ -221,10 +221,10 @@ public final class Ingester {
         var content = raw
         if Gzip.isGzip(raw) {
             do {
-                content = try Gzip.decompress(raw, limit: 1 << 34)
+                content = try Gzip.decompress(raw, limit: InputLimits.maxDocumentBytes)
             } catch {
                 return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots, bytes: raw.count, format: nil,
-                                         problem: "gzip: \(error)", excerpt: nil)
+                                         problem: "gzip: \(error)" + (error.isLimit ? " (the limit is KVREPLAY_MAX_DOCUMENT_BYTES)" : ""), excerpt: nil)
             }
         }
         var parsed: SnapshotFileContent

@@ -67,8 +67,12 @@ struct LogReader: Sendable {
     var path: String
     var parseThreads: Int
     var batchLines: Int
-    /// Longest NDJSON line accepted (a body on one line can be long).
-    var maxLineLength = 256 << 20
+    /// Longest NDJSON/CSV line accepted (a body on one line can be long); a longer one is rejected, not buffered.
+    var maxLineLength = InputLimits.maxLineBytes
+    /// Largest document (a log_event body or a JSON array) read whole.
+    var maxDocumentBytes = InputLimits.maxDocumentBytes
+    /// The most a gzip log may inflate to; the lines before are kept, the rest rejected.
+    var maxInflatedBytes = InputLimits.maxInflatedBytes
 
     func run(into queue: BoundedQueue<LogItem>) {
         // The file's identity is hashed here, on the reading thread, as the bytes go by.
@@ -82,7 +86,7 @@ struct LogReader: Sendable {
             input = try StreamingInput(path: path, chunkSize: 1 << 20, rawObserver: { bytes in
                 box.h.update(bytes)
                 if box.head.count < RawFile.probeBytes { box.head.append(contentsOf: bytes.prefix(RawFile.probeBytes - box.head.count)) }
-            })
+            }, inflateLimit: maxInflatedBytes)
         } catch {
             _ = queue.put(.failure(error.problem))
             return
@@ -251,7 +255,16 @@ struct LogReader: Sendable {
     /// parallel chunks. A syntax error anywhere makes the whole document unusable.
     private func readDocument(input: StreamingInput, head: [UInt8], queue: BoundedQueue<LogItem>) throws {
         var all = head
-        while let chunk = try input.read() { all.append(contentsOf: chunk) }
+        while let chunk = try input.read() {
+            if all.count + chunk.count > maxDocumentBytes {
+                let message: String = "larger than \(InputLimits.describe(maxDocumentBytes)): a log_event body or JSON array is "
+                    + "read whole, and this one is too large (the limit is KVREPLAY_MAX_DOCUMENT_BYTES; NDJSON, one event per line, "
+                    + "has no size limit)"
+                _ = queue.put(.failure(message))
+                return
+            }
+            all.append(contentsOf: chunk)
+        }
         if let problem = input.compressionProblem {
             _ = queue.put(.failure("\(problem) (a log_event body is one JSON document and cannot be read in part)"))
             return
@@ -498,6 +511,16 @@ struct LogReader: Sendable {
                 }
                 pending.append(contentsOf: line)
                 open = CSV.opensQuote(line, initiallyOpen: open)
+                if open && pending.count > maxLineLength {
+                    // A quote that never closes would otherwise gather the rest of the file into one record.
+                    out.records += 1
+                    out.rejects.append(RejectRow(line: Int64(pendingLine), record: nil, field: nil,
+                                                 reason: "a quoted record longer than \(maxLineLength) bytes (a quote not closed?)",
+                                                 excerpt: Excerpt.of(pending)))
+                    pending = []
+                    open = false
+                    continue
+                }
                 if !open {
                     if !finishRecord() {
                         out.bytesSoFar = reader.bytesRead

@@ -322,12 +322,19 @@ enum RawFile {
         return (probe(size: Int(st.st_size), head: head), Int(st.st_size))
     }
 
-    static func read(_ path: String) throws(FileError) -> (bytes: [UInt8], sha256: String) {
+    /// The whole file, when it is not larger than `limit`.
+    static func read(_ path: String, limit: Int = InputLimits.maxDocumentBytes) throws(FileError) -> (bytes: [UInt8], sha256: String) {
         var hasher = SHA256Stream()
         var all = [UInt8]()
         // StreamingInput would gunzip; read the raw bytes through a plain input instead.
         let input = try StreamingInput(path: path, chunkSize: 1 << 22, rawObserver: { hasher.update($0) }, decompress: false)
-        while let chunk = try input.read() { all.append(contentsOf: chunk) }
+        while let chunk = try input.read() {
+            if all.count + chunk.count > limit {
+                throw FileError(path: path, problem: "larger than \(InputLimits.describe(limit)), the most read whole into memory "
+                    + "(the limit is KVREPLAY_MAX_DOCUMENT_BYTES)")
+            }
+            all.append(contentsOf: chunk)
+        }
         return (all, hasher.finalizeHex())
     }
 
