@@ -24,16 +24,17 @@ struct FuzzRegressionTests {
 
     static func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 
-    static func users() -> [PreparedUser] { [
+    static func users() -> [StatsigUser] { [
         #"{"userID":"u1","email":"a@corp.com","ip":"1.2.3.4","country":"US","userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)","custom":{"level":3},"customIDs":{"companyID":"c1"}}"#,
         #"{}"#,
-    ].map { PreparedUser(try! StatsigUser(json: try! JSONParser.parse($0))) } }
+    ].map { try! StatsigUser(json: try! JSONParser.parse($0)) } }
 
-    static func evaluateAll(_ payload: CompiledPayload, users: [PreparedUser]) {
+    static func evaluateAll(_ payload: CompiledPayload, users: [StatsigUser]) {
         let ctx = EvaluationContext()
         for flavor in [SDKFlavor.core, .legacy] {
             let evaluator = Evaluator(payload: payload, options: EvaluationOptions(flavor: flavor, now: 1_767_225_600_000))
-            for ref in payload.entities.prefix(64) { for u in users { _ = evaluator.evaluate(ref, for: u, in: ctx) } }
+            let prepared = users.map(evaluator.prepare)
+            for ref in payload.entities.prefix(64) { for u in prepared { _ = evaluator.evaluate(ref, for: u, in: ctx) } }
         }
     }
 
@@ -55,7 +56,7 @@ struct FuzzRegressionTests {
         let payloadPath = Self.root.appendingPathComponent("Tests/KVReplayEvaluationTests/Fixtures/oracle/edge_cases_v1/payload.json").path
         let payload = CompiledPayload(try ConfigSpecs(jsonBytes: try Self.bytes(payloadPath), source: payloadPath))
         guard let json = try? JSONParser.parse(try Self.bytes(path)), let user = try? StatsigUser(json: json) else { return }
-        Self.evaluateAll(payload, users: [PreparedUser(user)])
+        Self.evaluateAll(payload, users: [user])
     }
 
     @Test("snapshot target inputs", arguments: inputs("snapshot"))

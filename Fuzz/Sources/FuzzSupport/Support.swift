@@ -10,11 +10,12 @@ public enum FuzzSupport {
     ].map { text in try! StatsigUser(json: try! JSONParser.parse(text)) }
 
     /// Evaluates up to `limit` entities for each fixed user (and for `extra` users), both flavours.
-    public static func evaluateAll(_ payload: CompiledPayload, extra: [PreparedUser] = [], limit: Int = 64) {
+    /// Users are prepared by each flavour's evaluator (a legacy evaluation needs the legacy view of the user).
+    public static func evaluateAll(_ payload: CompiledPayload, extra: [StatsigUser] = [], limit: Int = 64) {
         let ctx = EvaluationContext()
-        let prepared = users.map(PreparedUser.init) + extra
         for flavor in [SDKFlavor.core, .legacy] {
             let evaluator = Evaluator(payload: payload, options: EvaluationOptions(flavor: flavor, now: 1_767_225_600_000))
+            let prepared = (users + extra).map(evaluator.prepare)
             for ref in payload.entities.prefix(limit) {
                 for u in prepared { _ = evaluator.evaluate(ref, for: u, in: ctx) }
             }

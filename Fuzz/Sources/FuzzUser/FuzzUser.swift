@@ -17,10 +17,10 @@ private let payload: CompiledPayload = {
 public func fuzzUser(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     guard let json = try? JSONParser.parse(buffer: bytes), let user = try? StatsigUser(json: json) else { return 0 }
-    let prepared = PreparedUser(user)
     let ctx = EvaluationContext()
     for flavor in [SDKFlavor.core, .legacy] {
         let evaluator = Evaluator(payload: payload, options: EvaluationOptions(flavor: flavor, now: 1_767_225_600_000))
+        let prepared = evaluator.prepare(user)
         for ref in payload.entities { _ = evaluator.evaluate(ref, for: prepared, in: ctx) }
     }
     return 0

@@ -41,12 +41,16 @@ public final class Evaluator: Sendable {
         return PreparedUser(user)
     }
 
-    /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
+    static let unpreparedUser = "a legacy evaluation needs a user prepared by this evaluator (Evaluator.prepare)"
+
+    /// Evaluates one entity. Entities the payload does not have are `unrecognized`. `user` comes from `prepare`
+    /// of an evaluator of the same flavour and payload.
     public func evaluate(_ ref: EntityRef, for user: PreparedUser, in ctx: EvaluationContext) -> Evaluation {
         ctx.reset()
         let spec = payload.spec(ref)
         if policy.isLegacy {
-            guard user.legacy!.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
+            guard let legacyUser = user.legacy else { preconditionFailure(Self.unpreparedUser) }
+            guard legacyUser.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
             if spec == nil || spec!.legacyDropped {
                 return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
             }
@@ -69,7 +73,8 @@ public final class Evaluator: Sendable {
         ctx.reset()
         guard let i = payload.gateIndex[name] else { return false }
         if policy.isLegacy {
-            if !user.legacy!.valid || payload.gates[i].legacyDropped { return false }
+            guard let legacyUser = user.legacy else { preconditionFailure(Self.unpreparedUser) }
+            if !legacyUser.valid || payload.gates[i].legacyDropped { return false }
             ctx.collectsExposures = false
         }
         let walk = Walk(evaluator: self, user: user, ctx: ctx)
