@@ -194,6 +194,35 @@ public final class Ingester {
         return f
     }
 
+    /// A whole-document source (a snapshot, an ID-list file): read and hashed, then inflated within
+    /// `InputLimits.maxDocumentBytes` when gzip; or the report that ends its ingest (unreadable, already seen,
+    /// or a gzip stream that fails or inflates past the limit, recorded as a failed source).
+    private enum DocumentRead {
+        case read(raw: [UInt8], sha256: String, content: [UInt8])
+        case finished(FileReport)
+    }
+
+    private func readDocument(_ path: String, kind: SourceKind) throws -> DocumentRead {
+        let raw: [UInt8]
+        let sha: String
+        do {
+            (raw, sha) = try RawFile.read(path)
+        } catch {
+            var f = FileReport(path: path, outcome: .failed)
+            f.error = error.problem
+            return .finished(f)
+        }
+        if let existing = try store.sourceFile(sha256: sha) { return .finished(previously(existing, path: path)) }
+        guard Gzip.isGzip(raw) else { return .read(raw: raw, sha256: sha, content: raw) }
+        do {
+            return .read(raw: raw, sha256: sha, content: try Gzip.decompress(raw, limit: InputLimits.maxDocumentBytes))
+        } catch {
+            return .finished(try recordFailure(
+                path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: kind, bytes: raw.count, format: nil,
+                problem: "gzip: \(error)" + (error.isLimit ? " (the limit is KVREPLAY_MAX_DOCUMENT_BYTES)" : ""), excerpt: nil))
+        }
+    }
+
     // MARK: Snapshots
 
     private func ingestSnapshotFile(_ path: String, index: Int, total: Int) throws -> FileReport {
@@ -207,26 +236,13 @@ public final class Ingester {
             phase = now
         }
         defer { mark("transaction") }
-        let raw: [UInt8]
-        let sha: String
-        do {
-            (raw, sha) = try RawFile.read(path)
-        } catch {
-            var f = FileReport(path: path, outcome: .failed)
-            f.error = error.problem
-            return f
+        let raw: [UInt8], sha: String
+        var content: [UInt8]
+        switch try readDocument(path, kind: .snapshots) {
+        case .finished(let report): return report
+        case .read(let r, let s, let c): (raw, sha, content) = (r, s, c)
         }
-        if let existing = try store.sourceFile(sha256: sha) { return previously(existing, path: path) }
-        mark("read and hash")
-        var content = raw
-        if Gzip.isGzip(raw) {
-            do {
-                content = try Gzip.decompress(raw, limit: InputLimits.maxDocumentBytes)
-            } catch {
-                return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .snapshots, bytes: raw.count, format: nil,
-                                         problem: "gzip: \(error)" + (error.isLimit ? " (the limit is KVREPLAY_MAX_DOCUMENT_BYTES)" : ""), excerpt: nil)
-            }
-        }
+        mark("read, hash and inflate")
         var parsed: SnapshotFileContent
         do {
             parsed = try SnapshotFormats.read(content)
@@ -432,21 +448,10 @@ public final class Ingester {
 
     private func ingestIDListFile(_ path: String, index: Int, total: Int) throws -> FileReport {
         notify(progressFor: index, total: total, path: path, records: 0, added: 0, bytes: 0)
-        let raw: [UInt8]
-        let sha: String
-        do {
-            (raw, sha) = try RawFile.read(path)
-        } catch {
-            var f = FileReport(path: path, outcome: .failed)
-            f.error = error.problem
-            return f
-        }
-        if let existing = try store.sourceFile(sha256: sha) { return previously(existing, path: path) }
-        var content = raw
-        if Gzip.isGzip(raw) {
-            do { content = try Gzip.decompress(raw) } catch {
-                return try recordFailure(path: path, sha256: sha, probe: RawFile.probe(size: raw.count, head: raw), kind: .idlists, bytes: raw.count, format: nil, problem: "gzip: \(error)", excerpt: nil)
-            }
+        let raw: [UInt8], sha: String, content: [UInt8]
+        switch try readDocument(path, kind: .idlists) {
+        case .finished(let report): return report
+        case .read(let r, let s, let c): (raw, sha, content) = (r, s, c)
         }
         let parsed: IDListContent
         do {
