@@ -59,16 +59,20 @@ import Testing
               "conditions": [{"type": "public", "idType": "userID"}]}]}]}
         """#
         let specs = try ConfigSpecs(jsonBytes: Array(payload.utf8), source: "test")
-        let evaluator = Evaluator(payload: CompiledPayload(specs), options: EvaluationOptions(now: 1_700_000_000_000))
-        let ctx = EvaluationContext()
-        let gate = EntityRef(kind: .gate, name: "redos")
-        func rule(_ email: String) throws -> String {
-            let user = try StatsigUser(json: JSONParser.parse(#"{"userID": "u", "email": "\#(email)"}"#))
-            return evaluator.evaluate(gate, for: evaluator.prepare(user), in: ctx).ruleID
+        let compiled = CompiledPayload(specs)
+        // Both flavours: the legacy one (Python `re`, translated) is bounded the same way.
+        for flavor in [SDKFlavor.core, .legacy] {
+            let evaluator = Evaluator(payload: compiled, options: EvaluationOptions(flavor: flavor, now: 1_700_000_000_000))
+            let ctx = EvaluationContext()
+            let gate = EntityRef(kind: .gate, name: "redos")
+            func rule(_ email: String) throws -> String {
+                let user = try StatsigUser(json: JSONParser.parse(#"{"userID": "u", "email": "\#(email)"}"#))
+                return evaluator.evaluate(gate, for: evaluator.prepare(user), in: ctx).ruleID
+            }
+            #expect(try rule("aaaa") == "r1", "\(flavor)")
+            let start = DispatchTime.now().uptimeNanoseconds
+            #expect(try rule(String(repeating: "a", count: 64) + "!") == "r2", "\(flavor)")
+            #expect(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < 5)
         }
-        #expect(try rule("aaaa") == "r1")
-        let start = DispatchTime.now().uptimeNanoseconds
-        #expect(try rule(String(repeating: "a", count: 64) + "!") == "r2")
-        #expect(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < 5)
     }
 }

@@ -198,7 +198,7 @@ final class LegacyTarget: Sendable {
         self.arrayKeys = arrayKeys
         bucketSet = buckets
         if exactOperator == .matches, let s {
-            regex = PythonRegex(s)
+            regex = PythonRegex(s, bounded: true)
             regexInvalid = regex == nil
         } else {
             regex = nil

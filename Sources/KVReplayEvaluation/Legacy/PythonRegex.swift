@@ -18,12 +18,26 @@ final class PythonRegex: @unchecked Sendable {
     /// For each capture group (1-based), the enclosing capture group, 0 for none.
     private let parent: [Int]
 
-    init?(_ pattern: String) {
+    /// `str_matches` searches with a work budget (payload patterns are untrusted); nil for the uap-core rules.
+    private let bounded: BoundedRegex?
+
+    /// `bounded`: `matches` runs with `BoundedRegex`'s work budget, a runaway match counting as no match (Python
+    /// itself would never return).
+    init?(_ pattern: String, bounded: Bool = false) {
         // ICU refuses an empty pattern, which matches everywhere.
         guard let t = PythonRegex.translate(pattern),
               let r = try? NSRegularExpression(pattern: t.pattern.isEmpty ? "(?:)" : t.pattern, options: t.options)
         else { return nil }
         regex = r
+        if bounded {
+            guard let b = BoundedRegex(pattern: t.pattern.isEmpty ? "(?:)" : t.pattern,
+                                       caseInsensitive: t.options.contains(.caseInsensitive),
+                                       comments: t.options.contains(.allowCommentsAndWhitespace))
+            else { return nil }
+            self.bounded = b
+        } else {
+            self.bounded = nil
+        }
         groupCount = r.numberOfCaptureGroups
         guard groupCount == t.parents.count - 1 else { return nil }
         parent = t.parents
@@ -31,6 +45,7 @@ final class PythonRegex: @unchecked Sendable {
 
     /// `re.search(pattern, s) is not None`.
     func matches(_ s: String) -> Bool {
+        if let bounded { return bounded.firstMatch(in: s) ?? false }
         let ns = s as NSString
         return regex.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
     }

@@ -22,19 +22,25 @@ public final class BoundedRegex: @unchecked Sendable {
     private let regex: NSRegularExpression
     #endif
 
-    public init?(pattern: String, budget: Int32 = BoundedRegex.defaultBudget) {
+    /// `caseInsensitive` and `comments` are ICU's `UREGEX_CASE_INSENSITIVE` and `UREGEX_COMMENTS` (Python's `i`
+    /// and `x` flags).
+    public init?(pattern: String, caseInsensitive: Bool = false, comments: Bool = false, budget: Int32 = BoundedRegex.defaultBudget) {
         self.pattern = pattern
         self.budget = budget
         #if canImport(_FoundationICU)
         let utf16 = Array(pattern.utf16)
         var status = U_ZERO_ERROR
-        guard let re = utf16.withUnsafeBufferPointer({ swift_uregex_open($0.baseAddress, Int32($0.count), 0, nil, &status) }),
+        let flags = UInt32(caseInsensitive ? 2 : 0) | UInt32(comments ? 4 : 0)
+        guard let re = utf16.withUnsafeBufferPointer({ swift_uregex_open($0.baseAddress, Int32($0.count), flags, nil, &status) }),
               status.rawValue <= U_ZERO_ERROR.rawValue
         else { return nil }
         swift_uregex_setTimeLimit(re, budget, &status)
         prototype = re
         #else
-        guard let r = try? NSRegularExpression(pattern: pattern, options: []) else { return nil }
+        var options: NSRegularExpression.Options = []
+        if caseInsensitive { options.insert(.caseInsensitive) }
+        if comments { options.insert(.allowCommentsAndWhitespace) }
+        guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
         regex = r
         #endif
     }
