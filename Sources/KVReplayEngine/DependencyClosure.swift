@@ -39,7 +39,14 @@ public struct DependencyClosure: Sendable {
     private struct Closure {
         var hash: [UInt8]
         var timeDependent: Bool
+        /// Cut at `maxDepth`: it depends on the depth it was reached at, so it is not memoised.
+        var truncated = false
     }
+
+    /// Deeper than the evaluator ever nests (300 gates: past it the evaluation stops with an error), so a spec beyond
+    /// it cannot change a result; the walk stops there instead of recursing once per gate of an arbitrarily long chain
+    /// (a 10,000-gate chain overflowed the stack).
+    static let maxDepth = 400
 
     private struct Builder {
         let specs: ConfigSpecs
@@ -51,6 +58,15 @@ public struct DependencyClosure: Sendable {
         let layers: [String: Spec]
         var memo: [String: Closure] = [:]
         var inProgress: Set<String> = []
+        /// Spec fingerprints, computed once each (a cut closure is walked again from every depth it is reached at).
+        var fingerprints: [String: [UInt8]] = [:]
+
+        mutating func fingerprint(_ key: String, _ spec: Spec) -> [UInt8] {
+            if let f = fingerprints[key] { return f }
+            let f = SpecFingerprint.fingerprint(spec)
+            fingerprints[key] = f
+            return f
+        }
 
         init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)?) {
             self.specs = specs
@@ -66,7 +82,7 @@ public struct DependencyClosure: Sendable {
             layers = l
         }
 
-        mutating func closure(of collection: SpecCollection, _ name: String) -> Closure {
+        mutating func closure(of collection: SpecCollection, _ name: String, depth: Int = 0) -> Closure {
             let key = "\(collection.rawValue)\u{0}\(name)"
             if let m = memo[key] { return m }
             let spec: Spec?
@@ -80,34 +96,43 @@ public struct DependencyClosure: Sendable {
             }
             if inProgress.contains(key) {
                 // A cycle: the evaluator stops it at its nesting limit; its own fingerprint identifies it.
-                return Closure(hash: SpecFingerprint.fingerprint(spec), timeDependent: false)
+                return Closure(hash: fingerprint(key, spec), timeDependent: false)
+            }
+            if depth >= DependencyClosure.maxDepth {
+                return Closure(hash: Hashing.sha256(Array("depth\u{0}".utf8) + fingerprint(key, spec)), timeDependent: false,
+                               truncated: true)
             }
             inProgress.insert(key)
-            var parts: [UInt8] = SpecFingerprint.fingerprint(spec)
+            var parts: [UInt8] = fingerprint(key, spec)
             var timeDependent = false
+            var truncated = false
             for rule in spec.rules {
                 if let d = rule.configDelegate {
-                    let c = closure(of: .dynamicConfigs, d)
+                    let c = closure(of: .dynamicConfigs, d, depth: depth + 1)
                     parts += c.hash
                     timeDependent = timeDependent || c.timeDependent
+                    truncated = truncated || c.truncated
                 }
                 for rc in rule.conditions {
                     guard case .condition(let condition) = rc else { continue }
                     switch condition.type {
                     case "pass_gate", "fail_gate":
-                        let c = closure(of: .featureGates, condition.targetValue.stringValue ?? "")
+                        let c = closure(of: .featureGates, condition.targetValue.stringValue ?? "", depth: depth + 1)
                         parts += c.hash
                         timeDependent = timeDependent || c.timeDependent
+                        truncated = truncated || c.truncated
                     case "multi_pass_gate", "multi_fail_gate":
                         for name in condition.targetValue.arrayValue ?? [] {
-                            let c = closure(of: .featureGates, name.stringValue ?? "")
+                            let c = closure(of: .featureGates, name.stringValue ?? "", depth: depth + 1)
                             parts += c.hash
                             timeDependent = timeDependent || c.timeDependent
+                            truncated = truncated || c.truncated
                         }
                     case "experiment_group":
-                        let c = closure(of: .dynamicConfigs, condition.field ?? "")
+                        let c = closure(of: .dynamicConfigs, condition.field ?? "", depth: depth + 1)
                         parts += c.hash
                         timeDependent = timeDependent || c.timeDependent
+                        truncated = truncated || c.truncated
                     case "current_time":
                         timeDependent = true
                         if let timeCondition { parts += Array("time\u{0}\(timeCondition(condition) ? 1 : 0)".utf8) }
@@ -126,8 +151,8 @@ public struct DependencyClosure: Sendable {
             }
             if timeDependent && timeCondition == nil { parts += Array("now\u{0}\(now)".utf8) }
             inProgress.remove(key)
-            let result = Closure(hash: Hashing.sha256(parts), timeDependent: timeDependent)
-            memo[key] = result
+            let result = Closure(hash: Hashing.sha256(parts), timeDependent: timeDependent, truncated: truncated)
+            if !truncated { memo[key] = result }
             return result
         }
     }
