@@ -98,6 +98,7 @@ struct EventDecoder {
             throw RecordProblem(field: nil, reason: "an event is a JSON object, found \(tape.kindName(t[i].kind))")
         }
         var eventName: Int? = nil, time: Int? = nil, user: Int? = nil, metadata: Int? = nil, statsigMetadata: Int? = nil
+        var userIdentity = false  // a top-level userID or customIDs: the line may be a bare user object
         tape.forEachMember(i) { k, v in
             if t[k].flag {
                 switch tape.string(b, k) {
@@ -106,6 +107,7 @@ struct EventDecoder {
                 case "user": user = v
                 case "metadata": metadata = v
                 case "statsigMetadata": statsigMetadata = v
+                case "userID", "customIDs": userIdentity = true
                 default: break
                 }
                 return
@@ -113,14 +115,22 @@ struct EventDecoder {
             switch t[k].end - t[k].start {
             case 4:
                 if tape.rawEquals(b, k, "time") { time = v } else if tape.rawEquals(b, k, "user") { user = v }
+            case 6:
+                if tape.rawEquals(b, k, "userID") { userIdentity = true }
             case 8:
                 if tape.rawEquals(b, k, "metadata") { metadata = v }
             case 9:
-                if tape.rawEquals(b, k, "eventName") { eventName = v }
+                if tape.rawEquals(b, k, "eventName") { eventName = v } else if tape.rawEquals(b, k, "customIDs") { userIdentity = true }
             case 15:
                 if tape.rawEquals(b, k, "statsigMetadata") { statsigMetadata = v }
             default: break
             }
+        }
+        // A users file (one Statsig user object per line, as `eval` reads and `generate` writes): each line adds its
+        // user to the population, with no exposure.
+        if eventName == nil && user == nil && userIdentity {
+            _ = try mapUser(tape, b, i, time: nil, line: line, into: &out)
+            return
         }
         guard let eventName else { throw RecordProblem(field: "eventName", reason: "missing field") }
         guard t[eventName].kind == .string else {

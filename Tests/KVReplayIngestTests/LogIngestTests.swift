@@ -110,6 +110,35 @@ struct LogIngestTests {
         #expect(users.contains { $0.userID == "custom_only_user" })
     }
 
+    @Test("a users file (one user object per line) adds its users to the population; one seen in a log is merged")
+    func usersFile() throws {
+        let db = try TestDB()
+        _ = try db.ingest(.logs, [fixture("logs/events.ndjson")])
+        let path = try db.write("users.jsonl", """
+            {"userID": "a_user", "customIDs": {"companyID": "123"}, "email": "a@statsig.com"}
+            {"userID": "only_in_users_file", "customIDs": {"companyID": "c9"}, "country": "NZ"}
+            {"customIDs": {"stableID": "s-1"}}
+            {"country": "NZ"}
+
+            """)
+        let report = try db.ingest(.logs, [path])
+        #expect(report.added == 0)
+        #expect(report.records == 4)
+        #expect(report.rejected == 1)
+        let rejects = try db.store.rejects()
+        #expect(rejects.last?.row.line == 4)
+        #expect(rejects.last?.row.field == "eventName")
+        var users: [UserRecord] = []
+        try db.store.forEachUserBatch { users += $0 }
+        #expect(users.count == 4)
+        #expect(users.contains { $0.userID == "only_in_users_file" && $0.json.contains("NZ") })
+        #expect(users.contains { $0.customIDs?.contains("s-1") == true })
+        #expect(users.filter { $0.userID == "a_user" }.count == 1)
+        #expect(try db.ingest(.logs, [path]).added == 0)
+        try db.store.forEachUserBatch { users = $0 }
+        #expect(users.count == 4)
+    }
+
     @Test("warehouse exposures export (CSV): quoted fields over two lines, unit types, bad rows rejected")
     func warehouseCSV() throws {
         let db = try TestDB()
