@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "KVReplayModel", targets: ["KVReplayModel"]),
         .library(name: "KVReplayIO", targets: ["KVReplayIO"]),
         .library(name: "KVReplayIngest", targets: ["KVReplayIngest"]),
+        .library(name: "KVReplayEngine", targets: ["KVReplayEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -8,6 +8,7 @@ let deps: [Target.Dependency] = [
     .product(name: "KVReplayIO", package: "kvreplay"),
     .product(name: "KVReplayEvaluation", package: "kvreplay"),
     .product(name: "KVReplayIngest", package: "kvreplay"),
+    .product(name: "KVReplayEngine", package: "kvreplay"),
 ]
 
 let package = Package(
