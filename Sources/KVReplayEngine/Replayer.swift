@@ -202,7 +202,10 @@ public struct Replayer: Sendable {
                     let evaluator = evaluators[s]
                     let prepared = reusable ? preparedOnce : UncheckedBox(chunk.map { evaluator.prepare($0.user) })
                     let refs = toEvaluate.map { entities[$0] }
-                    let parts = Parallel.mapChunks(count: chunk.count, chunkSize: 128, threads: options.threads) { range in
+                    // About 16k evaluations per task: a snapshot that changed two entities hands out long user ranges,
+                    // so task overhead does not outweigh the work; still at least two tasks per thread.
+                    let taskUsers = max(128, min(16_384 / refs.count, chunk.count / max(1, 2 * options.threads)))
+                    let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
                         let ctx = EvaluationContext()
                         for (j, u) in range.enumerated() {
@@ -226,8 +229,10 @@ public struct Replayer: Sendable {
                             }
                             if !flips.isEmpty { try sink.flips(from: s - 1, to: s, entity: entities[e], flips: flips) }
                         }
+                        var tally = [Int](repeating: 0, count: tables[e].count)
+                        for id in ids { tally[Int(id)] += 1 }
                         var c: [UInt32: Int] = [:]
-                        for id in ids { c[id, default: 0] += 1 }
+                        for (id, n) in tally.enumerated() where n > 0 { c[UInt32(id)] = n }
                         chunkCounts[e] = c
                         current[e] = ids
                     }
@@ -294,6 +299,9 @@ struct OutcomeTable: Sendable {
     }
 
     func outcome(_ id: UInt32) -> Outcome { list[Int(id)] }
+
+    /// How many distinct outcomes (ids are `0..<count`).
+    var count: Int { list.count }
 }
 
 /// One worker's outcomes for its users, numbered locally and renumbered into the global tables after the join.
@@ -311,13 +319,11 @@ struct LocalOutcomes: Sendable {
     }
 
     func globalIDs(entity: Int, into table: inout OutcomeTable) -> [UInt32] {
-        var map: [UInt32: UInt32] = [:]
-        return ids[entity].map { local in
-            if let g = map[local] { return g }
-            let g = table.id(tables[entity].outcome(local))
-            map[local] = g
-            return g
-        }
+        // Local ids are dense: renumber through an array, each distinct outcome interned once.
+        let local = tables[entity]
+        var map = [UInt32](repeating: .max, count: local.count)
+        for l in 0..<local.count { map[l] = table.id(local.outcome(UInt32(l))) }
+        return ids[entity].map { map[Int($0)] }
     }
 }
 
