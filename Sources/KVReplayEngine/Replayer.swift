@@ -136,7 +136,7 @@ public struct Replayer: Sendable {
         self.snapshots = snapshots
         self.options = options
         let targets = TargetValueCache()
-        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs, targets: targets) }
+        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs, targets: targets, legacy: options.flavor == .legacy) }
     }
 
     public func run(users: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {

@@ -101,6 +101,10 @@ public struct StoreReplay {
         let options = ReplayOptions(flavor: flavor, threads: threads, usersPerChunk: usersPerChunk, idLists: idLists, idListHashes: listHashes)
         let totalUsers = try source.userCount()
         let totalExposures = try source.scalar("SELECT count(*) FROM exposures") ?? 0
+        // The legacy view of the payloads is compiled only when something will be evaluated as legacy: the replay's
+        // flavour, or logged exposures from legacy SDKs (the audit follows each exposure's SDK type).
+        let sdkTypes = try source.rows("SELECT DISTINCT sdk_type FROM exposures WHERE sdk_type IS NOT NULL").compactMap { $0.first ?? nil }
+        let legacy = flavor == .legacy || sdkTypes.contains { SDKFlavor.forSDKType($0) == .legacy }
         let fingerprint = Hashing.sha256Hex(Array((snapshots.map(\.sha256) + ["users=\(totalUsers)", "exposures=\(totalExposures)",
                                                                                 "flavor=\(flavor.rawValue)"]).joined(separator: "\n").utf8))
         var result = Result(snapshots: snapshots.count, users: 0, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
@@ -138,7 +142,7 @@ public struct StoreReplay {
 
             let sink = Sink(writer: writer, snapshots: snapshots)
             let targets = TargetValueCache()
-            let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets) }
+            let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets, legacy: legacy) }
             // The population streams through the replay one chunk at a time.
             let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(batches: { visit in
                 try readUsers { records in

@@ -28,11 +28,16 @@ public final class CompiledPayload: Sendable {
 
     /// Every entity the payload names, readable or not, in record order (kind, then name).
     public let entities: [EntityRef]
+    /// Whether the legacy view was compiled (see `init`).
+    public let includesLegacy: Bool
 
     /// - Parameter targets: a cache shared by the payloads of one history, so that targets repeated across snapshots
     ///   (large inline ID lists, regexes) are converted once.
-    public init(_ specs: ConfigSpecs, targets: TargetValueCache? = nil) {
+    ///   `legacy`: also compile the legacy SDK's view of every condition (needed to evaluate with `.legacy`; about
+    ///   as costly as the rest of the compilation, so a core-only replay leaves it out).
+    public init(_ specs: ConfigSpecs, targets: TargetValueCache? = nil, legacy: Bool = true) {
         self.specs = specs
+        includesLegacy = legacy
         var gateIndex: [String: Int] = [:]
         var configIndex: [String: Int] = [:]
         var layerIndex: [String: Int] = [:]
@@ -41,6 +46,7 @@ public final class CompiledPayload: Sendable {
         for (i, s) in specs.layerConfigs.enumerated() { layerIndex[s.name] = i }
         var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex)
         compiler.targets = targets
+        compiler.includesLegacy = legacy
         gates = specs.featureGates.map { compiler.compile($0) }
         configs = specs.dynamicConfigs.map { compiler.compile($0) }
         layers = specs.layerConfigs.map { compiler.compile($0) }
@@ -300,6 +306,7 @@ public final class TargetValueCache {
 
 struct Compiler {
     var targets: TargetValueCache? = nil
+    var includesLegacy = true
     let gateIndex: [String: Int]
     let configIndex: [String: Int]
     var usesUserAgent = false
@@ -337,7 +344,7 @@ struct Compiler {
 
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
         let core = compileCore(ref)
-        guard case .condition(let c) = ref else { return core }
+        guard includesLegacy, case .condition(let c) = ref else { return core }
         return CompiledCondition(kind: core.kind, source: core.source,
                                  legacy: LegacyCondition(c, gateIndex: gateIndex, fields: legacyFields))
     }

@@ -18,6 +18,7 @@ public final class Evaluator: Sendable {
     let legacyNow: LegacyValue
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
+        precondition(options.flavor != .legacy || payload.includesLegacy, "a legacy evaluator needs a payload compiled with legacy: true")
         self.payload = payload
         self.options = options
         var env: [String: UserValue] = [:]
