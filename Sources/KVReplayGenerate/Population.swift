@@ -40,20 +40,11 @@ public struct Population: Sendable {
         return .object(o)
     }
 
+    /// The user as an SDK logs it: the wire object without `privateAttributes`; core SDKs add the environment.
     static func loggedJSON(_ u: StatsigUser, environment: String, core: Bool) -> JSONValue {
-        var o = JSONObject()
-        if let v = u.userID { o["userID"] = v }
-        if let v = u.customIDs { o["customIDs"] = .object(v) }
-        if let v = u.email { o["email"] = v }
-        if let v = u.ip { o["ip"] = v }
-        if let v = u.userAgent { o["userAgent"] = v }
-        if let v = u.country { o["country"] = v }
-        if let v = u.locale { o["locale"] = v }
-        if let v = u.appVersion { o["appVersion"] = v }
-        if let v = u.custom { o["custom"] = .object(v) }
-        if let v = u.statsigEnvironment {
-            o["statsigEnvironment"] = .object(v)
-        } else if core {
+        guard case .object(var o) = wireJSON(u) else { preconditionFailure("wireJSON returns an object") }
+        o["privateAttributes"] = nil
+        if core && u.statsigEnvironment == nil {
             o["statsigEnvironment"] = .object(JSONObject([("tier", .string(environment))]))
         }
         return .object(o)
