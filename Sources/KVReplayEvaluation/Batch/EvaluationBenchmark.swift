@@ -26,7 +26,7 @@ public enum EvaluationBenchmark {
         let prepared = UncheckedSendable(users.map { evaluator.prepare($0) })
         let payload = evaluator.payload
         let gateCount = payload.gates.count
-        let experiments = payload.entities.filter { $0.kind == .experiment }
+        let experiments = payload.entities.filter { $0.kind == .experiment }.map(payload.resolve)
         let chunk = max(1, min(256, users.count / max(1, threads * 8)))
 
         // On a shared machine, `KVREPLAY_BENCH_CLOCK=cpu` times a one-thread run by the thread's CPU time instead of
@@ -72,9 +72,9 @@ public enum EvaluationBenchmark {
             var n = 0
             var trues = 0
             for u in range {
-                let user = prepared.value[u]
+                let session = evaluator.session(for: prepared.value[u], in: ctx)
                 for g in 0..<gateCount {
-                    if evaluator.checkGate(index: g, for: user, in: ctx) { trues += 1 }
+                    if session.checkGate(index: g) { trues += 1 }
                     n += 1
                 }
             }
@@ -86,9 +86,9 @@ public enum EvaluationBenchmark {
             var n = 0
             var rules = 0
             for u in range {
-                let user = prepared.value[u]
+                let session = evaluator.session(for: prepared.value[u], in: ctx)
                 for e in experiments {
-                    rules &+= evaluator.evaluate(e, for: user, in: ctx).ruleID.utf8.count
+                    rules &+= session.evaluate(e).ruleID.utf8.count
                     n += 1
                 }
             }
@@ -108,18 +108,4 @@ func blackHole(_ x: Int) {
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-extension Evaluator {
-    /// The boolean of gate number `index` (payload order).
-    func checkGate(index: Int, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
-        ctx.reset()
-        if policy.isLegacy {
-            if !user.legacy!.valid || payload.gates[index].legacyDropped { return false }
-            ctx.collectsExposures = false
-        }
-        let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        do { try walk.evaluateSpec(payload.gates[index], kind: .gate) } catch { return false }
-        return ctx.bool
-    }
 }

@@ -5,11 +5,17 @@ public import KVReplayModel
 public final class CompiledPayload: Sendable {
     public let specs: ConfigSpecs
     public let gates: [CompiledSpec]
+    /// `gates` unretained (the array keeps them alive), for the hot path.
+    let gateRefs: [Unmanaged<CompiledSpec>]
     public let configs: [CompiledSpec]
+    /// `configs` unretained, for the hot path.
+    let configRefs: [Unmanaged<CompiledSpec>]
     public let layers: [CompiledSpec]
     let gateIndex: [String: Int]
     let configIndex: [String: Int]
     let layerIndex: [String: Int]
+    /// The user field names the conditions read (possibly shared with other payloads of a history).
+    let fields: CoreFieldTable
     /// `app_id` as a user-side value (what `target_app` reads).
     let appID: UserValue?
     public let usesUserAgent: Bool
@@ -46,10 +52,14 @@ public final class CompiledPayload: Sendable {
         for (i, s) in specs.layerConfigs.enumerated() { layerIndex[s.name] = i }
         var compiler = Compiler(gateIndex: gateIndex, configIndex: configIndex)
         compiler.targets = targets
+        if let targets { compiler.fields = targets.fields }
         compiler.includesLegacy = legacy
         gates = specs.featureGates.map { compiler.compile($0) }
+        gateRefs = gates.map { Unmanaged.passUnretained($0) }
         configs = specs.dynamicConfigs.map { compiler.compile($0) }
+        configRefs = configs.map { Unmanaged.passUnretained($0) }
         layers = specs.layerConfigs.map { compiler.compile($0) }
+        fields = compiler.fields
         self.gateIndex = gateIndex
         self.configIndex = configIndex
         self.layerIndex = layerIndex
@@ -84,6 +94,27 @@ public final class CompiledPayload: Sendable {
         case .config, .experiment: configIndex[ref.name].map { configs[$0] }
         case .layer: layerIndex[ref.name].map { layers[$0] }
         }
+    }
+}
+
+extension CompiledPayload {
+    /// An entity with its spec looked up, for evaluating it many times (`UserSession.evaluate`) with this payload.
+    public func resolve(_ ref: EntityRef) -> ResolvedEntity {
+        ResolvedEntity(ref: ref, spec: spec(ref))
+    }
+}
+
+/// An entity and its compiled spec in one payload (nil: the payload has no readable spec of that name).
+public struct ResolvedEntity: Sendable {
+    public let ref: EntityRef
+    let spec: CompiledSpec?
+    /// `spec` unretained (evaluated from many threads, it is not retained per evaluation).
+    let specRef: Unmanaged<CompiledSpec>?
+
+    init(ref: EntityRef, spec: CompiledSpec?) {
+        self.ref = ref
+        self.spec = spec
+        specRef = spec.map { Unmanaged.passUnretained($0) }
     }
 }
 
@@ -146,6 +177,8 @@ final class CompiledRule: Sendable {
     /// UTF-8 of `"<spec salt>.<rule salt or id>."`.
     let hashPrefix: [UInt8]
     let unitID: IDType
+    /// `unitID` unretained, for the hot path.
+    let unitIDRef: Unmanaged<IDType>
     let conditions: [CompiledCondition]
     let returnValue: JSONValue
     /// `returnValue != false`.
@@ -170,6 +203,7 @@ final class CompiledRule: Sendable {
         self.passPercentage = passPercentage
         self.hashPrefix = hashPrefix
         self.unitID = unitID
+        unitIDRef = Unmanaged.passUnretained(unitID)
         self.conditions = conditions
         self.returnValue = returnValue
         returnBool = returnValue != .bool(false)
@@ -185,11 +219,14 @@ final class CompiledRule: Sendable {
 
 /// An ID type as the unit ID lookups need it.
 final class IDType: Sendable {
+    /// This ID type's slot in its `CoreFieldTable` (the per-user unit ID cache), or -1 (not cached).
+    let slot: Int
     let name: String
     let lowercased: String
     let isUserID: Bool
 
-    init(_ name: String) {
+    init(_ name: String, slot: Int = -1) {
+        self.slot = slot
         self.name = name
         lowercased = rustLowercase(name)
         isUserID = lowercased == "userid"
@@ -198,6 +235,8 @@ final class IDType: Sendable {
 
 /// A user field reference, resolved once.
 final class FieldRef: Sendable {
+    /// This name's slot in its `CoreFieldTable` (the per-user lookup cache).
+    let slot: Int
     let name: String
     let lowercased: String
     /// The top-level user field this name selects (`userid`, `email`, ...), if any.
@@ -205,7 +244,8 @@ final class FieldRef: Sendable {
     /// The snake-case alias (`user_id`, `app_version`, `user_agent`), if this name is one.
     let alias: UserField?
 
-    init(_ name: String) {
+    init(_ name: String, slot: Int) {
+        self.slot = slot
         self.name = name
         lowercased = rustLowercase(name)
         topLevel = UserField(lowercasedName: lowercased)
@@ -215,6 +255,41 @@ final class FieldRef: Sendable {
         case "user_agent": alias = .userAgent
         default: alias = nil
         }
+    }
+
+    /// The fields the evaluator itself reads (the user agent to parse, the IP to locate): slots 0 and 1 of every table.
+    static let userAgent = FieldRef("userAgent", slot: 0)
+    static let ip = FieldRef("ip", slot: 1)
+}
+
+/// The user field names the conditions of one or more payloads read, numbered: a prepared user caches each name's
+/// value by its slot. Shared by the payloads of a history (through `TargetValueCache`), so that a user prepared once
+/// keeps its cache across snapshots. Built while compiling, one payload after the other.
+public final class CoreFieldTable: @unchecked Sendable {
+    private var byName: [ExactString: FieldRef] = [ExactString("userAgent"): .userAgent, ExactString("ip"): .ip]
+    /// How many slots are numbered.
+    private(set) var count = 2
+
+    public init() {}
+
+    func field(_ name: String) -> FieldRef {
+        if let f = byName[ExactString(name)] { return f }
+        let f = FieldRef(name, slot: count)
+        count += 1
+        byName[ExactString(name)] = f
+        return f
+    }
+
+    private var idTypes: [ExactString: IDType] = [:]
+    /// How many ID type slots are numbered.
+    private(set) var idTypeCount = 0
+
+    func idType(_ name: String) -> IDType {
+        if let t = idTypes[ExactString(name)] { return t }
+        let t = IDType(name, slot: idTypeCount)
+        idTypeCount += 1
+        idTypes[ExactString(name)] = t
+        return t
     }
 }
 
@@ -235,40 +310,88 @@ enum UserField: Int, Sendable, CaseIterable {
     }
 }
 
+/// One condition, flattened for the hot path: the walk switches on `tag` and reads plain stored fields through an
+/// unretained reference (no enum payload to copy, no reference counting per condition).
 final class CompiledCondition: Sendable {
-    enum Kind: Sendable {
+    enum Tag: UInt8, Sendable {
         case pass
-        case nestedGate(name: String, index: Int?, negate: Bool)
+        case nestedGate
         /// An unknown type, a missing operator, an unknown operator, or a `condition_map` key with no entry.
-        case unsupported(reason: String)
-        case compare(source: ValueSource, op: Operator, target: TargetValue)
+        case unsupported
+        case compare
     }
 
-    let kind: Kind
+    /// Where a comparison reads its user-side value.
+    enum Source: UInt8, Sendable {
+        case none
+        case userField, userAgent, ipCountry, environment, currentTime, userBucket, targetApp, unitID, experimentGroup
+    }
+
+    let tag: Tag
+    let sourceKind: Source
+    let op: Operator
+    /// The user field a `user_field` / `ua_based` / `ip_based` / `environment_field` condition reads.
+    let field: FieldRef?
+    /// `user_bucket` and `unit_id`: the unit ID's type.
+    let idType: IDType?
+    /// `field` and `idType` unretained (kept alive by them; shared by every thread, so not retained per evaluation).
+    let fieldRef: Unmanaged<FieldRef>?
+    let idTypeRef: Unmanaged<IDType>?
+    /// `user_bucket`: UTF-8 of `"<salt>."`.
+    let saltPrefix: [UInt8]
+    let target: TargetValue?
+    /// `target` unretained (kept alive by `target`).
+    let targetRef: Unmanaged<TargetValue>?
+    /// `pass_gate` / `fail_gate`: the gate's name, its index (`-1`: the payload has no such gate), and `fail_gate`.
+    let gateName: String
+    let gateIndex: Int
+    let negate: Bool
+    /// `!gateName.isEmpty` (an unnamed gate is not memoised), `gateName.hasPrefix("segment:")` (no exposure).
+    let gateNamed: Bool
+    let gateIsSegment: Bool
+    /// `experiment_group`: the experiment's name and index.
+    let experimentName: String?
+    let experimentIndex: Int?
+    let unsupportedReason: String
     let source: Condition?
     /// The same condition as the legacy SDK evaluates it (nil for a `condition_map` key with no entry).
     let legacy: LegacyCondition?
     /// `legacy` unretained, for the hot path (`legacy` keeps it alive).
     let legacyRef: Unmanaged<LegacyCondition>?
 
-    init(kind: Kind, source: Condition?, legacy: LegacyCondition? = nil) {
-        self.kind = kind
+    init(tag: Tag, source: Condition?, sourceKind: Source = .none, op: Operator = .eq, field: FieldRef? = nil, idType: IDType? = nil,
+         saltPrefix: [UInt8] = [], target: TargetValue? = nil, gateName: String = "", gateIndex: Int = -1, negate: Bool = false,
+         experimentName: String? = nil, experimentIndex: Int? = nil, unsupportedReason: String = "", legacy: LegacyCondition? = nil)
+    {
+        self.tag = tag
         self.source = source
+        self.sourceKind = sourceKind
+        self.op = op
+        self.field = field
+        self.idType = idType
+        fieldRef = field.map { Unmanaged.passUnretained($0) }
+        idTypeRef = idType.map { Unmanaged.passUnretained($0) }
+        self.saltPrefix = saltPrefix
+        self.target = target
+        targetRef = target.map { Unmanaged.passUnretained($0) }
+        self.gateName = gateName
+        gateNamed = !gateName.isEmpty
+        gateIsSegment = gateName.hasPrefix("segment:")
+        self.gateIndex = gateIndex
+        self.negate = negate
+        self.experimentName = experimentName
+        self.experimentIndex = experimentIndex
+        self.unsupportedReason = unsupportedReason
         self.legacy = legacy
         legacyRef = legacy.map { Unmanaged.passUnretained($0) }
     }
-}
 
-enum ValueSource: Sendable {
-    case userField(FieldRef?)
-    case userAgent(FieldRef?)
-    case ipCountry(FieldRef?)
-    case environment(FieldRef?)
-    case currentTime
-    case userBucket(saltPrefix: [UInt8], idType: IDType)
-    case targetApp
-    case unitID(IDType)
-    case experimentGroup(String?)
+    /// The same core condition with its legacy view attached.
+    func with(legacy: LegacyCondition) -> CompiledCondition {
+        CompiledCondition(tag: tag, source: source, sourceKind: sourceKind, op: op, field: field, idType: idType, saltPrefix: saltPrefix,
+                          target: target, gateName: gateName, gateIndex: gateIndex, negate: negate, experimentName: experimentName,
+                          experimentIndex: experimentIndex, unsupportedReason: unsupportedReason, legacy: legacy)
+    }
 }
 
 enum Operator: String, Sendable {
@@ -290,6 +413,8 @@ enum Operator: String, Sendable {
 /// Converted condition targets by value, shared across the payloads of a history. Not thread-safe: compile the
 /// payloads of a history one after the other.
 public final class TargetValueCache {
+    /// The user field names of the payloads compiled with this cache.
+    let fields = CoreFieldTable()
     private var entries: [JSONValue: (plain: TargetValue?, regex: TargetValue?)] = [:]
 
     public init() {}
@@ -307,6 +432,7 @@ public final class TargetValueCache {
 struct Compiler {
     var targets: TargetValueCache? = nil
     var includesLegacy = true
+    var fields = CoreFieldTable()
     let gateIndex: [String: Int]
     let configIndex: [String: Int]
     var usesUserAgent = false
@@ -329,7 +455,7 @@ struct Compiler {
                 groupName: rule.groupName,
                 passPercentage: rule.passPercentage,
                 hashPrefix: Array("\(spec.salt).\(ruleSalt).".utf8),
-                unitID: IDType(rule.idType),
+                unitID: fields.idType(rule.idType),
                 conditions: conditions,
                 returnValue: rule.returnValue,
                 isExperimentGroup: rule.isExperimentGroup,
@@ -345,50 +471,59 @@ struct Compiler {
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
         let core = compileCore(ref)
         guard includesLegacy, case .condition(let c) = ref else { return core }
-        return CompiledCondition(kind: core.kind, source: core.source,
-                                 legacy: LegacyCondition(c, gateIndex: gateIndex, fields: legacyFields))
+        return core.with(legacy: LegacyCondition(c, gateIndex: gateIndex, fields: legacyFields))
     }
 
     mutating func compileCore(_ ref: RuleCondition) -> CompiledCondition {
         guard case .condition(let c) = ref else {
             if case .missing(let key) = ref {
-                return CompiledCondition(kind: .unsupported(reason: "condition \(key) is not in condition_map"), source: nil)
+                return CompiledCondition(tag: .unsupported, source: nil, unsupportedReason: "condition \(key) is not in condition_map")
             }
             fatalError("unreachable")
         }
-        let field = c.field.map(FieldRef.init)
-        let source: ValueSource
+        let field = c.field.map { fields.field($0) }
+        var idType: IDType? = nil
+        var saltPrefix: [UInt8] = []
+        var experimentIndex: Int? = nil
+        let source: CompiledCondition.Source
         switch c.type {
         case "public":
-            return CompiledCondition(kind: .pass, source: c)
+            return CompiledCondition(tag: .pass, source: c)
         case "pass_gate", "fail_gate":
             let name = c.targetValue.stringValue ?? ""
-            return CompiledCondition(kind: .nestedGate(name: name, index: gateIndex[name], negate: c.type == "fail_gate"), source: c)
-        case "user_field": source = .userField(field)
+            return CompiledCondition(tag: .nestedGate, source: c, gateName: name, gateIndex: gateIndex[name] ?? -1, negate: c.type == "fail_gate")
+        case "user_field": source = .userField
         case "ua_based":
-            source = .userAgent(field)
+            source = .userAgent
             usesUserAgent = true
         case "ip_based":
-            source = .ipCountry(field)
+            source = .ipCountry
             usesCountry = true
-        case "environment_field": source = .environment(field)
+        case "environment_field": source = .environment
         case "current_time": source = .currentTime
         case "user_bucket":
             let salt = c.additionalValues?["salt"]?.stringValue ?? ""
-            source = .userBucket(saltPrefix: Array("\(salt).".utf8), idType: IDType(c.idType))
+            source = .userBucket
+            saltPrefix = Array("\(salt).".utf8)
+            idType = fields.idType(c.idType)
         case "target_app": source = .targetApp
-        case "unit_id": source = .unitID(IDType(c.idType))
-        case "experiment_group": source = .experimentGroup(c.field)
+        case "unit_id":
+            source = .unitID
+            idType = fields.idType(c.idType)
+        case "experiment_group":
+            source = .experimentGroup
+            experimentIndex = c.field.flatMap { configIndex[$0] }
         default:
-            return CompiledCondition(kind: .unsupported(reason: "unknown condition type \"\(c.type)\""), source: c)
+            return CompiledCondition(tag: .unsupported, source: c, unsupportedReason: "unknown condition type \"\(c.type)\"")
         }
         guard let opName = c.operator else {
-            return CompiledCondition(kind: .unsupported(reason: "condition type \"\(c.type)\" without an operator"), source: c)
+            return CompiledCondition(tag: .unsupported, source: c, unsupportedReason: "condition type \"\(c.type)\" without an operator")
         }
         guard let op = Operator(rawValue: opName) else {
-            return CompiledCondition(kind: .unsupported(reason: "unknown operator \"\(opName)\""), source: c)
+            return CompiledCondition(tag: .unsupported, source: c, unsupportedReason: "unknown operator \"\(opName)\"")
         }
         let target = targets?.target(c.targetValue, compileRegex: op == .matches) ?? TargetValue(core: c.targetValue, compileRegex: op == .matches)
-        return CompiledCondition(kind: .compare(source: source, op: op, target: target), source: c)
+        return CompiledCondition(tag: .compare, source: c, sourceKind: source, op: op, field: field, idType: idType, saltPrefix: saltPrefix,
+                                 target: target, experimentName: c.field, experimentIndex: experimentIndex)
     }
 }

@@ -14,7 +14,7 @@ enum CoreComparisons {
             default: return l <= r
             }
         case .versionGT, .versionGTE, .versionLT, .versionLTE, .versionEQ, .versionNEQ:
-            guard let l = v.string, let r = t.string, let c = compareVersions(l, r) else { return false }
+            guard let l = v.versionParts, let r = t.versionParts, let c = compareVersions(l, r) else { return false }
             switch op {
             case .versionGT: return c > 0
             case .versionGTE: return c >= 0
@@ -73,24 +73,25 @@ enum CoreComparisons {
 
     /// `compare_strings_in_array_impl`: whether the value matches any target element.
     static func stringsInArray(_ v: UserValue, _ op: Operator, _ t: TargetValue, ignoreCase: Bool) -> Bool {
+        let membership = op == .any || op == .none
+        if ignoreCase && membership {
+            if let set = t.lowercasedSetRef {
+                return set._withUnsafeGuaranteedRef { $0.contains(v.lowercased ?? "", hash: v.lowercasedHash) }
+            }
+            if let keys = t.objectStrings { return keys[v.lowercased ?? ""] != nil }
+            return false
+        }
         let exact = v.string ?? ""
         let lower = v.lowercased ?? ""
-        let membership = op == .any || op == .none
-        if ignoreCase && membership, let keys = t.objectStrings {
-            return keys[lower] != nil
-        }
         guard let entries = t.entries else { return false }
-        if ignoreCase && membership {
-            return t.lowercasedSet!.contains(ExactString(lower))
-        }
         let left = ignoreCase ? lower : exact
         for e in entries {
             let right = ignoreCase ? e.lowercased : e.original
             let hit: Bool
             switch op {
-            case .any, .none, .anyCaseSensitive, .noneCaseSensitive: hit = left.utf8.elementsEqual(right.utf8)
-            case .startsWithAny: hit = left.utf8.starts(with: right.utf8)
-            case .endsWithAny: hit = left.utf8.reversed().starts(with: right.utf8.reversed())
+            case .any, .none, .anyCaseSensitive, .noneCaseSensitive: hit = utf8Equal(left, right)
+            case .startsWithAny: hit = utf8Affix(left, right, suffix: false)
+            case .endsWithAny: hit = utf8Affix(left, right, suffix: true)
             default: hit = utf8Contains(left, right)
             }
             if hit { return true }
@@ -104,19 +105,19 @@ enum CoreComparisons {
         case .null: return v.json.isNull
         case .bool: return v.bool == t.bool
         case .number: return v.number != nil && v.number == t.number
-        case .string: return v.string.map { $0.utf8.elementsEqual(t.string!.utf8) } ?? false
+        case .string: return v.string.map { utf8Equal($0, t.string!) } ?? false
         case .array:
             guard let entries = t.entries, let array = v.array else { return false }
             if entries.count != array.count { return false }
             for e in entries {
-                guard e.index < array.count, let s = array[e.index].string, s.utf8.elementsEqual(e.original.utf8) else { return false }
+                guard e.index < array.count, let s = array[e.index].string, utf8Equal(s, e.original) else { return false }
             }
             return true
         case .object:
             guard let target = t.objectStrings, let mine = v.objectStrings else { return false }
             if target.count != mine.count { return false }
             for (k, s) in target {
-                guard let entry = mine[k], let str = entry, str.utf8.elementsEqual(s.utf8) else { return false }
+                guard let entry = mine[k], let str = entry, utf8Equal(str, s) else { return false }
             }
             return true
         }
@@ -125,20 +126,40 @@ enum CoreComparisons {
     /// `compare_versions_impl`: strip from the first `-`, compare `.`-separated integer parts (missing = 0).
     /// nil when a part that is reached does not parse.
     static func compareVersions(_ a: String, _ b: String) -> Int? {
-        let l = a.utf8.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false).first.map { Substring($0) } ?? ""
-        let r = b.utf8.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false).first.map { Substring($0) } ?? ""
-        let lp = l.split(separator: ".", omittingEmptySubsequences: false)
-        let rp = r.split(separator: ".", omittingEmptySubsequences: false)
+        guard let l = versionParts(a), let r = versionParts(b) else { return nil }
+        return compareVersions(l, r)
+    }
+
+    /// The parts `compare_versions_impl` compares: the text before the first `-`, split at `.`, each part trimmed and
+    /// read as an integer (nil: the part does not parse, which fails a comparison that reaches it).
+    ///
+    /// nil when the first part does not parse: every comparison reaches it, so such a string compares with nothing
+    /// (most strings, and no array is allocated for them).
+    static func versionParts(_ s: String) -> [Int128?]? {
+        let u = s.utf8
+        let end = u.firstIndex(of: UInt8(ascii: "-")) ?? u.endIndex
+        var dot = u[u.startIndex..<end].firstIndex(of: UInt8(ascii: ".")) ?? end
+        guard let first = RustParsing.versionPart(rustTrim(s[u.startIndex..<dot])) else { return nil }
+        var parts: [Int128?] = [first]
+        while dot != end {
+            let start = u.index(after: dot)
+            dot = u[start..<end].firstIndex(of: UInt8(ascii: ".")) ?? end
+            parts.append(RustParsing.versionPart(rustTrim(s[start..<dot])))
+        }
+        return parts
+    }
+
+    static func compareVersions(_ lp: [Int128?], _ rp: [Int128?]) -> Int? {
         var i = 0
         while true {
             var x: Int128? = nil
             var y: Int128? = nil
             if i < lp.count {
-                guard let v = RustParsing.versionPart(rustTrim(lp[i])) else { return nil }
+                guard let v = lp[i] else { return nil }
                 x = v
             }
             if i < rp.count {
-                guard let v = RustParsing.versionPart(rustTrim(rp[i])) else { return nil }
+                guard let v = rp[i] else { return nil }
                 y = v
             }
             if x == nil && y == nil { return 0 }
@@ -156,6 +177,33 @@ enum CoreComparisons {
         while let l = s.unicodeScalars.last, l.properties.isWhitespace { s = Substring(s.unicodeScalars.dropLast()) }
         return s
     }
+}
+
+/// Whether two strings have the same UTF-8 bytes (Rust's string equality; Swift's `==` applies canonical equivalence).
+/// Native strings are compared with one `memcmp`.
+@inline(__always)
+func utf8Equal(_ a: String, _ b: String) -> Bool {
+    let n = a.utf8.count
+    if n != b.utf8.count { return false }
+    if n == 0 { return true }
+    let fast = a.utf8.withContiguousStorageIfAvailable { p in
+        b.utf8.withContiguousStorageIfAvailable { q in memcmp(p.baseAddress!, q.baseAddress!, n) == 0 }
+    }
+    if let fast, let result = fast { return result }
+    return a.utf8.elementsEqual(b.utf8)
+}
+
+/// Whether `s` starts (`suffix`: ends) with the bytes of `affix`.
+@inline(__always)
+func utf8Affix(_ s: String, _ affix: String, suffix: Bool) -> Bool {
+    let n = s.utf8.count, k = affix.utf8.count
+    if k > n { return false }
+    if k == 0 { return true }
+    let fast = s.utf8.withContiguousStorageIfAvailable { p in
+        affix.utf8.withContiguousStorageIfAvailable { q in memcmp(p.baseAddress! + (suffix ? n - k : 0), q.baseAddress!, k) == 0 }
+    }
+    if let fast, let result = fast { return result }
+    return suffix ? s.utf8.reversed().starts(with: affix.utf8.reversed()) : s.utf8.starts(with: affix.utf8)
 }
 
 /// Byte-exact substring search (Rust `str::contains`).
@@ -186,8 +234,7 @@ struct ExactString: Hashable {
     init(_ value: String) { self.value = value }
 
     static func == (a: ExactString, b: ExactString) -> Bool {
-        var x = a.value, y = b.value
-        return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
+        utf8Equal(a.value, b.value)
     }
 
     func hash(into hasher: inout Hasher) {

@@ -10,9 +10,13 @@ public final class EvaluationContext {
     var isExperimentActive = false
     var isInLayer = false
     var idType: String?
-    var json: JSONValue?
-    var ruleID: String?
-    var groupName: String?
+    /// The result's value, rule ID and group, held as references to the compiled rule or spec they come from (no
+    /// reference counting on the hot path); `json`, `ruleID` and `groupName` read and write them as values.
+    var value = ResultValue.none
+    var ruleRef: Unmanaged<CompiledRule>?
+    var ruleText: String?
+    var groupRef: Unmanaged<CompiledRule>?
+    var groupText: String?
     var explicitParameters: [String]?
     var configDelegate: String?
     var secondary: [SecondaryExposure] = []
@@ -23,15 +27,17 @@ public final class EvaluationContext {
     var usedIDList = false
     /// The evaluation read an ID list it was not given (answered as "not in list").
     var missingIDList = false
-    var memo: [(name: String, index: Int?, bool: Bool, ruleID: String?, exposures: [SecondaryExposure])] = []
+    var memo: [NestedGateMemo] = []
     /// Set when a legacy-flavour condition raised (the SDK aborts the spec with rule ID `error`).
     var failed = false
     /// Nesting of the evaluations that started this one (legacy `multi_pass_gate` evaluates gates as separate
     /// top-level evaluations), for the depth limit.
     var depthOffset = 0
-    /// Legacy: gather and clean secondary exposures. `checkGate` only needs the boolean, which exposures never
+    /// Gather (legacy: and clean) secondary exposures. `checkGate` only needs the boolean, which exposures never
     /// change, so it turns this off.
     var collectsExposures = true
+    /// `UserSession.evaluateOutcome`: the result, when the evaluation ended outside the walk.
+    var finished: Evaluation?
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -48,9 +54,11 @@ public final class EvaluationContext {
         isExperimentActive = false
         isInLayer = false
         idType = nil
-        json = nil
-        ruleID = nil
-        groupName = nil
+        value = .none
+        ruleRef = nil
+        ruleText = nil
+        groupRef = nil
+        groupText = nil
         explicitParameters = nil
         configDelegate = nil
         secondary.removeAll(keepingCapacity: true)
@@ -64,7 +72,114 @@ public final class EvaluationContext {
         failed = false
         depthOffset = 0
         collectsExposures = true
+        if finished != nil { finished = nil }
     }
+}
+
+extension EvaluationContext {
+    var json: JSONValue? {
+        get {
+            switch value {
+            case .none: nil
+            case .ruleReturn(let r): r._withUnsafeGuaranteedRef { $0.returnValue }
+            case .specDefault(let s): s._withUnsafeGuaranteedRef { $0.defaultValue }
+            case .owned(let j): j
+            }
+        }
+        set { value = newValue.map(ResultValue.owned) ?? .none }
+    }
+
+    var ruleID: String? {
+        get { ruleRef.map { $0._withUnsafeGuaranteedRef { $0.id } } ?? ruleText }
+        set {
+            ruleRef = nil
+            ruleText = newValue
+        }
+    }
+
+    var groupName: String? {
+        get { groupRef.map { $0._withUnsafeGuaranteedRef { $0.groupName } } ?? groupText }
+        set {
+            groupRef = nil
+            groupText = newValue
+        }
+    }
+
+    /// The rule ID and group of a matched rule (the payload keeps the rule alive).
+    @inline(__always)
+    func setRule(_ rule: CompiledRule) {
+        let r = Unmanaged.passUnretained(rule)
+        ruleRef = r
+        groupRef = r
+        if ruleText != nil { ruleText = nil }
+        if groupText != nil { groupText = nil }
+    }
+
+    /// A rule ID that is a literal (`default`, `disabled`, ...): small strings, no reference counting.
+    @inline(__always)
+    func setRuleID(literal: String) {
+        ruleRef = nil
+        ruleText = literal
+    }
+}
+
+extension EvaluationContext {
+    /// The identity of the outcome in the context (nil when it has none: a computed value, or an evaluation that
+    /// stopped on an unsupported condition or a raise).
+    var outcomeKey: OutcomeKey? {
+        if unsupported || failed { return nil }
+        let v: UInt
+        switch value {
+        case .none: v = 0
+        case .ruleReturn(let r): v = UInt(bitPattern: r.toOpaque()) | 1
+        case .specDefault(let s): v = UInt(bitPattern: s.toOpaque()) | 2
+        case .owned: return nil
+        }
+        // Rule IDs that are not a rule's are the walk's literals; a group is always a rule's (or none).
+        let text: UInt8
+        switch ruleText {
+        case nil: text = 0
+        case "default"?: text = 1
+        case "disabled"?: text = 2
+        case ""?: text = 3
+        case "error"?: text = 4
+        default: return nil
+        }
+        if groupText != nil { return nil }
+        return OutcomeKey(bool: bool, ruleText: text, value: v, rule: ruleRef.map { UInt(bitPattern: $0.toOpaque()) } ?? 0,
+                          group: groupRef.map { UInt(bitPattern: $0.toOpaque()) } ?? 0)
+    }
+}
+
+/// The identity of an evaluation's outcome (value, rule ID, group name) within one payload and entity: where each
+/// comes from in the compiled payload, with no copy of any of them. Equal keys mean equal outcomes.
+public struct OutcomeKey: Hashable, Sendable {
+    let bool: Bool
+    /// A literal rule ID (`OutcomeKey` is made only for those), by number.
+    let ruleText: UInt8
+    /// Tagged addresses of the compiled rule or spec each part comes from (0: none).
+    let value: UInt
+    let rule: UInt
+    let group: UInt
+}
+
+/// Where a result's value comes from (the payload owns the first two).
+enum ResultValue {
+    case none
+    case ruleReturn(Unmanaged<CompiledRule>)
+    case specDefault(Unmanaged<CompiledSpec>)
+    case owned(JSONValue)
+}
+
+/// A nested gate already evaluated within one top-level evaluation (the core memoises them).
+struct NestedGateMemo {
+    /// The gate's index in the payload, or -1 for a gate the payload does not have (then `condition` names it).
+    var index: Int
+    var condition: Unmanaged<CompiledCondition>
+    var bool: Bool
+    var ruleRef: Unmanaged<CompiledRule>?
+    var ruleText: String?
+    var exposures: [SecondaryExposure]
 }
 
 /// What `explain` records: the evaluator's own steps, in order.

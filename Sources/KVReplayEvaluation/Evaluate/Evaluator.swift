@@ -16,6 +16,8 @@ public final class Evaluator: Sendable {
     /// Legacy: the SDK's `environment` option as it overrides the user's, and `current_time`'s value.
     let legacyEnvironment: JSONObject?
     let legacyNow: LegacyValue
+    /// `current_time`'s value in the core flavour.
+    let nowValue: UserValue
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         precondition(options.flavor != .legacy || payload.includesLegacy, "a legacy evaluator needs a payload compiled with legacy: true")
@@ -31,6 +33,7 @@ public final class Evaluator: Sendable {
         policy = options.flavor.policy
         legacyEnvironment = options.environment.map { e in JSONObject(e.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }) }
         legacyNow = LegacyValue(.int(options.now))
+        nowValue = UserValue.coreTimestamp(options.now)
     }
 
     /// Converts a user once for this evaluator's flavour.
@@ -44,43 +47,22 @@ public final class Evaluator: Sendable {
 
     static let unpreparedUser = "a legacy evaluation needs a user prepared by this evaluator (Evaluator.prepare)"
 
+    /// Binds a user and a context for a series of evaluations (cheaper than a call to `evaluate` each: the three are
+    /// bound once). `user` comes from `prepare` of an evaluator of the same flavour and payload.
+    public func session(for user: PreparedUser, in ctx: EvaluationContext) -> UserSession {
+        if !policy.isLegacy { user.bind(payload.fields) }
+        return UserSession(walk: Walk(evaluator: self, user: user, ctx: ctx))
+    }
+
     /// Evaluates one entity. Entities the payload does not have are `unrecognized`. `user` comes from `prepare`
     /// of an evaluator of the same flavour and payload.
     public func evaluate(_ ref: EntityRef, for user: PreparedUser, in ctx: EvaluationContext) -> Evaluation {
-        ctx.reset()
-        let spec = payload.spec(ref)
-        if policy.isLegacy {
-            guard let legacyUser = user.legacy else { preconditionFailure(Self.unpreparedUser) }
-            guard legacyUser.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
-            if spec == nil || spec!.legacyDropped {
-                return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
-            }
-        }
-        let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        var errored = false
-        if let spec {
-            do {
-                try walk.evaluateSpec(spec, kind: ref.kind)
-            } catch {
-                errored = true
-                ctx.trace?.record(.error("\(error)", depth: ctx.nested))
-            }
-        }
-        return makeEvaluation(ref, spec: spec, ctx: ctx, errored: errored)
+        session(for: user, in: ctx).evaluate(ref)
     }
 
     /// Fast path for throughput: the boolean of a gate, with no result record.
     public func checkGate(_ name: String, for user: PreparedUser, in ctx: EvaluationContext) -> Bool {
-        ctx.reset()
-        guard let i = payload.gateIndex[name] else { return false }
-        if policy.isLegacy {
-            guard let legacyUser = user.legacy else { preconditionFailure(Self.unpreparedUser) }
-            if !legacyUser.valid || payload.gates[i].legacyDropped { return false }
-            ctx.collectsExposures = false
-        }
-        let walk = Walk(evaluator: self, user: user, ctx: ctx)
-        do { try walk.evaluateSpec(payload.gates[i], kind: .gate) } catch { return false }
-        return ctx.bool
+        session(for: user, in: ctx).checkGate(name)
     }
 
     func makeEvaluation(_ ref: EntityRef, spec: CompiledSpec?, ctx: EvaluationContext, errored: Bool) -> Evaluation {
@@ -95,6 +77,117 @@ public final class Evaluator: Sendable {
                 version: spec?.version, usedIDList: ctx.usedIDList)
         }
         return policy.makeEvaluation(ref, spec: spec!, ctx: ctx)
+    }
+}
+
+/// One user's evaluations under one evaluator, in one context (see `Evaluator.session`). Evaluate any number of
+/// entities with it, on the thread that owns the context.
+public struct UserSession {
+    let walk: Walk
+
+    /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
+    public func evaluate(_ ref: EntityRef) -> Evaluation {
+        evaluate(ref, spec: walk.payload.spec(ref))
+    }
+
+    /// Evaluates an entity looked up once (`CompiledPayload.resolve`) in this session's payload.
+    public func evaluate(_ entity: ResolvedEntity) -> Evaluation {
+        guard let ref = entity.specRef else { return evaluate(entity.ref, spec: nil) }
+        return ref._withUnsafeGuaranteedRef { evaluate(entity.ref, spec: $0) }
+    }
+
+    private func evaluate(_ ref: EntityRef, spec: CompiledSpec?) -> Evaluation {
+        if let done = perform(ref, spec: spec) { return done }
+        return walk.evaluator.makeEvaluation(ref, spec: spec, ctx: walk.ctx, errored: false)
+    }
+
+    /// Runs an evaluation. Returns its result when it ended before or outside the walk (no spec, a user or spec the
+    /// legacy SDK rejects, an error); nil when the result is in the context.
+    private func perform(_ ref: EntityRef, spec: CompiledSpec?) -> Evaluation? {
+        let ctx = walk.ctx
+        let evaluator = walk.evaluator
+        let payload = evaluator.payload
+        ctx.reset()
+        if walk.policy.isLegacy {
+            guard let legacyUser = walk.user.legacy else { preconditionFailure(Evaluator.unpreparedUser) }
+            guard legacyUser.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
+            if spec == nil || spec!.legacyDropped {
+                return FlavorPolicy.legacyMissing(ref, unsupported: payload.legacyUnsupportedNames.contains(ref.name))
+            }
+        }
+        guard let spec else { return evaluator.makeEvaluation(ref, spec: nil, ctx: ctx, errored: false) }
+        do {
+            try walk.evaluateSpec(spec, kind: ref.kind)
+        } catch {
+            ctx.trace?.record(.error("\(error)", depth: ctx.nested))
+            return evaluator.makeEvaluation(ref, spec: spec, ctx: ctx, errored: true)
+        }
+        return nil
+    }
+
+    /// Evaluates entity `index` of `entities` for its outcome only: the value, rule ID and group name a replay tables
+    /// (the core flavour gathers no secondary exposures for it; they never change the outcome). Returns the outcome's
+    /// identity when it has one (within one payload and entity, equal keys mean equal outcomes), so that a caller can
+    /// recognise a repeated outcome without copying anything out of the payload; `outcomeFields` reads the outcome.
+    /// (The entity is read in place in the array: copying it would touch reference counts that every thread shares.)
+    public func evaluateOutcome(_ entities: [ResolvedEntity], at index: Int) -> OutcomeKey? {
+        let ctx = walk.ctx
+        if let specRef = entities[index].specRef {
+            let kind = entities[index].ref.kind
+            let walked = specRef._withUnsafeGuaranteedRef { spec in walkOnly(kind, spec: spec) }
+            if walked { return ctx.outcomeKey }
+        }
+        // No spec, a legacy rejection or an error: the full result.
+        ctx.finished = evaluate(entities[index])
+        return nil
+    }
+
+    /// The walk alone; false when the evaluation has no result in the context (the legacy SDK rejects the user or the
+    /// spec, or the walk aborted).
+    private func walkOnly(_ kind: EntityKind, spec: CompiledSpec) -> Bool {
+        let ctx = walk.ctx
+        ctx.reset()
+        if walk.policy.isLegacy {
+            guard let legacyUser = walk.user.legacy else { preconditionFailure(Evaluator.unpreparedUser) }
+            if !legacyUser.valid || spec.legacyDropped { return false }
+        } else {
+            ctx.collectsExposures = false
+        }
+        do { try walk.evaluateSpec(spec, kind: kind) } catch { return false }
+        return true
+    }
+
+    /// The value, rule ID and group name of the last `evaluateOutcome` of entity `index` of `entities` in this session.
+    public func outcomeFields(_ entities: [ResolvedEntity], at index: Int) -> (value: JSONValue, ruleID: String, groupName: String?) {
+        let ctx = walk.ctx
+        let e = ctx.finished ?? walk.evaluator.makeEvaluation(entities[index].ref, spec: entities[index].spec, ctx: ctx, errored: false)
+        return (e.value, e.ruleID, e.groupName)
+    }
+
+    /// The boolean of a gate, with no result record.
+    public func checkGate(_ name: String) -> Bool {
+        guard let i = walk.payload.gateIndex[name] else { return false }
+        return checkGate(index: i)
+    }
+
+    /// The boolean of gate number `index` (payload order). Exposures are not gathered: they never change the boolean.
+    func checkGate(index: Int) -> Bool {
+        let ctx = walk.ctx
+        ctx.reset()
+        ctx.collectsExposures = false
+        let payload = walk.payload
+        do {
+            return try withGuaranteed(payload.gateRefs[index]) { (spec) throws(EvaluationAbort) -> Bool in
+                if walk.policy.isLegacy {
+                    guard let legacyUser = walk.user.legacy else { preconditionFailure(Evaluator.unpreparedUser) }
+                    if !legacyUser.valid || spec.legacyDropped { return false }
+                }
+                try walk.evaluateSpec(spec, kind: .gate)
+                return ctx.bool
+            }
+        } catch {
+            return false
+        }
     }
 }
 
@@ -147,8 +240,8 @@ struct Walk {
         if policy.skipsDisabledSpecs && !spec.enabled {
             ctx.trace?.record(.disabled(name: spec.name))
             ctx.bool = false
-            ctx.json = spec.defaultValue
-            ctx.ruleID = "disabled"
+            ctx.value = .specDefault(Unmanaged.passUnretained(spec))
+            ctx.setRuleID(literal: "disabled")
             if legacy { legacyFinishedWithoutRule(spec) }
             finalize(rule: nil)
             return
@@ -168,40 +261,44 @@ struct Walk {
             }
         }
         if matched >= 0 {
-            let rule = spec.rules[matched]
-            if try evaluateConfigDelegate(rule) {
-                if legacy && ctx.collectsExposures {
-                    // `__finalize_exposures` right after the delegate, at whatever depth.
-                    legacyCleanExposures()
-                    if ctx.failed { return }
-                }
-                finalize(rule: nil)
-                return
-            }
-            let passed = legacy ? legacyPasses(rule) : passes(rule)
-            if ctx.failed { return }
-            ctx.trace?.record(.ruleMatched(id: rule.id, passed: passed, depth: ctx.nested))
-            if passed {
-                ctx.bool = policy.gateValue(rulePassed: true, rule: rule, spec: spec)
-                ctx.json = rule.returnValue
-            } else {
-                ctx.bool = policy.gateValue(rulePassed: false, rule: rule, spec: spec)
-                ctx.json = spec.defaultValue
-            }
-            ctx.ruleID = rule.id
-            ctx.groupName = rule.groupName
-            ctx.isExperimentGroup = rule.isExperimentGroup ?? false
-            ctx.isExperimentActive = spec.isActive ?? false
-            if legacy { ctx.idType = spec.idType }
-            finalize(rule: rule)
+            try withGuaranteed(spec.ruleRefs[matched]) { (rule) throws(EvaluationAbort) in try finishMatched(rule, spec) }
             return
         }
         ctx.bool = policy.fallThroughValue(spec: spec)
-        ctx.json = spec.defaultValue
-        ctx.ruleID = spec.enabled ? "default" : "disabled"
+        ctx.value = .specDefault(Unmanaged.passUnretained(spec))
+        ctx.setRuleID(literal: spec.enabled ? "default" : "disabled")
         if legacy { legacyFinishedWithoutRule(spec) }
         ctx.trace?.record(.fellThrough(ruleID: ctx.ruleID!, depth: ctx.nested))
         finalize(rule: nil)
+    }
+
+    /// The rule whose conditions passed: its delegate, or its pass percentage and value.
+    private func finishMatched(_ rule: CompiledRule, _ spec: CompiledSpec) throws(EvaluationAbort) {
+        let legacy = policy.isLegacy
+        if try evaluateConfigDelegate(rule) {
+            if legacy && ctx.collectsExposures {
+                // `__finalize_exposures` right after the delegate, at whatever depth.
+                legacyCleanExposures()
+                if ctx.failed { return }
+            }
+            finalize(rule: nil)
+            return
+        }
+        let passed = legacy ? legacyPasses(rule) : passes(rule)
+        if ctx.failed { return }
+        ctx.trace?.record(.ruleMatched(id: rule.id, passed: passed, depth: ctx.nested))
+        if passed {
+            ctx.bool = policy.gateValue(rulePassed: true, rule: rule, spec: spec)
+            ctx.value = .ruleReturn(Unmanaged.passUnretained(rule))
+        } else {
+            ctx.bool = policy.gateValue(rulePassed: false, rule: rule, spec: spec)
+            ctx.value = .specDefault(Unmanaged.passUnretained(spec))
+        }
+        ctx.setRule(rule)
+        ctx.isExperimentGroup = rule.isExperimentGroup ?? false
+        ctx.isExperimentActive = spec.isActive ?? false
+        if legacy { ctx.idType = spec.idType }
+        finalize(rule: rule)
     }
 
     func finalize(rule: CompiledRule?) {
@@ -223,7 +320,7 @@ struct Walk {
         ctx.nested += 1
         if !policy.isLegacy {
             ctx.bool = false
-            ctx.json = nil
+            ctx.value = .none
         }
         if ctx.nested + ctx.depthOffset > Walk.maxDepth { throw EvaluationAbort(description: "gates nested more than \(Walk.maxDepth) deep") }
     }
@@ -234,8 +331,9 @@ struct Walk {
             return
         }
         var all = true
-        for condition in rule.conditions {
-            try evaluateCondition(condition)
+        // Unmanaged references: the rule keeps its conditions alive, so the loop needs no retain per condition.
+        for ref in rule.conditionRefs {
+            try withGuaranteed(ref) { (c) throws(EvaluationAbort) in try evaluateCondition(c) }
             if ctx.unsupported || ctx.failed { return }
             if !ctx.bool { all = false }
         }
@@ -243,24 +341,39 @@ struct Walk {
     }
 
     func evaluateCondition(_ condition: CompiledCondition) throws(EvaluationAbort) {
-        switch condition.kind {
+        switch condition.tag {
         case .pass:
             ctx.bool = true
             ctx.trace.map { recordCondition($0, condition, value: nil, result: true) }
-        case .unsupported(let reason):
+        case .unsupported:
             ctx.unsupported = true
-            ctx.unsupportedReason = reason
-            ctx.trace?.record(.unsupported(reason: reason, depth: ctx.nested))
-        case .nestedGate(let name, let index, let negate):
-            try evaluateNestedGate(name: name, index: index, negate: negate)
-        case .compare(let source, let op, let target):
-            let value = try readValue(source)
-            if ctx.unsupported { return }
-            let result = policy.compare(value ?? .empty, op, target, walk: self)
-            ctx.bool = result
-            ctx.trace.map { recordCondition($0, condition, value: value, result: result) }
+            ctx.unsupportedReason = condition.unsupportedReason
+            ctx.trace?.record(.unsupported(reason: condition.unsupportedReason, depth: ctx.nested))
+        case .nestedGate:
+            try evaluateNestedGate(condition)
+        case .compare:
+            if condition.sourceKind == .experimentGroup {
+                let value = try experimentGroupValue(condition)
+                compare(value.map { Unmanaged.passUnretained($0) }, condition)
+                withExtendedLifetime(value) {}
+                return
+            }
+            compare(readValue(condition), condition)
         }
     }
+
+    /// A comparison of the user-side value (unretained: its owner outlives the evaluation) with the target.
+    @inline(__always)
+    private func compare(_ value: Unmanaged<UserValue>?, _ condition: CompiledCondition) {
+        let op = condition.op
+        let result = condition.targetRef!._withUnsafeGuaranteedRef { t in
+            (value ?? Walk.emptyValue)._withUnsafeGuaranteedRef { v in CoreComparisons.compare(v, op, t, walk: self) }
+        }
+        ctx.bool = result
+        if let trace = ctx.trace { recordCondition(trace, condition, value: value?.takeUnretainedValue(), result: result) }
+    }
+
+    static let emptyValue = Unmanaged.passUnretained(UserValue.empty)
 
     private func recordCondition(_ trace: EvaluationTrace, _ condition: CompiledCondition, value: UserValue?, result: Bool) {
         let c = condition.source
@@ -269,60 +382,81 @@ struct Walk {
                                 userString: value?.string, result: result, depth: ctx.nested))
     }
 
-    func readValue(_ source: ValueSource) throws(EvaluationAbort) -> UserValue? {
-        switch source {
-        case .userField(let field):
-            return user.value(of: field)
-        case .userAgent(let field):
-            if let v = user.value(of: field) { return v }
-            guard let field else { return nil }
-            return user.userAgent?.value(forField: field.lowercased).map(UserValue.coreString)
-        case .ipCountry(let field):
-            if let v = user.value(of: field) { return v }
-            guard let field, field.name == "country" else { return nil }
-            return user.countryFromIP
-        case .environment(let field):
-            guard let field else { return nil }
-            if let user = user.user.statsigEnvironment?[field.name] { return UserValue.core(user) }
-            return evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]
+    /// The user-side value of a comparison, unretained: the user, the evaluator, the payload or the bucket table owns it.
+    func readValue(_ c: CompiledCondition) -> Unmanaged<UserValue>? {
+        switch c.sourceKind {
+        case .userField:
+            guard let field = c.fieldRef else { return nil }
+            return user.valueRef(field)
+        case .userAgent:
+            guard let field = c.fieldRef else { return nil }
+            return user.userAgentValueRef(field)
+        case .ipCountry:
+            guard let field = c.fieldRef else { return nil }
+            return user.ipCountryValueRef(field)
+        case .environment:
+            guard let field = c.field else { return nil }
+            if let v = user.environment[field.name] { return Unmanaged.passUnretained(v) }
+            return (evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]).map { Unmanaged.passUnretained($0) }
         case .currentTime:
-            return UserValue.coreTimestamp(evaluator.options.now)
-        case .userBucket(let saltPrefix, let idType):
-            let unit = user.unitIDString(idType)
-            let bucket = Hashing.evaluationHash(prefix: saltPrefix, unit: unit) % 1000
-            ctx.trace?.record(.userBucket(salt: String(decoding: saltPrefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
-            return Walk.bucketValues[Int(bucket)]
+            return Unmanaged.passUnretained(evaluator.nowValue)
+        case .userBucket:
+            let bucket = user.unitHash(prefix: c.saltPrefix, c.idTypeRef!) % 1000
+            if let trace = ctx.trace {
+                trace.record(.userBucket(salt: String(decoding: c.saltPrefix.dropLast(), as: UTF8.self), unitID: user.unitIDString(c.idType!),
+                                         bucket: bucket, depth: ctx.nested))
+            }
+            return Walk.bucketRefs[Int(bucket)]
         case .targetApp:
-            return payload.appID
-        case .unitID(let idType):
-            return user.unitID(idType)
-        case .experimentGroup(let name):
-            guard let name, let i = payload.configIndex[name] else { return nil }
-            // A separate top-level evaluation, as the SDK calls get_experiment.
-            let inner = EvaluationContext()
-            let innerWalk = Walk(evaluator: evaluator, user: user, ctx: inner)
-            try innerWalk.evaluateSpec(payload.configs[i], kind: .experiment)
-            return inner.groupName.map(UserValue.coreString)
+            return payload.appID.map { Unmanaged.passUnretained($0) }
+        case .unitID:
+            return user.unitIDRef(c.idTypeRef!)
+        case .experimentGroup, .none:
+            return nil
         }
     }
 
-    static let bucketValues: [UserValue] = (0..<1000).map { UserValue.coreUnsigned(UInt64($0)) }
+    /// `experiment_group`: the group the user gets in the named experiment, in a separate top-level evaluation (as the
+    /// SDK calls `get_experiment`).
+    func experimentGroupValue(_ c: CompiledCondition) throws(EvaluationAbort) -> UserValue? {
+        guard let i = c.experimentIndex else { return nil }
+        let inner = EvaluationContext()
+        try withExtendedLifetime(inner) { () throws(EvaluationAbort) in
+            try Walk(evaluator: evaluator, user: user, ctx: inner).evaluateSpec(payload.configs[i], kind: .experiment)
+        }
+        return inner.groupName.map(UserValue.coreString)
+    }
 
-    func evaluateNestedGate(name: String, index: Int?, negate: Bool) throws(EvaluationAbort) {
+    static let bucketValues: [UserValue] = (0..<1000).map { UserValue.coreUnsigned(UInt64($0)) }
+    static let bucketRefs: [Unmanaged<UserValue>] = bucketValues.map { Unmanaged.passUnretained($0) }
+
+    /// A `pass_gate` / `fail_gate`. The gate's name is read only for exposures and traces (copying it would touch its
+    /// reference count, shared by every thread).
+    func evaluateNestedGate(_ condition: CompiledCondition) throws(EvaluationAbort) {
+        let gateIndex = condition.gateIndex
         var memoized = false
-        if let m = ctx.memo.first(where: { $0.index == index && $0.name.utf8.elementsEqual(name.utf8) }) {
+        // A gate found in the payload is identified by its index; a missing one by its name.
+        var hit = -1
+        for i in ctx.memo.indices where ctx.memo[i].index == gateIndex {
+            if gateIndex >= 0 || ctx.memo[i].condition._withUnsafeGuaranteedRef({ utf8Equal($0.gateName, condition.gateName) }) {
+                hit = i
+                break
+            }
+        }
+        if hit >= 0 {
             memoized = true
-            ctx.bool = m.bool
-            ctx.ruleID = m.ruleID
-            if !m.exposures.isEmpty { ctx.secondary.append(contentsOf: m.exposures) }
+            ctx.bool = ctx.memo[hit].bool
+            ctx.ruleRef = ctx.memo[hit].ruleRef
+            ctx.ruleText = ctx.memo[hit].ruleText
+            if !ctx.memo[hit].exposures.isEmpty { ctx.secondary.append(contentsOf: ctx.memo[hit].exposures) }
         } else {
-            let (outerBool, outerJSON) = (ctx.bool, ctx.json)
+            let (outerBool, outerValue) = (ctx.bool, ctx.value)
             try prepareNested()
-            ctx.trace?.record(.nestedGateStart(name: name, depth: ctx.nested))
+            if let trace = ctx.trace { trace.record(.nestedGateStart(name: condition.gateName, depth: ctx.nested)) }
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
             let mark = ctx.secondary.count
-            if let index {
-                try evaluateSpec(payload.gates[index], kind: .gate)
+            if gateIndex >= 0 {
+                try withGuaranteed(payload.gateRefs[gateIndex]) { (spec) throws(EvaluationAbort) in try evaluateSpec(spec, kind: .gate) }
             } else {
                 policy.missingNestedGate(walk: self)
                 // An unrecognized gate is not finalized: the nesting level is given back here.
@@ -332,17 +466,22 @@ struct Walk {
                 // Observed with 0.24.2 (gen_legacy_edges_v1 `lx_dropped_nested`): the result keeps the outer
                 // exposures and the boolean it had before the nested gate.
                 ctx.bool = outerBool
-                ctx.json = outerJSON
+                ctx.value = outerValue
                 if mark <= ctx.secondary.count { ctx.secondary.removeSubrange(mark...) }
                 return
             }
-            if !name.isEmpty {
+            if condition.gateNamed {
+                // (Without exposures to gather, `own` is empty and costs nothing.)
                 let own = mark == ctx.secondary.count ? [] : Array(ctx.secondary[mark...])
-                ctx.memo.append((name: name, index: index, bool: ctx.bool, ruleID: ctx.ruleID, exposures: own))
+                ctx.memo.append(NestedGateMemo(index: gateIndex, condition: Unmanaged.passUnretained(condition), bool: ctx.bool,
+                                               ruleRef: ctx.ruleRef, ruleText: ctx.ruleText, exposures: own))
             }
         }
-        policy.appendNestedExposure(name: name, found: index != nil, walk: self)
-        ctx.trace?.record(.nestedGate(name: name, negate: negate, result: ctx.bool, ruleID: ctx.ruleID, memoized: memoized, depth: ctx.nested))
+        if ctx.collectsExposures { policy.appendNestedExposure(condition, walk: self) }
+        let negate = condition.negate
+        if let trace = ctx.trace {
+            trace.record(.nestedGate(name: condition.gateName, negate: negate, result: ctx.bool, ruleID: ctx.ruleID, memoized: memoized, depth: ctx.nested))
+        }
         if negate { ctx.bool.toggle() }
     }
 
@@ -353,7 +492,7 @@ struct Walk {
         try prepareNested()
         ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))
         let spec = payload.configs[index]
-        try evaluateSpec(spec, kind: .experiment)
+        try withGuaranteed(payload.configRefs[index]) { (spec) throws(EvaluationAbort) in try evaluateSpec(spec, kind: .experiment) }
         // Legacy: an exception in the experiment propagates before the layer records the delegation.
         if ctx.failed { return true }
         ctx.explicitParameters = spec.explicitParameters
@@ -364,10 +503,12 @@ struct Walk {
     func passes(_ rule: CompiledRule) -> Bool {
         if rule.passPercentage == 100 { return true }
         if rule.passPercentage == 0 { return false }
-        let unit = user.unitIDString(rule.unitID)
-        let bucket = Hashing.evaluationHash(prefix: rule.hashPrefix, unit: unit) % 10_000
+        let bucket = user.unitHash(prefix: rule.hashPrefix, rule.unitIDRef) % 10_000
         let passed = Double(bucket) < rule.passPercentage * 100.0
-        ctx.trace?.record(.passPercentage(ruleID: rule.id, unitID: unit, bucket: bucket, percentage: rule.passPercentage, passed: passed, depth: ctx.nested))
+        if let trace = ctx.trace {
+            trace.record(.passPercentage(ruleID: rule.id, unitID: user.unitIDString(rule.unitID), bucket: bucket, percentage: rule.passPercentage,
+                                         passed: passed, depth: ctx.nested))
+        }
         return passed
     }
 

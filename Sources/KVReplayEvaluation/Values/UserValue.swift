@@ -8,6 +8,10 @@ public final class UserValue: Sendable {
     public let json: JSONValue
     public let string: String?
     public let lowercased: String?
+    /// `ByteStringSet.hash(lowercased)`, for `any` / `none` membership.
+    let lowercasedHash: UInt64
+    /// The string read as a version (`CoreComparisons.versionParts`; nil: no string, or one that compares with no version).
+    let versionParts: [Int128?]?
     public let number: Double?
     public let integer: Int64?
     public let timestamp: Int64?
@@ -23,7 +27,10 @@ public final class UserValue: Sendable {
     {
         self.json = json
         self.string = string
-        self.lowercased = string.map(rustLowercase)
+        let lowercased = string.map(rustLowercase)
+        self.lowercased = lowercased
+        lowercasedHash = ByteStringSet.hash(lowercased ?? "")
+        versionParts = string.flatMap(CoreComparisons.versionParts)
         self.number = number
         self.integer = integer
         self.timestamp = timestamp
