@@ -186,10 +186,20 @@ public struct Replayer: Sendable {
         var evaluations = 0
         var carried = 0
 
+        /// The users of a chunk prepared for an evaluator, on all threads (each user is prepared by one thread).
+        func prepare(_ chunk: [ReplayUser], _ evaluator: Evaluator) -> [PreparedUser] {
+            let users = UncheckedBox(chunk)
+            let parts = Parallel.mapChunks(count: chunk.count, chunkSize: max(512, chunk.count / max(1, 4 * options.threads)),
+                                           threads: options.threads) { range in
+                UncheckedBox(range.map { evaluator.prepare(users.value[$0].user) })
+            }
+            return parts.flatMap(\.value)
+        }
+
         func process(_ chunk: [ReplayUser]) throws {
             // Core users are prepared once for the whole history; the legacy flavour prepares them per payload.
             let reusable = options.flavor == .core
-            let preparedOnce = UncheckedBox(reusable ? chunk.map { evaluators[0].prepare($0.user) } : [])
+            let preparedOnce = UncheckedBox(reusable ? prepare(chunk, evaluators[0]) : [])
             var current: [Int: [UInt32]] = [:]
             var chunkCounts: [Int: [UInt32: Int]] = [:]
             for s in 0..<n {
@@ -200,19 +210,27 @@ public struct Replayer: Sendable {
                 carried += (present[s].count - toEvaluate.count) * chunk.count
                 if !toEvaluate.isEmpty {
                     let evaluator = evaluators[s]
-                    let prepared = reusable ? preparedOnce : UncheckedBox(chunk.map { evaluator.prepare($0.user) })
-                    let refs = toEvaluate.map { entities[$0] }
+                    let prepared = reusable ? preparedOnce : UncheckedBox(prepare(chunk, evaluator))
+                    let refs = toEvaluate.map { evaluator.payload.resolve(entities[$0]) }
                     // About 16k evaluations per task: a snapshot that changed two entities hands out long user ranges,
                     // so task overhead does not outweigh the work; still at least two tasks per thread.
                     let taskUsers = max(128, min(16_384 / refs.count, chunk.count / max(1, 2 * options.threads)))
                     let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
                         let ctx = EvaluationContext()
+                        // Entities are read in place and repeated outcomes recognised by identity: nothing is copied
+                        // out of the payload per evaluation (copies would contend for reference counts that every
+                        // thread shares).
                         for (j, u) in range.enumerated() {
-                            let user = prepared.value[u]
-                            for (k, ref) in refs.enumerated() {
-                                let e = evaluator.evaluate(ref, for: user, in: ctx)
-                                local.record(entity: k, user: j, Outcome(value: e.value, ruleID: e.ruleID, groupName: e.groupName))
+                            let session = evaluator.session(for: prepared.value[u], in: ctx)
+                            for k in refs.indices {
+                                let key = session.evaluateOutcome(refs, at: k)
+                                if let key, let id = local.known(entity: k, key) {
+                                    local.ids[k][j] = id
+                                    continue
+                                }
+                                let o = session.outcomeFields(refs, at: k)
+                                local.record(entity: k, user: j, Outcome(value: o.value, ruleID: o.ruleID, groupName: o.groupName), key: key)
                             }
                         }
                         return local
@@ -305,17 +323,44 @@ struct OutcomeTable: Sendable {
 }
 
 /// One worker's outcomes for its users, numbered locally and renumbered into the global tables after the join.
-struct LocalOutcomes: Sendable {
+struct LocalOutcomes: @unchecked Sendable {
     var tables: [OutcomeTable]
     var ids: [[UInt32]]
+    /// Per entity, outcome identities already seen (`UserSession.evaluateOutcome`) and their local ids; the last one
+    /// first, as most users share an outcome.
+    var keys: [[(key: OutcomeKey, id: UInt32)]]
+    var keyIndex: [[OutcomeKey: UInt32]]
 
     init(entities: Int, users: Int) {
         tables = Array(repeating: OutcomeTable(), count: entities)
         ids = Array(repeating: [UInt32](repeating: 0, count: users), count: entities)
+        keys = Array(repeating: [], count: entities)
+        keyIndex = Array(repeating: [:], count: entities)
     }
 
-    mutating func record(entity: Int, user: Int, _ outcome: Outcome) {
-        ids[entity][user] = tables[entity].id(outcome)
+    /// The local id of an outcome identity seen before.
+    @inline(__always)
+    mutating func known(entity: Int, _ key: OutcomeKey) -> UInt32? {
+        let n = keys[entity].count
+        if n > 0 && keys[entity][0].key == key { return keys[entity][0].id }
+        var i = 1
+        while i < n {
+            if keys[entity][i].key == key {
+                keys[entity].swapAt(0, i)
+                return keys[entity][0].id
+            }
+            i += 1
+        }
+        return keyIndex[entity].isEmpty ? nil : keyIndex[entity][key]
+    }
+
+    mutating func record(entity: Int, user: Int, _ outcome: Outcome, key: OutcomeKey? = nil) {
+        let id = tables[entity].id(outcome)
+        ids[entity][user] = id
+        if let key {
+            // The first eight identities are searched in order; more go to an index.
+            if keys[entity].count < 8 { keys[entity].insert((key, id), at: 0) } else { keyIndex[entity][key] = id }
+        }
     }
 
     func globalIDs(entity: Int, into table: inout OutcomeTable) -> [UInt32] {
