@@ -186,20 +186,11 @@ public struct Replayer: Sendable {
         var evaluations = 0
         var carried = 0
 
-        /// The users of a chunk prepared for an evaluator, on all threads (each user is prepared by one thread).
-        func prepare(_ chunk: [ReplayUser], _ evaluator: Evaluator) -> [PreparedUser] {
-            let users = UncheckedBox(chunk)
-            let parts = Parallel.mapChunks(count: chunk.count, chunkSize: max(512, chunk.count / max(1, 4 * options.threads)),
-                                           threads: options.threads) { range in
-                UncheckedBox(range.map { evaluator.prepare(users.value[$0].user) })
-            }
-            return parts.flatMap(\.value)
-        }
-
         func process(_ chunk: [ReplayUser]) throws {
             // Core users are prepared once for the whole history; the legacy flavour prepares them per payload.
             let reusable = options.flavor == .core
-            let preparedOnce = UncheckedBox(reusable ? prepare(chunk, evaluators[0]) : [])
+            let preparedOnce = reusable ? PreparedUsers(chunk, for: evaluators[0], threads: options.threads) : nil
+            defer { preparedOnce?.release(threads: options.threads) }
             var current: [Int: [UInt32]] = [:]
             var chunkCounts: [Int: [UInt32: Int]] = [:]
             for s in 0..<n {
@@ -210,11 +201,13 @@ public struct Replayer: Sendable {
                 carried += (present[s].count - toEvaluate.count) * chunk.count
                 if !toEvaluate.isEmpty {
                     let evaluator = evaluators[s]
-                    let prepared = reusable ? preparedOnce : UncheckedBox(prepare(chunk, evaluator))
+                    let preparedHere = preparedOnce ?? PreparedUsers(chunk, for: evaluator, threads: options.threads)
+                    defer { if preparedOnce == nil { preparedHere.release(threads: options.threads) } }
+                    let prepared = UncheckedBox(preparedHere.users)
                     let refs = toEvaluate.map { evaluator.payload.resolve(entities[$0]) }
                     // About 16k evaluations per task: a snapshot that changed two entities hands out long user ranges,
                     // so task overhead does not outweigh the work; still at least two tasks per thread.
-                    let taskUsers = max(128, min(16_384 / refs.count, chunk.count / max(1, 2 * options.threads)))
+                    let taskUsers = max(512, min(65_536 / refs.count, chunk.count / max(1, 2 * options.threads)))
                     let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
                         let ctx = EvaluationContext()
@@ -236,23 +229,27 @@ public struct Replayer: Sendable {
                         return local
                     }
                     evaluations += refs.count * chunk.count
+                    // Per entity, on all threads: the chunk's outcome ids in the entity's table, their counts, and the
+                    // users whose outcome changed (each entity's table is touched by one thread). Applied in entity order.
+                    let before = UncheckedBox(toEvaluate.map { e in s > 0 && changed[s].contains(e) ? current[e] : nil })
+                    let outcomes = UncheckedBox(parts)
+                    let users = UncheckedBox(chunk)
+                    let order = toEvaluate
+                    let results = tables.withUnsafeMutableBufferPointer { tables in
+                        nonisolated(unsafe) let shared = tables
+                        return Parallel.mapChunks(count: order.count, chunkSize: max(1, order.count / (4 * options.threads)),
+                                                  threads: options.threads) { range in
+                            UncheckedBox(range.map { k in
+                                EntityChunk(entity: k, table: &shared[order[k]], parts: outcomes.value, users: users.value,
+                                            before: before.value[k])
+                            })
+                        }.flatMap(\.value)
+                    }
                     for (k, e) in toEvaluate.enumerated() {
-                        var ids = [UInt32]()
-                        ids.reserveCapacity(chunk.count)
-                        for part in parts { ids.append(contentsOf: part.globalIDs(entity: k, into: &tables[e])) }
-                        if s > 0, let before = current[e], changed[s].contains(e) {
-                            var flips: [Flip] = []
-                            for u in 0..<chunk.count where before[u] != ids[u] {
-                                flips.append(Flip(userID: chunk[u].id, before: tables[e].outcome(before[u]), after: tables[e].outcome(ids[u])))
-                            }
-                            if !flips.isEmpty { try sink.flips(from: s - 1, to: s, entity: entities[e], flips: flips) }
-                        }
-                        var tally = [Int](repeating: 0, count: tables[e].count)
-                        for id in ids { tally[Int(id)] += 1 }
-                        var c: [UInt32: Int] = [:]
-                        for (id, n) in tally.enumerated() where n > 0 { c[UInt32(id)] = n }
-                        chunkCounts[e] = c
-                        current[e] = ids
+                        let r = results[k]
+                        if !r.flips.isEmpty { try sink.flips(from: s - 1, to: s, entity: entities[e], flips: r.flips) }
+                        chunkCounts[e] = r.counts
+                        current[e] = r.ids
                     }
                 }
                 for e in present[s] {
@@ -323,6 +320,53 @@ struct OutcomeTable: Sendable {
 }
 
 /// One worker's outcomes for its users, numbered locally and renumbered into the global tables after the join.
+/// One entity's results for a chunk of users: outcome ids in the entity's table, their counts, and the flips from the
+/// previous snapshot's ids (`before`).
+struct EntityChunk {
+    var ids: [UInt32] = []
+    var counts: [UInt32: Int] = [:]
+    var flips: [Flip] = []
+
+    init(entity k: Int, table: inout OutcomeTable, parts: [LocalOutcomes], users: [ReplayUser], before: [UInt32]?) {
+        ids.reserveCapacity(users.count)
+        for part in parts { ids.append(contentsOf: part.globalIDs(entity: k, into: &table)) }
+        if let before {
+            for u in 0..<users.count where before[u] != ids[u] {
+                flips.append(Flip(userID: users[u].id, before: table.outcome(before[u]), after: table.outcome(ids[u])))
+            }
+        }
+        var tally = [Int](repeating: 0, count: table.count)
+        for id in ids { tally[Int(id)] += 1 }
+        for (id, n) in tally.enumerated() where n > 0 { counts[UInt32(id)] = n }
+    }
+}
+
+/// A chunk's users prepared for one evaluator, on all threads, and released on all threads (freeing thousands of
+/// prepared users is work too). Each user is prepared and freed by one thread.
+final class PreparedUsers: @unchecked Sendable {
+    private(set) var users: [PreparedUser]
+    private var parts: [[PreparedUser]]
+
+    init(_ chunk: [ReplayUser], for evaluator: Evaluator, threads: Int) {
+        let source = UncheckedBox(chunk)
+        parts = Parallel.mapChunks(count: chunk.count, chunkSize: max(512, chunk.count / max(1, 4 * threads)), threads: threads) { range in
+            UncheckedBox(range.map { evaluator.prepare(source.value[$0].user) })
+        }.map(\.value)
+        users = parts.flatMap { $0 }
+    }
+
+    func release(threads: Int) {
+        users = []
+        parts.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let shared = buffer
+            _ = Parallel.mapChunks(count: shared.count, chunkSize: 1, threads: threads) { range in
+                for i in range { shared[i] = [] }
+                return 0
+            }
+        }
+    }
+}
+
 struct LocalOutcomes: @unchecked Sendable {
     var tables: [OutcomeTable]
     var ids: [[UInt32]]
@@ -407,3 +451,4 @@ enum TimeProbe {
         return evaluator.evaluate(EntityRef(kind: .gate, name: "time_probe"), for: evaluator.prepare(StatsigUser()), in: EvaluationContext()).boolValue
     }
 }
+

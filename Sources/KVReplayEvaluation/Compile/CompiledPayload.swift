@@ -1,4 +1,5 @@
 public import KVReplayModel
+import Synchronization
 
 /// A payload compiled for evaluation: specs numbered and looked up by name, every condition's target parsed,
 /// every rule's hash prefix prepared. Immutable and safe to share between threads.
@@ -170,12 +171,14 @@ public final class CompiledSpec: Sendable {
     }
 }
 
-final class CompiledRule: Sendable {
+final class CompiledRule: @unchecked Sendable {
     let id: String
     let groupName: String?
     let passPercentage: Double
     /// UTF-8 of `"<spec salt>.<rule salt or id>."`.
     let hashPrefix: [UInt8]
+    /// `hashPrefix` in memory of its own (freed with the rule), read without touching a shared reference count.
+    let hashPrefixBytes: UnsafeBufferPointer<UInt8>
     let unitID: IDType
     /// `unitID` unretained, for the hot path.
     let unitIDRef: Unmanaged<IDType>
@@ -202,6 +205,7 @@ final class CompiledRule: Sendable {
         self.groupName = groupName
         self.passPercentage = passPercentage
         self.hashPrefix = hashPrefix
+        hashPrefixBytes = ownedCopy(hashPrefix)
         self.unitID = unitID
         unitIDRef = Unmanaged.passUnretained(unitID)
         self.conditions = conditions
@@ -215,6 +219,15 @@ final class CompiledRule: Sendable {
         self.legacySaltIsNull = legacySaltIsNull
         conditionRefs = conditions.map { Unmanaged.passUnretained($0) }
     }
+
+    deinit { hashPrefixBytes.deallocate() }
+}
+
+/// A copy of `bytes` in memory of its own (the owner deallocates it).
+func ownedCopy(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
+    let p = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+    _ = p.initialize(from: bytes)
+    return UnsafeBufferPointer(rebasing: p[0..<bytes.count])
 }
 
 /// An ID type as the unit ID lookups need it.
@@ -269,8 +282,14 @@ public final class CoreFieldTable: @unchecked Sendable {
     private var byName: [ExactString: FieldRef] = [ExactString("userAgent"): .userAgent, ExactString("ip"): .ip]
     /// How many slots are numbered.
     private(set) var count = 2
+    /// Unique in the process (from 1): what a prepared user's cache remembers it by.
+    let serial: UInt64
 
-    public init() {}
+    private static let serials = Atomic<UInt64>(0)
+
+    public init() {
+        serial = CoreFieldTable.serials.wrappingAdd(1, ordering: .relaxed).newValue
+    }
 
     func field(_ name: String) -> FieldRef {
         if let f = byName[ExactString(name)] { return f }
@@ -312,7 +331,7 @@ enum UserField: Int, Sendable, CaseIterable {
 
 /// One condition, flattened for the hot path: the walk switches on `tag` and reads plain stored fields through an
 /// unretained reference (no enum payload to copy, no reference counting per condition).
-final class CompiledCondition: Sendable {
+final class CompiledCondition: @unchecked Sendable {
     enum Tag: UInt8, Sendable {
         case pass
         case nestedGate
@@ -337,8 +356,9 @@ final class CompiledCondition: Sendable {
     /// `field` and `idType` unretained (kept alive by them; shared by every thread, so not retained per evaluation).
     let fieldRef: Unmanaged<FieldRef>?
     let idTypeRef: Unmanaged<IDType>?
-    /// `user_bucket`: UTF-8 of `"<salt>."`.
+    /// `user_bucket`: UTF-8 of `"<salt>."`, and the same in memory of its own (freed with the condition).
     let saltPrefix: [UInt8]
+    let saltPrefixBytes: UnsafeBufferPointer<UInt8>
     let target: TargetValue?
     /// `target` unretained (kept alive by `target`).
     let targetRef: Unmanaged<TargetValue>?
@@ -372,6 +392,7 @@ final class CompiledCondition: Sendable {
         fieldRef = field.map { Unmanaged.passUnretained($0) }
         idTypeRef = idType.map { Unmanaged.passUnretained($0) }
         self.saltPrefix = saltPrefix
+        saltPrefixBytes = ownedCopy(saltPrefix)
         self.target = target
         targetRef = target.map { Unmanaged.passUnretained($0) }
         self.gateName = gateName
@@ -385,6 +406,8 @@ final class CompiledCondition: Sendable {
         self.legacy = legacy
         legacyRef = legacy.map { Unmanaged.passUnretained($0) }
     }
+
+    deinit { saltPrefixBytes.deallocate() }
 
     /// The same core condition with its legacy view attached.
     func with(legacy: LegacyCondition) -> CompiledCondition {

@@ -17,8 +17,11 @@ public final class EvaluationContext {
     var ruleText: String?
     var groupRef: Unmanaged<CompiledRule>?
     var groupText: String?
-    var explicitParameters: [String]?
-    var configDelegate: String?
+    /// `explicitParameters` and `configDelegate`, held like the value (see `value`).
+    var explicitRef: Unmanaged<CompiledSpec>?
+    var explicitOwned: [String]?
+    var delegateRef: Unmanaged<CompiledRule>?
+    var delegateOwned: String?
     var secondary: [SecondaryExposure] = []
     var undelegated: [SecondaryExposure]?
     var version: Int64?
@@ -59,8 +62,10 @@ public final class EvaluationContext {
         ruleText = nil
         groupRef = nil
         groupText = nil
-        explicitParameters = nil
-        configDelegate = nil
+        explicitRef = nil
+        if explicitOwned != nil { explicitOwned = nil }
+        delegateRef = nil
+        if delegateOwned != nil { delegateOwned = nil }
         secondary.removeAll(keepingCapacity: true)
         undelegated = nil
         version = nil
@@ -102,6 +107,29 @@ extension EvaluationContext {
         set {
             groupRef = nil
             groupText = newValue
+        }
+    }
+
+    var explicitParameters: [String]? {
+        get { explicitRef.map { $0._withUnsafeGuaranteedRef { $0.explicitParameters } } ?? explicitOwned }
+        set {
+            explicitRef = nil
+            explicitOwned = newValue
+        }
+    }
+
+    /// A spec's `explicitParameters` (the payload keeps the spec alive).
+    @inline(__always)
+    func setExplicitParameters(of spec: CompiledSpec) {
+        explicitRef = Unmanaged.passUnretained(spec)
+        if explicitOwned != nil { explicitOwned = nil }
+    }
+
+    var configDelegate: String? {
+        get { delegateRef.map { $0._withUnsafeGuaranteedRef { $0.configDelegate } } ?? delegateOwned }
+        set {
+            delegateRef = nil
+            delegateOwned = newValue
         }
     }
 

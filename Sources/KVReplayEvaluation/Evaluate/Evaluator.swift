@@ -232,7 +232,7 @@ struct Walk {
         if ctx.version == nil, let v = spec.version { ctx.version = v }
         if let a = spec.isActive { ctx.isExperimentActive = a }
         if let h = spec.hasSharedParams { ctx.isInLayer = h }
-        if let e = spec.explicitParameters { ctx.explicitParameters = e }
+        if spec.explicitParameters != nil { ctx.setExplicitParameters(of: spec) }
         if kind == .layer && spec.useNewLayerEval && policy.usesNewLayerEval {
             try evaluateNewLayer(spec)
             return
@@ -396,12 +396,12 @@ struct Walk {
             return user.ipCountryValueRef(field)
         case .environment:
             guard let field = c.field else { return nil }
-            if let v = user.environment[field.name] { return Unmanaged.passUnretained(v) }
+            if let v = user.member(.environment, field.name) { return Unmanaged.passUnretained(v) }
             return (evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]).map { Unmanaged.passUnretained($0) }
         case .currentTime:
             return Unmanaged.passUnretained(evaluator.nowValue)
         case .userBucket:
-            let bucket = user.unitHash(prefix: c.saltPrefix, c.idTypeRef!) % 1000
+            let bucket = user.unitHash(prefix: c.saltPrefixBytes, c.idTypeRef!) % 1000
             if let trace = ctx.trace {
                 trace.record(.userBucket(salt: String(decoding: c.saltPrefix.dropLast(), as: UTF8.self), unitID: user.unitIDString(c.idType!),
                                          bucket: bucket, depth: ctx.nested))
@@ -486,24 +486,26 @@ struct Walk {
     }
 
     func evaluateConfigDelegate(_ rule: CompiledRule) throws(EvaluationAbort) -> Bool {
-        guard let delegate = rule.configDelegate, let index = rule.configDelegateIndex else { return false }
-        if policy.isLegacy && payload.configs[index].legacyDropped { return false }
-        ctx.undelegated = ctx.secondary
-        try prepareNested()
-        ctx.trace?.record(.delegate(experiment: delegate, depth: ctx.nested))
-        let spec = payload.configs[index]
-        try withGuaranteed(payload.configRefs[index]) { (spec) throws(EvaluationAbort) in try evaluateSpec(spec, kind: .experiment) }
-        // Legacy: an exception in the experiment propagates before the layer records the delegation.
-        if ctx.failed { return true }
-        ctx.explicitParameters = spec.explicitParameters
-        ctx.configDelegate = delegate
-        return true
+        guard rule.configDelegate != nil, let index = rule.configDelegateIndex else { return false }
+        return try withGuaranteed(payload.configRefs[index]) { (spec) throws(EvaluationAbort) -> Bool in
+            if policy.isLegacy && spec.legacyDropped { return false }
+            ctx.undelegated = ctx.secondary
+            try prepareNested()
+            if let trace = ctx.trace { trace.record(.delegate(experiment: rule.configDelegate!, depth: ctx.nested)) }
+            try evaluateSpec(spec, kind: .experiment)
+            // Legacy: an exception in the experiment propagates before the layer records the delegation.
+            if ctx.failed { return true }
+            ctx.setExplicitParameters(of: spec)
+            ctx.delegateRef = Unmanaged.passUnretained(rule)
+            if ctx.delegateOwned != nil { ctx.delegateOwned = nil }
+            return true
+        }
     }
 
     func passes(_ rule: CompiledRule) -> Bool {
         if rule.passPercentage == 100 { return true }
         if rule.passPercentage == 0 { return false }
-        let bucket = user.unitHash(prefix: rule.hashPrefix, rule.unitIDRef) % 10_000
+        let bucket = user.unitHash(prefix: rule.hashPrefixBytes, rule.unitIDRef) % 10_000
         let passed = Double(bucket) < rule.passPercentage * 100.0
         if let trace = ctx.trace {
             trace.record(.passPercentage(ruleID: rule.id, unitID: user.unitIDString(rule.unitID), bucket: bucket, percentage: rule.passPercentage,

@@ -25,6 +25,25 @@ public enum Hashing {
         }
     }
 
+    /// `evaluationHash` with the prefix in memory the caller owns (no reference count touched).
+    @inline(__always)
+    static func evaluationHash(prefix: UnsafeBufferPointer<UInt8>, unit: String) -> UInt64 {
+        var unit = unit
+        return unit.withUTF8 { u in
+            let total = prefix.count + u.count
+            if total <= 512 {
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buf in
+                    if prefix.count > 0 { UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: prefix.baseAddress!, byteCount: prefix.count) }
+                    if u.count > 0 { UnsafeMutableRawPointer(buf.baseAddress! + prefix.count).copyMemory(from: u.baseAddress!, byteCount: u.count) }
+                    return kv_sha256_prefix_u64(buf.baseAddress, total)
+                }
+            }
+            var bytes = Array(prefix)
+            bytes.append(contentsOf: u)
+            return kv_sha256_prefix_u64(bytes, bytes.count)
+        }
+    }
+
     /// `computeHash(s)` of the spec: first 8 bytes of SHA-256 of the string.
     public static func hash(_ s: String) -> UInt64 { evaluationHash(prefix: [], unit: s) }
 

@@ -1,27 +1,26 @@
 public import KVReplayModel
 
-/// A user converted once for evaluation: every field turned into a `UserValue`, the user agent parsed and the
-/// IP's country looked up on first use. Evaluate many entities (and many payloads) against one prepared user.
+/// A user converted for evaluation: top-level fields turned into `UserValue`s at once, the members of its objects
+/// (`custom`, `customIDs`, ...) when a condition first reads them, the user agent parsed and the IP's country looked
+/// up on first use; every lookup cached by field slot. Evaluate many entities (and many payloads) against one prepared user.
 ///
 /// Not thread-safe: a prepared user belongs to the thread evaluating it.
 public final class PreparedUser {
     public let user: StatsigUser
     let top: [UserValue?]
-    let custom: [String: UserValue]
-    let privateAttributes: [String: UserValue]
-    let customIDs: [String: UserValue]
-    let environment: [String: UserValue]
+    /// Members of `custom`, `privateAttributes`, `customIDs` and `statsigEnvironment` converted on first use (a
+    /// payload reads few of them), by `MemberSource` and position.
+    private var converted: [Int: UserValue] = [:]
     private var parsedUserAgent: ParsedUserAgent??
     private var ipCountry: UserValue??
-    /// The lookup cache, by slot of `cacheTable`: per field, `value(of:)` and the user-agent reading; per ID type, the
+    /// The lookup cache, by slot of the bound `CoreFieldTable`: per field, `value(of:)` and the user-agent reading; per ID type, the
     /// unit ID. Each entry is `0` unresolved, `1` resolved to nothing, else the unretained object (owned by this user).
     private var slots: UnsafeMutablePointer<UInt>
     private var fieldCapacity = 0
     private var idTypeCapacity = 0
-    /// The identity of the table the cache is for (compared without touching reference counts).
-    private var cacheTable: ObjectIdentifier? = nil
-    /// Keeps `cacheTable` alive while the cache refers to its slots.
-    private var cacheTableOwner: CoreFieldTable? = nil
+    /// The serial number of the table the cache is for (0: none). A number, not a reference: no reference count of
+    /// the shared table is touched, and a table freed and another allocated at its address cannot be mistaken for it.
+    private var cacheTable: UInt64 = 0
     /// User-agent readings created for this user (kept alive for the unretained slots).
     private var agentValues: [UserValue] = []
     /// The legacy flavour's views of the user (nil when prepared for the core).
@@ -41,26 +40,12 @@ public final class PreparedUser {
         top[UserField.appVersion.rawValue] = user.appVersion.map(UserValue.core)
         top[UserField.userAgent.rawValue] = user.userAgent.map(UserValue.core)
         self.top = top
-        func convert(_ o: JSONObject?) -> [String: UserValue] {
-            guard let o else { return [:] }
-            var m = [String: UserValue](minimumCapacity: o.count)
-            for (k, v) in o.members { m[k] = UserValue.core(v) }
-            return m
-        }
-        custom = convert(user.custom)
-        privateAttributes = convert(user.privateAttributes)
-        customIDs = convert(user.customIDs)
-        environment = convert(user.statsigEnvironment)
     }
 
     /// Prepares a user for the legacy flavour (the core's views stay empty).
     init(legacy user: StatsigUser, sdkEnvironment: JSONObject?, defaultEnvironment: String?, fieldCount: Int, idTypeCount: Int) {
         self.user = user
         top = []
-        custom = [:]
-        privateAttributes = [:]
-        customIDs = [:]
-        environment = [:]
         slots = UnsafeMutablePointer.allocate(capacity: 0)
         legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount,
                             idTypeCount: idTypeCount)
@@ -73,11 +58,11 @@ public final class PreparedUser {
     /// Points the slot cache at a payload's field table (a no-op when it already does; a different table clears it).
     @inline(__always)
     func bind(_ table: CoreFieldTable) {
-        if cacheTable != ObjectIdentifier(table) || fieldCapacity < table.count || idTypeCapacity < table.idTypeCount { rebind(table) }
+        if cacheTable != table.serial || fieldCapacity < table.count || idTypeCapacity < table.idTypeCount { rebind(table) }
     }
 
     private func rebind(_ table: CoreFieldTable) {
-        let same = cacheTable == ObjectIdentifier(table)
+        let same = cacheTable == table.serial
         let fields = max(table.count, 8), idTypes = max(table.idTypeCount, 4)
         let new = UnsafeMutablePointer<UInt>.allocate(capacity: 2 * fields + idTypes)
         new.initialize(repeating: 0, count: 2 * fields + idTypes)
@@ -90,8 +75,7 @@ public final class PreparedUser {
         slots = new
         fieldCapacity = fields
         idTypeCapacity = idTypes
-        cacheTable = ObjectIdentifier(table)
-        cacheTableOwner = table
+        cacheTable = table.serial
     }
 
     @inline(__always)
@@ -148,9 +132,30 @@ public final class PreparedUser {
 
     /// The first 8 bytes of SHA-256 of `prefix` + the unit ID's string form (missing → ""). Call `bind` first.
     @inline(__always)
-    func unitHash(prefix: [UInt8], _ idType: Unmanaged<IDType>) -> UInt64 {
+    func unitHash(prefix: UnsafeBufferPointer<UInt8>, _ idType: Unmanaged<IDType>) -> UInt64 {
         guard let ref = unitIDRef(idType) else { return Hashing.evaluationHash(prefix: prefix, unit: "") }
         return ref._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.string ?? "") }
+    }
+
+    enum MemberSource: Int {
+        case custom, privateAttributes, customIDs, environment
+    }
+
+    /// A member of one of the user's objects by exact key (Rust's map lookup: UTF-8 bytes), converted once.
+    func member(_ source: MemberSource, _ key: String) -> UserValue? {
+        let object: JSONObject?
+        switch source {
+        case .custom: object = user.custom
+        case .privateAttributes: object = user.privateAttributes
+        case .customIDs: object = user.customIDs
+        case .environment: object = user.statsigEnvironment
+        }
+        guard let object, let i = object.position(of: key) else { return nil }
+        let k = source.rawValue << 32 | i
+        if let v = converted[k] { return v }
+        let v = UserValue.core(object.values[i])
+        converted[k] = v
+        return v
     }
 
     /// The core SDK's `get_user_value`: a non-empty top-level field, else `custom` (exact key, then lowercase),
@@ -158,8 +163,8 @@ public final class PreparedUser {
     func value(of field: FieldRef?) -> UserValue? {
         guard let field else { return nil }
         if let t = field.topLevel, let v = top[t.rawValue], let s = v.string, !s.isEmpty { return v }
-        if let v = custom[field.name] ?? custom[field.lowercased] { return v }
-        if let v = privateAttributes[field.name] ?? privateAttributes[field.lowercased] { return v }
+        if let v = member(.custom, field.name) ?? member(.custom, field.lowercased) { return v }
+        if let v = member(.privateAttributes, field.name) ?? member(.privateAttributes, field.lowercased) { return v }
         if let a = field.alias, let v = top[a.rawValue] { return v }
         return nil
     }
@@ -167,7 +172,7 @@ public final class PreparedUser {
     /// The unit ID for an ID type: `userID` for any casing of "userid", else `customIDs` by exact then lowercase key.
     func unitID(_ idType: IDType) -> UserValue? {
         if idType.isUserID { return top[UserField.userID.rawValue] }
-        return customIDs[idType.name] ?? customIDs[idType.lowercased]
+        return member(.customIDs, idType.name) ?? member(.customIDs, idType.lowercased)
     }
 
     /// The unit ID's string form for hashing; missing → "".
