@@ -81,22 +81,15 @@ enum CoreComparisons {
             if let keys = t.objectStrings { return keys[v.lowercased ?? ""] != nil }
             return false
         }
-        let exact = v.string ?? ""
-        let lower = v.lowercased ?? ""
-        guard let entries = t.entries else { return false }
-        let left = ignoreCase ? lower : exact
-        for e in entries {
-            let right = ignoreCase ? e.lowercased : e.original
-            let hit: Bool
-            switch op {
-            case .any, .none, .anyCaseSensitive, .noneCaseSensitive: hit = utf8Equal(left, right)
-            case .startsWithAny: hit = utf8Affix(left, right, suffix: false)
-            case .endsWithAny: hit = utf8Affix(left, right, suffix: true)
-            default: hit = utf8Contains(left, right)
-            }
-            if hit { return true }
+        guard let list = ignoreCase ? t.lowercasedListRef : t.originalListRef else { return false }
+        let match: ByteStringList.Match
+        switch op {
+        case .any, .none, .anyCaseSensitive, .noneCaseSensitive: match = .equal
+        case .startsWithAny: match = .prefix
+        case .endsWithAny: match = .suffix
+        default: match = .contains
         }
-        return false
+        return list._withUnsafeGuaranteedRef { $0.any(match, in: (ignoreCase ? v.lowercased : v.string) ?? "") }
     }
 
     /// `MemoizedEvaluatorValue::is_equal_to_dynamic_value`.
@@ -191,19 +184,6 @@ func utf8Equal(_ a: String, _ b: String) -> Bool {
     }
     if let fast, let result = fast { return result }
     return a.utf8.elementsEqual(b.utf8)
-}
-
-/// Whether `s` starts (`suffix`: ends) with the bytes of `affix`.
-@inline(__always)
-func utf8Affix(_ s: String, _ affix: String, suffix: Bool) -> Bool {
-    let n = s.utf8.count, k = affix.utf8.count
-    if k > n { return false }
-    if k == 0 { return true }
-    let fast = s.utf8.withContiguousStorageIfAvailable { p in
-        affix.utf8.withContiguousStorageIfAvailable { q in memcmp(p.baseAddress! + (suffix ? n - k : 0), q.baseAddress!, k) == 0 }
-    }
-    if let fast, let result = fast { return result }
-    return suffix ? s.utf8.reversed().starts(with: affix.utf8.reversed()) : s.utf8.starts(with: affix.utf8)
 }
 
 /// Byte-exact substring search (Rust `str::contains`).

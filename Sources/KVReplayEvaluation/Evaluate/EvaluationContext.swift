@@ -66,18 +66,18 @@ public final class EvaluationContext {
         if explicitOwned != nil { explicitOwned = nil }
         delegateRef = nil
         if delegateOwned != nil { delegateOwned = nil }
-        secondary.removeAll(keepingCapacity: true)
+        if !secondary.isEmpty { secondary.removeAll(keepingCapacity: true) }
         undelegated = nil
         version = nil
         samplingRate = nil
         nested = 0
         usedIDList = false
         missingIDList = false
-        memo.removeAll(keepingCapacity: true)
+        if !memo.isEmpty { memo.removeAll(keepingCapacity: true) }
         failed = false
         depthOffset = 0
         collectsExposures = true
-        if finished != nil { finished = nil }
+        if case .some = finished { finished = nil }
     }
 }
 

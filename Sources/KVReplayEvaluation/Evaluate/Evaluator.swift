@@ -96,6 +96,12 @@ public struct UserSession {
         return ref._withUnsafeGuaranteedRef { evaluate(entity.ref, spec: $0) }
     }
 
+    /// Evaluates entity `index` of `entities`, read in place (see `evaluateOutcome`).
+    public func evaluate(_ entities: [ResolvedEntity], at index: Int) -> Evaluation {
+        guard let ref = entities[index].specRef else { return evaluate(entities[index].ref, spec: nil) }
+        return ref._withUnsafeGuaranteedRef { evaluate(entities[index].ref, spec: $0) }
+    }
+
     private func evaluate(_ ref: EntityRef, spec: CompiledSpec?) -> Evaluation {
         if let done = perform(ref, spec: spec) { return done }
         return walk.evaluator.makeEvaluation(ref, spec: spec, ctx: walk.ctx, errored: false)

@@ -88,3 +88,75 @@ final class ByteStringSet: @unchecked Sendable {
         return s.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[start..<(start + n)]))
     }
 }
+
+/// A list of strings as UTF-8 bytes in one buffer, matched against a user's string by bytes (`str_starts_with_any`,
+/// `str_ends_with_any`, `str_contains_any`, the case-sensitive `any`): no string is copied or retained per match.
+final class ByteStringList: @unchecked Sendable {
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    /// Member `i` is `bytes[starts[i] ..< starts[i + 1]]`.
+    private let starts: UnsafeMutableBufferPointer<Int>
+    let count: Int
+
+    init(_ strings: [String]) {
+        count = strings.count
+        let total = strings.reduce(0) { $0 + $1.utf8.count }
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(total, 1))
+        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: strings.count + 1)
+        var at = 0
+        for (i, s) in strings.enumerated() {
+            starts[i] = at
+            for b in s.utf8 { bytes[at] = b; at += 1 }
+        }
+        starts[strings.count] = at
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    deinit {
+        bytes.deallocate()
+        starts.deallocate()
+    }
+
+    enum Match { case equal, prefix, suffix, contains }
+
+    /// Whether the `k` bytes at `needle` occur in `u` (`k` > 0).
+    private static func find(_ needle: UnsafePointer<UInt8>, _ k: Int, in u: UnsafeBufferPointer<UInt8>) -> Bool {
+        let base = u.baseAddress!
+        let last = u.count - k
+        var i = 0
+        while i <= last {
+            guard let hit = memchr(base + i, Int32(needle[0]), last - i + 1) else { return false }
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, needle, k) == 0 { return true }
+            i = at + 1
+        }
+        return false
+    }
+
+    /// Whether any member matches `s` in the given way (`prefix`: `s` starts with the member; `contains`: `s`
+    /// contains it).
+    func any(_ match: Match, in s: String) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable({ anyBytes(match, in: $0) }) { return r }
+        return Array(s.utf8).withUnsafeBufferPointer { anyBytes(match, in: $0) }
+    }
+
+    private func anyBytes(_ match: Match, in u: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = u.count
+        for i in 0..<count {
+            let start = starts[i], k = starts[i + 1] - start
+            let m = bytes.baseAddress! + start
+            switch match {
+            case .equal:
+                if k == n && (k == 0 || memcmp(m, u.baseAddress!, k) == 0) { return true }
+            case .prefix:
+                if k <= n && (k == 0 || memcmp(m, u.baseAddress!, k) == 0) { return true }
+            case .suffix:
+                if k <= n && (k == 0 || memcmp(m, u.baseAddress! + (n - k), k) == 0) { return true }
+            case .contains:
+                if k == 0 { return true }
+                if k <= n && ByteStringList.find(m, k, in: u) { return true }
+            }
+        }
+        return false
+    }
+}

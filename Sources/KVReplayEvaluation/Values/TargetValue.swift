@@ -23,6 +23,11 @@ public final class TargetValue: Sendable {
     /// Array targets: element strings keyed by their lowercase form; a later case-colliding element replaces an earlier one.
     public let entries: [Entry]?
     let lowercasedSet: ByteStringSet?
+    /// `entries`' lower-case and original strings as bytes, and both unretained (kept alive by the lists).
+    let lowercasedList: ByteStringList?
+    let originalList: ByteStringList?
+    let lowercasedListRef: Unmanaged<ByteStringList>?
+    let originalListRef: Unmanaged<ByteStringList>?
     /// `lowercasedSet` unretained (kept alive by it).
     let lowercasedSetRef: Unmanaged<ByteStringSet>?
     /// Object targets: key → value string.
@@ -82,6 +87,10 @@ public final class TargetValue: Sendable {
         self.timestamp = timestamp
         self.entries = entries
         self.lowercasedSet = lowercasedSet
+        lowercasedList = entries.map { ByteStringList($0.map(\.lowercased)) }
+        originalList = entries.map { ByteStringList($0.map(\.original)) }
+        lowercasedListRef = lowercasedList.map { Unmanaged.passUnretained($0) }
+        originalListRef = originalList.map { Unmanaged.passUnretained($0) }
         lowercasedSetRef = lowercasedSet.map { Unmanaged.passUnretained($0) }
         self.objectStrings = objectStrings
         self.regex = regex
