@@ -186,26 +186,6 @@ func utf8Equal(_ a: String, _ b: String) -> Bool {
     return a.utf8.elementsEqual(b.utf8)
 }
 
-/// Byte-exact substring search (Rust `str::contains`).
-func utf8Contains(_ haystack: String, _ needle: String) -> Bool {
-    let n = needle.utf8.count
-    if n == 0 { return true }
-    let h = Array(haystack.utf8)
-    let nd = Array(needle.utf8)
-    if n > h.count { return false }
-    let first = nd[0]
-    var i = 0
-    while i <= h.count - n {
-        if h[i] == first {
-            var j = 1
-            while j < n && h[i + j] == nd[j] { j += 1 }
-            if j == n { return true }
-        }
-        i += 1
-    }
-    return false
-}
-
 /// A string compared and hashed by its UTF-8 bytes, as Rust compares strings (Swift's `String` equality
 /// applies Unicode canonical equivalence).
 struct ExactString: Hashable {

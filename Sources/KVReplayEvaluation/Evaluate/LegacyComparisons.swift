@@ -38,29 +38,21 @@ enum LegacyComparisons {
                 guard case .int(let i)? = v?.json else { return o == .none }
                 return buckets.contains(i) == (o == .any)
             }
-            let hit = v.map { v in t.caselessSet?.contains(ExactString(v.folded)) ?? false } ?? false
+            var hit = false
+            if let v, let set = t.caselessSetRef { hit = set._withUnsafeGuaranteedRef { $0.contains(v.folded, hash: v.foldedHash) } }
             return o == .any ? hit : !hit
         case .anyCaseSensitive, .noneCaseSensitive:
-            let hit = v.map { v in t.exactSet?.contains(ExactString(v.str)) ?? false } ?? false
+            var hit = false
+            if let v, let set = t.exactSetRef { hit = set._withUnsafeGuaranteedRef { $0.contains(v.str, hash: v.strHash) } }
             return o == .anyCaseSensitive ? hit : !hit
         case .startsWithAny, .endsWithAny, .containsAny, .containsNone:
             guard let v else { return o == .containsNone }
-            let list: [String]
-            switch t.matchStrings {
-            case .none: return o == .containsNone
-            case .raises: return raise(walk)
-            case .list(let l): list = l
+            guard let list = t.matchListRef else {
+                if case .raises = t.matchStrings { return raise(walk) }
+                return o == .containsNone
             }
-            let a = v.folded.utf8
-            var hit = false
-            for b in list {
-                switch o {
-                case .startsWithAny: hit = a.starts(with: b.utf8)
-                case .endsWithAny: hit = a.reversed().starts(with: b.utf8.reversed())
-                default: hit = utf8Contains(v.folded, b)
-                }
-                if hit { break }
-            }
+            let match: ByteStringList.Match = o == .startsWithAny ? .prefix : o == .endsWithAny ? .suffix : .contains
+            let hit = list._withUnsafeGuaranteedRef { $0.any(match, in: v.folded) }
             return o == .containsNone ? !hit : hit
         case .matches:
             guard let v, t.str != nil else { return false }

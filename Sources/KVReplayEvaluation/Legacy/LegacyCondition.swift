@@ -111,10 +111,16 @@ final class LegacyTarget: Sendable {
     /// `str_*_any`: `str(match).casefold()` of every element the SDK iterates (a string target iterates its
     /// characters, a dict its keys; a number cannot be iterated).
     let matchStrings: Strings
+    /// `matchStrings`' list as bytes (unretained; `matchList` keeps it alive).
+    let matchList: ByteStringList?
+    let matchListRef: Unmanaged<ByteStringList>?
     /// `fast_target_value` of `any`/`none`: `str(v).casefold()` of list elements.
-    let caselessSet: Set<ExactString>?
+    let caselessSet: ByteStringSet?
     /// `fast_target_value` of `any_case_sensitive`/`none_case_sensitive`: `str(v)` of list elements.
-    let exactSet: Set<ExactString>?
+    let exactSet: ByteStringSet?
+    /// The two sets unretained (kept alive by them).
+    let caselessSetRef: Unmanaged<ByteStringSet>?
+    let exactSetRef: Unmanaged<ByteStringSet>?
     /// `fast_target_value` of the array operators, in order: `str(v)` and `int()` of it.
     let arrayKeys: [(key: String, int: PythonInt?)]?
     /// `user_bucket` with `any`/`none`: `int(v)` of each element.
@@ -156,7 +162,10 @@ final class LegacyTarget: Sendable {
             matchStrings = .list((iterate(json) ?? []).compactMap { $0.isNull ? nil : Python.casefold(Python.str($0)) })
         }
 
-        var caseless: Set<ExactString>? = nil, exact: Set<ExactString>? = nil
+        if case .list(let l) = matchStrings { matchList = ByteStringList(l) } else { matchList = nil }
+        matchListRef = matchList.map { Unmanaged.passUnretained($0) }
+
+        var caseless: ByteStringSet? = nil, exact: ByteStringSet? = nil
         var arrayKeys: [(String, PythonInt?)]? = nil, buckets: Set<Int64>? = nil
         if (op == "any" || op == "none") && type == "user_bucket" {
             buckets = []
@@ -178,9 +187,9 @@ final class LegacyTarget: Sendable {
             }
         } else if let list = loadValue.arrayValue {
             if op == "any" || op == "none" {
-                caseless = Set(list.map { ExactString(Python.casefold(Python.str($0))) })
+                caseless = ByteStringSet(list.map { Python.casefold(Python.str($0)) })
             } else if op == "any_case_sensitive" || op == "none_case_sensitive" {
-                exact = Set(list.map { ExactString(Python.str($0)) })
+                exact = ByteStringSet(list.map { Python.str($0) })
             }
         }
         if let list = loadValue.arrayValue, let op,
@@ -195,6 +204,8 @@ final class LegacyTarget: Sendable {
         }
         caselessSet = caseless
         exactSet = exact
+        caselessSetRef = caseless.map { Unmanaged.passUnretained($0) }
+        exactSetRef = exact.map { Unmanaged.passUnretained($0) }
         self.arrayKeys = arrayKeys
         bucketSet = buckets
         if exactOperator == .matches, let s {

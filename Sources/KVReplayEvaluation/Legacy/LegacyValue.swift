@@ -91,12 +91,17 @@ final class LegacyValue: Sendable {
     let date: PyDate
     /// `str(x)` read as a version.
     let versionParts: [VersionPart]
+    /// `ByteStringSet.hash` of `folded` and of `str` (the `any`/`none` lookups).
+    let foldedHash: UInt64
+    let strHash: UInt64
 
     init(_ json: JSONValue) {
         self.json = json
         let s = Python.str(json)
         str = s
         folded = Python.casefold(s)
+        foldedHash = ByteStringSet.hash(folded)
+        strHash = ByteStringSet.hash(s)
         float = PyFloat(json)
         date = PyDate(json, text: s)
         versionParts = VersionPart.parts(s)
