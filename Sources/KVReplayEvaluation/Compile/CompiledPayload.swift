@@ -192,6 +192,7 @@ final class CompiledRule: @unchecked Sendable {
     let samplingRate: Int64?
     /// Legacy flavour: the rule's `idType` as `__get_unit_id` reads it.
     let legacyUnitID: LegacyIDType
+    let legacyUnitIDRef: Unmanaged<LegacyIDType>
     /// Legacy flavour: `"salt": null`, on which the pass-percentage hash raises.
     let legacySaltIsNull: Bool
     /// `conditions` without reference counting (the array above keeps them alive), for the hot loop.
@@ -216,6 +217,7 @@ final class CompiledRule: @unchecked Sendable {
         self.configDelegateIndex = configDelegateIndex
         self.samplingRate = samplingRate
         self.legacyUnitID = legacyUnitID
+        legacyUnitIDRef = Unmanaged.passUnretained(legacyUnitID)
         self.legacySaltIsNull = legacySaltIsNull
         conditionRefs = conditions.map { Unmanaged.passUnretained($0) }
     }

@@ -18,6 +18,11 @@ public final class Evaluator: Sendable {
     let legacyNow: LegacyValue
     /// `current_time`'s value in the core flavour.
     let nowValue: UserValue
+    /// `nowValue`, `legacyNow` and the payload's `app_id` views unretained (shared by every thread).
+    let nowRef: Unmanaged<UserValue>
+    let legacyNowRef: Unmanaged<LegacyValue>
+    let appIDRef: Unmanaged<UserValue>?
+    let legacyAppIDRef: Unmanaged<LegacyValue>?
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         precondition(options.flavor != .legacy || payload.includesLegacy, "a legacy evaluator needs a payload compiled with legacy: true")
@@ -34,6 +39,10 @@ public final class Evaluator: Sendable {
         legacyEnvironment = options.environment.map { e in JSONObject(e.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }) }
         legacyNow = LegacyValue(.int(options.now))
         nowValue = UserValue.coreTimestamp(options.now)
+        nowRef = Unmanaged.passUnretained(nowValue)
+        legacyNowRef = Unmanaged.passUnretained(legacyNow)
+        appIDRef = payload.appID.map { Unmanaged.passUnretained($0) }
+        legacyAppIDRef = payload.legacyAppID.flatMap { $0.isNone ? nil : Unmanaged.passUnretained($0) }
     }
 
     /// Converts a user once for this evaluator's flavour.
@@ -405,7 +414,7 @@ struct Walk {
             if let v = user.member(.environment, field.name) { return Unmanaged.passUnretained(v) }
             return (evaluator.sdkEnvironment[field.name] ?? evaluator.sdkEnvironment[field.lowercased]).map { Unmanaged.passUnretained($0) }
         case .currentTime:
-            return Unmanaged.passUnretained(evaluator.nowValue)
+            return evaluator.nowRef
         case .userBucket:
             let bucket = user.unitHash(prefix: c.saltPrefixBytes, c.idTypeRef!) % 1000
             if let trace = ctx.trace {
@@ -414,7 +423,7 @@ struct Walk {
             }
             return Walk.bucketRefs[Int(bucket)]
         case .targetApp:
-            return payload.appID.map { Unmanaged.passUnretained($0) }
+            return evaluator.appIDRef
         case .unitID:
             return user.unitIDRef(c.idTypeRef!)
         case .experimentGroup, .none:

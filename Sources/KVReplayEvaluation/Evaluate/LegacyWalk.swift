@@ -70,10 +70,15 @@ extension Walk {
             ctx.trace?.record(.error("the pass-percentage hash raised: rule \(rule.id) has a null salt", depth: ctx.nested))
             return false
         }
-        let unit = user.legacy!.unitIDString(rule.legacyUnitID)
-        let bucket = Hashing.evaluationHash(prefix: rule.hashPrefix, unit: unit) % 10_000
+        let lu = user.legacy!
+        let unitRef = rule.legacyUnitIDRef._withUnsafeGuaranteedRef { lu.unitIDRef($0) }
+        let bucket = (unitRef?._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: rule.hashPrefixBytes, unit: $0.str) }
+            ?? Hashing.evaluationHash(prefix: rule.hashPrefixBytes, unit: "")) % 10_000
         let passed = Double(bucket) < rule.passPercentage * 100.0
-        ctx.trace?.record(.passPercentage(ruleID: rule.id, unitID: unit, bucket: bucket, percentage: rule.passPercentage, passed: passed, depth: ctx.nested))
+        if let trace = ctx.trace {
+            trace.record(.passPercentage(ruleID: rule.id, unitID: lu.unitIDString(rule.legacyUnitID), bucket: bucket, percentage: rule.passPercentage,
+                                         passed: passed, depth: ctx.nested))
+        }
         return passed
     }
 
@@ -109,12 +114,12 @@ extension Walk {
         var value: Unmanaged<LegacyValue>? = nil
         switch c.source {
         case .userField:
-            guard let f = c.field else { return legacyRaise(condition, "a null field") }
-            value = lu.valueRef(f)
+            guard let f = c.fieldRef else { return legacyRaise(condition, "a null field") }
+            value = f._withUnsafeGuaranteedRef { lu.valueRef($0) }
         case .ipBased:
-            guard let f = c.field else { return legacyRaise(condition, "a null field") }
-            value = lu.valueRef(f)
-            if value == nil, f.isCountry, lu.valueRef(.ip) != nil {
+            guard let f = c.fieldRef else { return legacyRaise(condition, "a null field") }
+            value = f._withUnsafeGuaranteedRef { lu.valueRef($0) }
+            if value == nil, f._withUnsafeGuaranteedRef({ $0.isCountry }), lu.valueRef(.ip) != nil {
                 switch lu.countryFromIP {
                 case .country(let v): value = Unmanaged.passUnretained(v)
                 case .none: break
@@ -127,10 +132,10 @@ extension Walk {
                 return false
             }
         case .uaBased:
-            guard let f = c.field else { return legacyRaise(condition, "a null field") }
-            value = lu.valueRef(f) ?? lu.userAgentValue(loweredField: f.lowered).map { Unmanaged.passUnretained($0) }
+            guard let f = c.fieldRef else { return legacyRaise(condition, "a null field") }
+            value = f._withUnsafeGuaranteedRef { f in lu.valueRef(f) ?? lu.userAgentValue(loweredField: f.lowered).map { Unmanaged.passUnretained($0) } }
         case .currentTime:
-            value = Unmanaged.passUnretained(evaluator.legacyNow)
+            value = evaluator.legacyNowRef
         case .environment:
             if let env = lu.environment {
                 guard let f = c.field else { return legacyRaise(condition, "a null field") }
@@ -142,10 +147,14 @@ extension Walk {
                 }
             }
         case .userBucket:
-            guard let prefix = c.saltPrefix else { return legacyRaise(condition, "additionalValues is null") }
-            let unit = lu.unitIDString(c.idType)
-            let bucket = Hashing.evaluationHash(prefix: prefix, unit: unit) % 1000
-            ctx.trace?.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: unit, bucket: bucket, depth: ctx.nested))
+            guard let prefix = c.saltPrefixBytes else { return legacyRaise(condition, "additionalValues is null") }
+            let unitRef = c.idTypeRef._withUnsafeGuaranteedRef { lu.unitIDRef($0) }
+            let bucket = (unitRef?._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.str) }
+                ?? Hashing.evaluationHash(prefix: prefix, unit: "")) % 1000
+            if let trace = ctx.trace {
+                trace.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: lu.unitIDString(c.idType), bucket: bucket,
+                                         depth: ctx.nested))
+            }
             // The usual operators on a bucket number, without touching the shared bucket values.
             let verdict = c.targetRef!._withUnsafeGuaranteedRef { t in LegacyComparisons.compareBucket(Int64(bucket), c.op, t, walk: self) }
             if let verdict {
@@ -155,9 +164,9 @@ extension Walk {
             }
             value = Unmanaged.passUnretained(LegacyValue.buckets[Int(bucket)])
         case .unitID:
-            value = lu.unitIDRef(c.idType)
+            value = c.idTypeRef._withUnsafeGuaranteedRef { lu.unitIDRef($0) }
         case .targetApp:
-            if let app = payload.legacyAppID, !app.isNone { value = Unmanaged.passUnretained(app) }
+            value = evaluator.legacyAppIDRef
         case .none:
             break
         }
@@ -197,16 +206,20 @@ extension Walk {
         }
         let depth = ctx.nested
         try prepareNested()
-        if let index = c.gateIndex, !payload.gates[index].legacyDropped {
-            try evaluateSpec(payload.gates[index], kind: .gate)
-            if ctx.failed {
-                // Caught by the nested `__eval_config`.
-                ctx.failed = false
-                ctx.ruleID = "error"
+        var found = false
+        if let index = c.gateIndex {
+            found = try withGuaranteed(payload.gateRefs[index]) { (spec) throws(EvaluationAbort) -> Bool in
+                if spec.legacyDropped { return false }
+                try evaluateSpec(spec, kind: .gate)
+                if ctx.failed {
+                    // Caught by the nested `__eval_config`.
+                    ctx.failed = false
+                    ctx.setRuleID(literal: "error")
+                }
+                return true
             }
-        } else {
-            legacyReset()
         }
+        if !found { legacyReset() }
         ctx.nested = depth
         if ctx.collectsExposures {
             ctx.secondary.append(SecondaryExposure(gate: c.gateName ?? "", gateValue: ctx.bool, ruleID: ctx.ruleID ?? "", rawGate: c.gateRawName))

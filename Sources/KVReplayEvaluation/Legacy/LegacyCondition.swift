@@ -220,7 +220,7 @@ final class LegacyTarget: Sendable {
 
 /// A condition as the legacy SDK evaluates it, compiled from the condition object with `dict.get` semantics.
 /// Stored flat (a tag and the fields each kind uses) so that evaluating it copies nothing.
-final class LegacyCondition: Sendable {
+final class LegacyCondition: @unchecked Sendable {
     enum Kind: UInt8, Sendable {
         /// `public`.
         case pass
@@ -262,11 +262,18 @@ final class LegacyCondition: Sendable {
     let idType: LegacyIDType
     /// `user_bucket`: `"<str(salt) or ''>."`; nil when `additionalValues` is `null` (the SDK raises on `.get`).
     let saltPrefix: [UInt8]?
+    /// `field`, `idType` and `saltPrefix` for the hot path: unretained (kept alive by the fields above) and in memory of
+    /// their own (freed with the condition), so that no reference count shared by the threads is touched.
+    let fieldRef: Unmanaged<LegacyField>?
+    let idTypeRef: Unmanaged<LegacyIDType>
+    let saltPrefixBytes: UnsafeBufferPointer<UInt8>?
     /// The operator, matched case-sensitively; nil evaluates to false.
     let op: Operator?
     let target: LegacyTarget?
     /// `target` unretained, for the hot path (`target` keeps it alive).
     let targetRef: Unmanaged<LegacyTarget>?
+
+    deinit { saltPrefixBytes?.deallocate() }
 
     static let supportedTypes: Set<String> = [
         "public", "fail_gate", "pass_gate", "ip_based", "ua_based", "user_field", "environment_field", "current_time",
@@ -327,6 +334,9 @@ final class LegacyCondition: Sendable {
             source = .none
         }
         saltPrefix = prefix
+        saltPrefixBytes = prefix.map(ownedCopy)
+        fieldRef = field.map { Unmanaged.passUnretained($0) }
+        idTypeRef = Unmanaged.passUnretained(idType)
         if kind == .compare {
             target = LegacyTarget(targetJSON, loadValue: raw["targetValue"] ?? .array([]), type: type, loweredOperator: loweredOp,
                                   exactOperator: op, loadFailed: &loadFailed)
