@@ -17,6 +17,12 @@ public final class CompiledPayload: Sendable {
     let layerIndex: [String: Int]
     /// The user field names the conditions read (possibly shared with other payloads of a history).
     let fields: CoreFieldTable
+    /// Unique in the process; how many specs, rules and nested gate conditions are numbered (`LocalCopies`).
+    let serial: UInt64
+    let specCount: Int
+    let ruleCount: Int
+    let gateConditionCount: Int
+    private static let serials = Atomic<UInt64>(0)
     /// `app_id` as a user-side value (what `target_app` reads).
     let appID: UserValue?
     public let usesUserAgent: Bool
@@ -61,6 +67,10 @@ public final class CompiledPayload: Sendable {
         configRefs = configs.map { Unmanaged.passUnretained($0) }
         layers = specs.layerConfigs.map { compiler.compile($0) }
         fields = compiler.fields
+        serial = CompiledPayload.serials.wrappingAdd(1, ordering: .relaxed).newValue
+        specCount = compiler.specCount
+        ruleCount = compiler.ruleCount
+        gateConditionCount = compiler.gateConditionCount
         self.gateIndex = gateIndex
         self.configIndex = configIndex
         self.layerIndex = layerIndex
@@ -153,7 +163,11 @@ public final class CompiledSpec: Sendable {
     /// `rules` unretained (the array above keeps them alive), for the hot loop.
     let ruleRefs: [Unmanaged<CompiledRule>]
 
-    init(source: Spec, rules: [CompiledRule], legacyDropped: Bool) {
+    /// This spec's number in its payload (see `LocalCopies`).
+    let serial: Int
+
+    init(source: Spec, rules: [CompiledRule], legacyDropped: Bool, serial: Int) {
+        self.serial = serial
         self.source = source
         name = source.name
         defaultValue = source.defaultValue
@@ -198,10 +212,14 @@ final class CompiledRule: @unchecked Sendable {
     /// `conditions` without reference counting (the array above keeps them alive), for the hot loop.
     let conditionRefs: [Unmanaged<CompiledCondition>]
 
-    init(id: String, groupName: String?, passPercentage: Double, hashPrefix: [UInt8], unitID: IDType,
+    /// This rule's number in its payload (see `LocalCopies`).
+    let serial: Int
+
+    init(serial: Int, id: String, groupName: String?, passPercentage: Double, hashPrefix: [UInt8], unitID: IDType,
          conditions: [CompiledCondition], returnValue: JSONValue, isExperimentGroup: Bool?, configDelegate: String?,
          configDelegateIndex: Int?, samplingRate: Int64?, legacyUnitID: LegacyIDType, legacySaltIsNull: Bool)
     {
+        self.serial = serial
         self.id = id
         self.groupName = groupName
         self.passPercentage = passPercentage
@@ -368,6 +386,8 @@ final class CompiledCondition: @unchecked Sendable {
     let gateName: String
     let gateIndex: Int
     let negate: Bool
+    /// A nested gate condition's number in its payload (for per-thread copies of `gateName`, `LocalCopies`).
+    let gateSerial: Int
     /// `!gateName.isEmpty` (an unnamed gate is not memoised), `gateName.hasPrefix("segment:")` (no exposure).
     let gateNamed: Bool
     let gateIsSegment: Bool
@@ -382,9 +402,11 @@ final class CompiledCondition: @unchecked Sendable {
     let legacyRef: Unmanaged<LegacyCondition>?
 
     init(tag: Tag, source: Condition?, sourceKind: Source = .none, op: Operator = .eq, field: FieldRef? = nil, idType: IDType? = nil,
-         saltPrefix: [UInt8] = [], target: TargetValue? = nil, gateName: String = "", gateIndex: Int = -1, negate: Bool = false,
-         experimentName: String? = nil, experimentIndex: Int? = nil, unsupportedReason: String = "", legacy: LegacyCondition? = nil)
+         saltPrefix: [UInt8] = [], target: TargetValue? = nil, gateName: String = "", gateIndex: Int = -1, gateSerial: Int = -1,
+         negate: Bool = false, experimentName: String? = nil, experimentIndex: Int? = nil, unsupportedReason: String = "",
+         legacy: LegacyCondition? = nil)
     {
+        self.gateSerial = gateSerial
         self.tag = tag
         self.source = source
         self.sourceKind = sourceKind
@@ -414,8 +436,9 @@ final class CompiledCondition: @unchecked Sendable {
     /// The same core condition with its legacy view attached.
     func with(legacy: LegacyCondition) -> CompiledCondition {
         CompiledCondition(tag: tag, source: source, sourceKind: sourceKind, op: op, field: field, idType: idType, saltPrefix: saltPrefix,
-                          target: target, gateName: gateName, gateIndex: gateIndex, negate: negate, experimentName: experimentName,
-                          experimentIndex: experimentIndex, unsupportedReason: unsupportedReason, legacy: legacy)
+                          target: target, gateName: gateName, gateIndex: gateIndex, gateSerial: gateSerial, negate: negate,
+                          experimentName: experimentName, experimentIndex: experimentIndex, unsupportedReason: unsupportedReason,
+                          legacy: legacy)
     }
 }
 
@@ -462,6 +485,10 @@ struct Compiler {
     let configIndex: [String: Int]
     var usesUserAgent = false
     var usesCountry = false
+    /// Numbering of specs, rules and nested gate conditions (see `LocalCopies`).
+    var specCount = 0
+    var ruleCount = 0
+    var gateConditionCount = 0
     var legacyLoadFailed = false
     let legacyFields = LegacyFieldTable()
 
@@ -475,7 +502,9 @@ struct Compiler {
                 if l.unsupported { legacyDropped = true }
                 if l.loadFailed { legacyLoadFailed = true }
             }
+            ruleCount += 1
             return CompiledRule(
+                serial: ruleCount - 1,
                 id: rule.id,
                 groupName: rule.groupName,
                 passPercentage: rule.passPercentage,
@@ -490,7 +519,8 @@ struct Compiler {
                 legacyUnitID: legacyFields.idType(rule.idType),
                 legacySaltIsNull: rule.raw["salt"] == .null)
         }
-        return CompiledSpec(source: spec, rules: rules, legacyDropped: legacyDropped)
+        specCount += 1
+        return CompiledSpec(source: spec, rules: rules, legacyDropped: legacyDropped, serial: specCount - 1)
     }
 
     mutating func compile(_ ref: RuleCondition) -> CompiledCondition {
@@ -516,7 +546,9 @@ struct Compiler {
             return CompiledCondition(tag: .pass, source: c)
         case "pass_gate", "fail_gate":
             let name = c.targetValue.stringValue ?? ""
-            return CompiledCondition(tag: .nestedGate, source: c, gateName: name, gateIndex: gateIndex[name] ?? -1, negate: c.type == "fail_gate")
+            gateConditionCount += 1
+            return CompiledCondition(tag: .nestedGate, source: c, gateName: name, gateIndex: gateIndex[name] ?? -1,
+                                     gateSerial: gateConditionCount - 1, negate: c.type == "fail_gate")
         case "user_field": source = .userField
         case "ua_based":
             source = .userAgent

@@ -41,6 +41,9 @@ public final class EvaluationContext {
     var collectsExposures = true
     /// `UserSession.evaluateOutcome`: the result, when the evaluation ended outside the walk.
     var finished: Evaluation?
+    /// Per-thread copies of what records take from the payload being evaluated (`bindLocals`).
+    private(set) var locals: LocalCopies?
+    private var localsByPayload: [UInt64: LocalCopies] = [:]
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
 
@@ -82,6 +85,50 @@ public final class EvaluationContext {
 }
 
 extension EvaluationContext {
+    /// Makes `locals` the copies for `payload` (kept for the context's life, one per payload it evaluates).
+    @discardableResult
+    func bindLocals(_ payload: CompiledPayload) -> LocalCopies {
+        if let l = locals, l.payload == payload.serial { return l }
+        let l = localsByPayload[payload.serial] ?? LocalCopies(payload)
+        localsByPayload[payload.serial] = l
+        locals = l
+        return l
+    }
+
+    /// The result's parts as a record takes them: from `locals` when bound, else from the payload.
+    var localJSON: JSONValue? {
+        switch value {
+        case .none: nil
+        case .ruleReturn(let r): r._withUnsafeGuaranteedRef { locals?.returnValue($0) ?? $0.returnValue }
+        case .specDefault(let s): s._withUnsafeGuaranteedRef { locals?.defaultValue($0) ?? $0.defaultValue }
+        case .owned(let j): j
+        }
+    }
+
+    var localRuleID: String? {
+        if let r = ruleRef { return r._withUnsafeGuaranteedRef { locals?.ruleID($0) ?? $0.id } }
+        return ruleText
+    }
+
+    var localGroupName: String? {
+        if let r = groupRef { return r._withUnsafeGuaranteedRef { r in locals.map { $0.groupName(r) } ?? r.groupName } }
+        return groupText
+    }
+
+    var localExplicitParameters: [String]? {
+        if let s = explicitRef { return s._withUnsafeGuaranteedRef { s in locals.map { $0.explicitParameters(s) } ?? s.explicitParameters } }
+        return explicitOwned
+    }
+
+    var localConfigDelegate: String? {
+        if let r = delegateRef { return r._withUnsafeGuaranteedRef { r in locals.map { $0.configDelegate(r) } ?? r.configDelegate } }
+        return delegateOwned
+    }
+
+    func localGateName(_ c: CompiledCondition) -> String {
+        locals?.gateName(c) ?? c.gateName
+    }
+
     var json: JSONValue? {
         get {
             switch value {

@@ -75,6 +75,7 @@ public final class Evaluator: Sendable {
     }
 
     func makeEvaluation(_ ref: EntityRef, spec: CompiledSpec?, ctx: EvaluationContext, errored: Bool) -> Evaluation {
+        ctx.bindLocals(payload)
         let isGate = ref.kind == .gate
         guard spec != nil, !errored else {
             return Evaluation(
@@ -123,6 +124,7 @@ public struct UserSession {
         let evaluator = walk.evaluator
         let payload = evaluator.payload
         ctx.reset()
+        ctx.bindLocals(payload)
         if walk.policy.isLegacy {
             guard let legacyUser = walk.user.legacy else { preconditionFailure(Evaluator.unpreparedUser) }
             guard legacyUser.valid else { return FlavorPolicy.legacyRejectedUser(ref) }
@@ -165,6 +167,7 @@ public struct UserSession {
         if walk.policy.isLegacy {
             guard let legacyUser = walk.user.legacy else { preconditionFailure(Evaluator.unpreparedUser) }
             if !legacyUser.valid || spec.legacyDropped { return false }
+            ctx.bindLocals(walk.payload)
         } else {
             ctx.collectsExposures = false
         }

@@ -53,33 +53,36 @@ struct FlavorPolicy: Sendable {
     /// After a nested gate: record its exposure (never for `segment:` gates).
     func appendNestedExposure(_ condition: CompiledCondition, walk: Walk) {
         let ctx = walk.ctx
-        guard !condition.gateIsSegment, let rule = ctx.ruleID, !rule.isEmpty else { return }
-        ctx.secondary.append(SecondaryExposure(gate: condition.gateName, gateValue: ctx.bool, ruleID: rule))
+        guard !condition.gateIsSegment, let rule = ctx.localRuleID, !rule.isEmpty else { return }
+        ctx.secondary.append(SecondaryExposure(gate: ctx.localGateName(condition), gateValue: ctx.bool, ruleID: rule))
     }
 
     func compare(_ value: UserValue, _ op: Operator, _ target: TargetValue, walk: Walk) -> Bool {
         CoreComparisons.compare(value, op, target, walk: walk)
     }
 
+    /// The result record. Strings and values come from the context's per-thread copies (`LocalCopies`), bound by the
+    /// caller, so that building records on many threads touches no shared reference count.
     func makeEvaluation(_ ref: EntityRef, spec: CompiledSpec, ctx: EvaluationContext) -> Evaluation {
         if isLegacy { return makeLegacyEvaluation(ref, spec: spec, ctx: ctx) }
         let isGate = ref.kind == .gate
         let value: JSONValue
         if isGate {
             value = .bool(ctx.bool)
-        } else if case .object? = ctx.json {
-            value = ctx.json!
+        } else if let json = ctx.localJSON, case .object = json {
+            value = json
         } else {
             value = .object(JSONObject())
         }
         let isLayer = ref.kind == .layer
+        let name = ctx.locals?.name(ref.name, of: spec) ?? ref.name
         return Evaluation(
-            kind: ref.kind, name: ref.name, value: value, ruleID: ctx.ruleID ?? "", groupName: ctx.groupName,
+            kind: ref.kind, name: name, value: value, ruleID: ctx.localRuleID ?? "", groupName: ctx.localGroupName,
             idType: ctx.idType ?? "", reason: ctx.unsupported ? .unsupported : .ok,
             secondaryExposures: ref.kind == .experiment ? ctx.secondary : ctx.secondary.cleaned(),
-            allocatedExperiment: isLayer ? ctx.configDelegate : nil,
+            allocatedExperiment: isLayer ? ctx.localConfigDelegate : nil,
             undelegatedSecondaryExposures: isLayer ? (ctx.undelegated ?? []).cleaned() : nil,
-            explicitParameters: isLayer ? (ctx.explicitParameters ?? []) : nil,
+            explicitParameters: isLayer ? (ctx.localExplicitParameters ?? []) : nil,
             isExperimentGroup: ctx.isExperimentGroup, isExperimentActive: ctx.isExperimentActive,
             version: spec.version, usedIDList: ctx.usedIDList, missingIDList: ctx.missingIDList)
     }
@@ -89,15 +92,16 @@ struct FlavorPolicy: Sendable {
     /// `error` and reason `error` when it raised.
     func makeLegacyEvaluation(_ ref: EntityRef, spec: CompiledSpec, ctx: EvaluationContext) -> Evaluation {
         let isLayer = ref.kind == .layer
-        let ruleID = ctx.failed ? "error" : (ctx.ruleID ?? "")
+        let ruleID = ctx.failed ? "error" : (ctx.localRuleID ?? "")
+        let name = ctx.locals?.name(ref.name, of: spec) ?? ref.name
         return Evaluation(
-            kind: ref.kind, name: ref.name, value: ref.kind == .gate ? .bool(ctx.bool) : (ctx.json ?? .object(JSONObject())),
-            ruleID: ruleID, groupName: ctx.groupName, idType: ctx.idType ?? "",
+            kind: ref.kind, name: name, value: ref.kind == .gate ? .bool(ctx.bool) : (ctx.localJSON ?? .object(JSONObject())),
+            ruleID: ruleID, groupName: ctx.localGroupName, idType: ctx.idType ?? "",
             reason: ruleID == "error" ? .error : .ok,
             secondaryExposures: ctx.secondary,
-            allocatedExperiment: isLayer ? ctx.configDelegate : nil,
+            allocatedExperiment: isLayer ? ctx.localConfigDelegate : nil,
             undelegatedSecondaryExposures: isLayer ? (ctx.undelegated ?? ctx.secondary) : nil,
-            explicitParameters: isLayer ? (ctx.configDelegate != nil ? ctx.explicitParameters ?? [] : []) : nil,
+            explicitParameters: isLayer ? (ctx.localConfigDelegate != nil ? ctx.localExplicitParameters ?? [] : []) : nil,
             isExperimentGroup: ctx.isExperimentGroup, isExperimentActive: ctx.isExperimentActive,
             version: spec.version, usedIDList: ctx.usedIDList, missingIDList: ctx.missingIDList)
     }

@@ -222,7 +222,10 @@ extension Walk {
         if !found { legacyReset() }
         ctx.nested = depth
         if ctx.collectsExposures {
-            ctx.secondary.append(SecondaryExposure(gate: c.gateName ?? "", gateValue: ctx.bool, ruleID: ctx.ruleID ?? "", rawGate: c.gateRawName))
+            // The gate's name from the context's copies when the core view numbered it (a `pass_gate`/`fail_gate` spelled
+            // in lower case); the legacy view's own otherwise.
+            let gate = c.gateName.map { condition.gateSerial >= 0 ? ctx.localGateName(condition) : $0 } ?? ""
+            ctx.secondary.append(SecondaryExposure(gate: gate, gateValue: ctx.bool, ruleID: ctx.localRuleID ?? "", rawGate: c.gateRawName))
         }
         if let trace = ctx.trace {
             trace.record(.nestedGate(name: c.gateName ?? c.gateRawName ?? "", negate: c.negate, result: ctx.bool, ruleID: ctx.ruleID ?? "",
