@@ -184,8 +184,9 @@ struct BenchReplay: ParsableCommand {
             return
         }
         print("\(f.users) users x \(f.entities) entities; history of \(f.snapshots) snapshots changing up to \(f.changesPerSnapshot) gates each")
-        print(String(format: "one snapshot: %.0f evals/s on 1 thread, %.0f on %d threads (speed-up %.2fx), %.2f s", f.evalsPerSecondOneThread,
-                     f.evalsPerSecondAllThreads, f.threads, f.speedup, f.secondsOneSnapshot))
+        print(String(format: "one snapshot: %.0f evals/s on 1 thread, %.0f on %d threads (speed-up %.2fx); %.2f s with %.2f s of compilation",
+                     f.evalsPerSecondOneThread, f.evalsPerSecondAllThreads, f.threads, f.speedup, f.secondsOneSnapshot,
+                     f.secondsCompileOneSnapshot))
         print(String(format: "whole history: %.2f s = %.2fx one snapshot (%d evaluations, %d results carried over)", f.secondsAllSnapshots,
                      f.historyCostRatio, f.evaluationsHistory, f.carriedOverHistory))
         print(String(format: "peak RSS %.0f MiB", f.peakRSSMiB))

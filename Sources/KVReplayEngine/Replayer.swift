@@ -205,12 +205,13 @@ public struct Replayer: Sendable {
                     defer { if preparedOnce == nil { preparedHere.release(threads: options.threads) } }
                     let prepared = UncheckedBox(preparedHere.users)
                     let refs = toEvaluate.map { evaluator.payload.resolve(entities[$0]) }
-                    // About 16k evaluations per task: a snapshot that changed two entities hands out long user ranges,
-                    // so task overhead does not outweigh the work; still at least two tasks per thread.
+                    // About 64k evaluations per task (at least 512 users): a snapshot that changed two entities hands out
+                    // long user ranges, so task overhead does not outweigh the work; still at least two tasks per thread.
                     let taskUsers = max(512, min(65_536 / refs.count, chunk.count / max(1, 2 * options.threads)))
                     let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
                         let ctx = EvaluationContext()
+                        let evaluator = evaluator.replica()
                         // Entities are read in place and repeated outcomes recognised by identity: nothing is copied
                         // out of the payload per evaluation (copies would contend for reference counts that every
                         // thread shares).

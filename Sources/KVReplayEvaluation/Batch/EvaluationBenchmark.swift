@@ -68,6 +68,7 @@ public enum EvaluationBenchmark {
         }
 
         let gates = measure { range in
+            let evaluator = evaluator.replica()
             let ctx = EvaluationContext()
             var n = 0
             var trues = 0
@@ -82,6 +83,7 @@ public enum EvaluationBenchmark {
             return n
         }
         let exps = measure { range in
+            let evaluator = evaluator.replica()
             let ctx = EvaluationContext()
             var n = 0
             var rules = 0

@@ -45,6 +45,13 @@ public final class Evaluator: Sendable {
         legacyAppIDRef = payload.legacyAppID.flatMap { $0.isNone ? nil : Unmanaged.passUnretained($0) }
     }
 
+    /// An evaluator equal to this one (same payload and options, users prepared by either serve both), for one
+    /// thread. Evaluations retain their evaluator; threads that share one write the same reference count, and the
+    /// cache line holding it (and the evaluator's fields) bounces between cores. Give each worker its own.
+    public func replica() -> Evaluator {
+        Evaluator(payload: payload, options: options)
+    }
+
     /// Converts a user once for this evaluator's flavour.
     public func prepare(_ user: StatsigUser) -> PreparedUser {
         if policy.isLegacy {
