@@ -205,9 +205,9 @@ public struct Replayer: Sendable {
                     defer { if preparedOnce == nil { preparedHere.release(threads: options.threads) } }
                     let prepared = UncheckedBox(preparedHere.users)
                     let refs = toEvaluate.map { evaluator.payload.resolve(entities[$0]) }
-                    // About 64k evaluations per task (at least 512 users): a snapshot that changed two entities hands out
+                    // About 32k evaluations per task (at least 256 users): a snapshot that changed two entities hands out
                     // long user ranges, so task overhead does not outweigh the work; still at least two tasks per thread.
-                    let taskUsers = max(512, min(65_536 / refs.count, chunk.count / max(1, 2 * options.threads)))
+                    let taskUsers = max(256, min(32_768 / refs.count, chunk.count / max(1, 2 * options.threads)))
                     let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
                         var local = LocalOutcomes(entities: refs.count, users: range.count)
                         let ctx = EvaluationContext()
