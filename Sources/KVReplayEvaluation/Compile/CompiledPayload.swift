@@ -463,16 +463,14 @@ enum Operator: String, Sendable {
 public final class TargetValueCache {
     /// The user field names of the payloads compiled with this cache.
     let fields = CoreFieldTable()
-    private var entries: [JSONValue: (plain: TargetValue?, regex: TargetValue?)] = [:]
+    private var entries: [JSONValue: [TargetValue.Use: TargetValue]] = [:]
 
     public init() {}
 
-    func target(_ json: JSONValue, compileRegex: Bool) -> TargetValue {
-        if let hit = entries[json], let t = compileRegex ? hit.regex : hit.plain { return t }
-        let t = TargetValue(core: json, compileRegex: compileRegex)
-        var e = entries[json] ?? (nil, nil)
-        if compileRegex { e.regex = t } else { e.plain = t }
-        entries[json] = e
+    func target(_ json: JSONValue, for use: TargetValue.Use) -> TargetValue {
+        if let t = entries[json]?[use] { return t }
+        let t = TargetValue(core: json, use: use)
+        entries[json, default: [:]][use] = t
         return t
     }
 }
@@ -579,7 +577,8 @@ struct Compiler {
         guard let op = Operator(rawValue: opName) else {
             return CompiledCondition(tag: .unsupported, source: c, unsupportedReason: "unknown operator \"\(opName)\"")
         }
-        let target = targets?.target(c.targetValue, compileRegex: op == .matches) ?? TargetValue(core: c.targetValue, compileRegex: op == .matches)
+        let use = TargetValue.Use(op)
+        let target = targets?.target(c.targetValue, for: use) ?? TargetValue(core: c.targetValue, use: use)
         return CompiledCondition(tag: .compare, source: c, sourceKind: source, op: op, field: field, idType: idType, saltPrefix: saltPrefix,
                                  target: target, experimentName: c.field, experimentIndex: experimentIndex)
     }

@@ -99,7 +99,8 @@ final class LegacyTarget: Sendable {
     enum Strings: Sendable {
         case none
         case raises
-        case list([String])
+        /// The elements, in `matchList`.
+        case list
     }
 
     let json: JSONValue
@@ -155,14 +156,20 @@ final class LegacyTarget: Sendable {
             default: nil
             }
         }
+        // Built for the operators that read it only (a target can be a large inline list).
+        let readsMatchStrings = [Operator.startsWithAny, .endsWithAny, .containsAny, .containsNone].contains(exactOperator)
         switch json {
-        case .null: matchStrings = .none
-        case .bool, .int, .double: matchStrings = .raises
+        case .null:
+            matchStrings = .none
+            matchList = nil
+        case .bool, .int, .double:
+            matchStrings = .raises
+            matchList = nil
         default:
-            matchStrings = .list((iterate(json) ?? []).compactMap { $0.isNull ? nil : Python.casefold(Python.str($0)) })
+            matchStrings = .list
+            matchList = readsMatchStrings
+                ? ByteStringList((iterate(json) ?? []).compactMap { $0.isNull ? nil : Python.casefold(Python.str($0)) }) : nil
         }
-
-        if case .list(let l) = matchStrings { matchList = ByteStringList(l) } else { matchList = nil }
         matchListRef = matchList.map { Unmanaged.passUnretained($0) }
 
         var caseless: ByteStringSet? = nil, exact: ByteStringSet? = nil

@@ -34,8 +34,37 @@ public final class TargetValue: Sendable {
     public let objectStrings: [String: String]?
     public let regex: CompiledRegex?
 
-    /// The core SDK's conversion of a target (`MemoizedEvaluatorValue`).
-    public init(core json: JSONValue, compileRegex: Bool) {
+    /// Which operator family a target is compiled for: the lookup structures only that family reads are built
+    /// (a large inline list would otherwise be held several times over).
+    public enum Use: Hashable, Sendable {
+        /// Every structure, the regex included (for callers that do not know the operator).
+        case all
+        /// `str_matches`: the compiled pattern.
+        case regex
+        /// `any` / `none`: the lower-case hash set.
+        case membership
+        /// `str_starts_with_any`, `str_ends_with_any`, `str_contains_any`, `str_contains_none`: lower-case bytes.
+        case lowercasedList
+        /// `any_case_sensitive` / `none_case_sensitive`: the original bytes.
+        case originalList
+        /// Every other operator: the plain views only.
+        case plain
+
+        init(_ op: Operator) {
+            switch op {
+            case .matches: self = .regex
+            case .any, .none: self = .membership
+            case .startsWithAny, .endsWithAny, .containsAny, .containsNone: self = .lowercasedList
+            case .anyCaseSensitive, .noneCaseSensitive: self = .originalList
+            default: self = .plain
+            }
+        }
+    }
+
+    /// The core SDK's conversion of a target (`MemoizedEvaluatorValue`), with the lookup structures of one
+    /// operator family.
+    public init(core json: JSONValue, use: Use) {
+        let compileRegex = use == .regex || use == .all
         self.json = json
         var kind = Kind.null
         var bool: Bool? = nil, number: Double? = nil, string: String? = nil, lowercased: String? = nil
@@ -71,7 +100,7 @@ public final class TargetValue: Sendable {
                 }
             }
             entries = list
-            lowercasedSet = ByteStringSet(list.map(\.lowercased))
+            if use == .membership || use == .all { lowercasedSet = ByteStringSet(list.map(\.lowercased)) }
         case .object(let o):
             kind = .object
             var m: [String: String] = [:]
@@ -87,8 +116,8 @@ public final class TargetValue: Sendable {
         self.timestamp = timestamp
         self.entries = entries
         self.lowercasedSet = lowercasedSet
-        lowercasedList = entries.map { ByteStringList($0.map(\.lowercased)) }
-        originalList = entries.map { ByteStringList($0.map(\.original)) }
+        lowercasedList = use == .lowercasedList || use == .all ? entries.map { ByteStringList($0.map(\.lowercased)) } : nil
+        originalList = use == .originalList || use == .all ? entries.map { ByteStringList($0.map(\.original)) } : nil
         lowercasedListRef = lowercasedList.map { Unmanaged.passUnretained($0) }
         originalListRef = originalList.map { Unmanaged.passUnretained($0) }
         lowercasedSetRef = lowercasedSet.map { Unmanaged.passUnretained($0) }
