@@ -32,32 +32,14 @@ final class LocalCopies {
         gateNames = Array(repeating: nil, count: p.gateConditionCount)
     }
 
-    func ruleID(_ r: CompiledRule) -> String {
-        if let s = ruleIDs[r.serial] { return s }
-        let s = localCopy(r.id)
-        ruleIDs[r.serial] = s
-        return s
-    }
+    func ruleID(_ r: CompiledRule) -> String { cached(&ruleIDs, r.serial) { localCopy(r.id) } }
+    func groupName(_ r: CompiledRule) -> String? { cached(&groupNames, r.serial) { r.groupName.map(localCopy) } }
+    func returnValue(_ r: CompiledRule) -> JSONValue { cached(&ruleValues, r.serial) { localCopy(r.returnValue) } }
+    func configDelegate(_ r: CompiledRule) -> String? { cached(&delegates, r.serial) { r.configDelegate.map(localCopy) } }
+    func defaultValue(_ spec: CompiledSpec) -> JSONValue { cached(&specDefaults, spec.serial) { localCopy(spec.defaultValue) } }
 
-    func groupName(_ r: CompiledRule) -> String? {
-        if let s = groupNames[r.serial] { return s }
-        let s = r.groupName.map(localCopy)
-        groupNames[r.serial] = .some(s)
-        return s
-    }
-
-    func returnValue(_ r: CompiledRule) -> JSONValue {
-        if let v = ruleValues[r.serial] { return v }
-        let v = localCopy(r.returnValue)
-        ruleValues[r.serial] = v
-        return v
-    }
-
-    func configDelegate(_ r: CompiledRule) -> String? {
-        if let s = delegates[r.serial] { return s }
-        let s = r.configDelegate.map(localCopy)
-        delegates[r.serial] = .some(s)
-        return s
+    func explicitParameters(_ spec: CompiledSpec) -> [String]? {
+        cached(&specExplicit, spec.serial) { spec.explicitParameters.map { $0.map(localCopy) } }
     }
 
     /// The entity's name as `name` spells it (a copy of it, made once for the spec it names).
@@ -68,27 +50,19 @@ final class LocalCopies {
         return s
     }
 
-    func defaultValue(_ spec: CompiledSpec) -> JSONValue {
-        if let v = specDefaults[spec.serial] { return v }
-        let v = localCopy(spec.defaultValue)
-        specDefaults[spec.serial] = v
-        return v
-    }
-
-    func explicitParameters(_ spec: CompiledSpec) -> [String]? {
-        if let p = specExplicit[spec.serial] { return p }
-        let p = spec.explicitParameters.map { $0.map(localCopy) }
-        specExplicit[spec.serial] = .some(p)
-        return p
-    }
-
     /// A nested gate condition's gate name (the condition's own when the compiler did not number it).
     func gateName(_ c: CompiledCondition) -> String {
         guard c.gateSerial >= 0 else { return c.gateName }
-        if let s = gateNames[c.gateSerial] { return s }
-        let s = localCopy(c.gateName)
-        gateNames[c.gateSerial] = s
-        return s
+        return cached(&gateNames, c.gateSerial) { localCopy(c.gateName) }
+    }
+
+    /// `table[i]`, made by `make` the first time.
+    @inline(__always)
+    private func cached<T>(_ table: inout [T?], _ i: Int, _ make: () -> T) -> T {
+        if let v = table[i] { return v }
+        let v = make()
+        table[i] = v
+        return v
     }
 }
 
