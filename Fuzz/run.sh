@@ -60,6 +60,7 @@ log="$here/crashes/$target.log"
 echo "running $product for $seconds s (corpus $corpus)" >&2
 set +e
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}" \
+LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/Tools/lsan.supp}" \
 "$bin" -max_total_time="$seconds" -max_len="$maxlen" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
   -artifact_prefix="$crashes/" "$@" "${dirs[@]}" 2>&1 | tee "$log" | grep -E "^#|ERROR|SUMMARY|stat::|Test unit written|DONE" | grep -vE "^#[0-9]+\s+(NEW|REDUCE)" >&2
 rc=${PIPESTATUS[0]}
