@@ -190,8 +190,7 @@ final class CompiledRule: @unchecked Sendable {
     let groupName: String?
     let passPercentage: Double
     /// UTF-8 of `"<spec salt>.<rule salt or id>."`.
-    let hashPrefix: [UInt8]
-    /// `hashPrefix` in memory of its own (freed with the rule), read without touching a shared reference count.
+    /// In memory of its own (freed with the rule): read without touching a shared reference count.
     let hashPrefixBytes: UnsafeBufferPointer<UInt8>
     let unitID: IDType
     /// `unitID` unretained, for the hot path.
@@ -223,7 +222,6 @@ final class CompiledRule: @unchecked Sendable {
         self.id = id
         self.groupName = groupName
         self.passPercentage = passPercentage
-        self.hashPrefix = hashPrefix
         hashPrefixBytes = ownedCopy(hashPrefix)
         self.unitID = unitID
         unitIDRef = Unmanaged.passUnretained(unitID)
@@ -376,8 +374,7 @@ final class CompiledCondition: @unchecked Sendable {
     /// `field` and `idType` unretained (kept alive by them; shared by every thread, so not retained per evaluation).
     let fieldRef: Unmanaged<FieldRef>?
     let idTypeRef: Unmanaged<IDType>?
-    /// `user_bucket`: UTF-8 of `"<salt>."`, and the same in memory of its own (freed with the condition).
-    let saltPrefix: [UInt8]
+    /// `user_bucket`: UTF-8 of `"<salt>."`, in memory of its own (freed with the condition).
     let saltPrefixBytes: UnsafeBufferPointer<UInt8>
     let target: TargetValue?
     /// `target` unretained (kept alive by `target`).
@@ -415,7 +412,6 @@ final class CompiledCondition: @unchecked Sendable {
         self.idType = idType
         fieldRef = field.map { Unmanaged.passUnretained($0) }
         idTypeRef = idType.map { Unmanaged.passUnretained($0) }
-        self.saltPrefix = saltPrefix
         saltPrefixBytes = ownedCopy(saltPrefix)
         self.target = target
         targetRef = target.map { Unmanaged.passUnretained($0) }
@@ -435,7 +431,8 @@ final class CompiledCondition: @unchecked Sendable {
 
     /// The same core condition with its legacy view attached.
     func with(legacy: LegacyCondition) -> CompiledCondition {
-        CompiledCondition(tag: tag, source: source, sourceKind: sourceKind, op: op, field: field, idType: idType, saltPrefix: saltPrefix,
+        CompiledCondition(tag: tag, source: source, sourceKind: sourceKind, op: op, field: field, idType: idType,
+                          saltPrefix: Array(saltPrefixBytes),
                           target: target, gateName: gateName, gateIndex: gateIndex, gateSerial: gateSerial, negate: negate,
                           experimentName: experimentName, experimentIndex: experimentIndex, unsupportedReason: unsupportedReason,
                           legacy: legacy)

@@ -428,7 +428,7 @@ struct Walk {
         case .userBucket:
             let bucket = user.unitHash(prefix: c.saltPrefixBytes, c.idTypeRef!) % 1000
             if let trace = ctx.trace {
-                trace.record(.userBucket(salt: String(decoding: c.saltPrefix.dropLast(), as: UTF8.self), unitID: user.unitIDString(c.idType!),
+                trace.record(.userBucket(salt: String(decoding: c.saltPrefixBytes.dropLast(), as: UTF8.self), unitID: user.unitIDString(c.idType!),
                                          bucket: bucket, depth: ctx.nested))
             }
             return Walk.bucketRefs[Int(bucket)]

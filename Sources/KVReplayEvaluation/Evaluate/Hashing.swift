@@ -5,24 +5,7 @@ public enum Hashing {
     /// First 8 bytes of SHA-256, big-endian: the evaluation hash of `prefix + unit`.
     @inline(__always)
     static func evaluationHash(prefix: [UInt8], unit: String) -> UInt64 {
-        var unit = unit
-        return unit.withUTF8 { u in
-            let total = prefix.count + u.count
-            if total <= 512 {
-                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buf in
-                    prefix.withUnsafeBufferPointer { p in
-                        UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: p.baseAddress!, byteCount: p.count)
-                    }
-                    if u.count > 0 {
-                        UnsafeMutableRawPointer(buf.baseAddress! + prefix.count).copyMemory(from: u.baseAddress!, byteCount: u.count)
-                    }
-                    return kv_sha256_prefix_u64(buf.baseAddress, total)
-                }
-            }
-            var bytes = prefix
-            bytes.append(contentsOf: u)
-            return kv_sha256_prefix_u64(bytes, bytes.count)
-        }
+        prefix.withUnsafeBufferPointer { evaluationHash(prefix: $0, unit: unit) }
     }
 
     /// `evaluationHash` with the prefix in memory the caller owns (no reference count touched).

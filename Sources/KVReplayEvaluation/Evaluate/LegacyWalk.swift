@@ -71,9 +71,7 @@ extension Walk {
             return false
         }
         let lu = user.legacy!
-        let unitRef = rule.legacyUnitIDRef._withUnsafeGuaranteedRef { lu.unitIDRef($0) }
-        let bucket = (unitRef?._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: rule.hashPrefixBytes, unit: $0.str) }
-            ?? Hashing.evaluationHash(prefix: rule.hashPrefixBytes, unit: "")) % 10_000
+        let bucket = lu.unitHash(prefix: rule.hashPrefixBytes, rule.legacyUnitIDRef) % 10_000
         let passed = Double(bucket) < rule.passPercentage * 100.0
         if let trace = ctx.trace {
             trace.record(.passPercentage(ruleID: rule.id, unitID: lu.unitIDString(rule.legacyUnitID), bucket: bucket, percentage: rule.passPercentage,
@@ -148,9 +146,7 @@ extension Walk {
             }
         case .userBucket:
             guard let prefix = c.saltPrefixBytes else { return legacyRaise(condition, "additionalValues is null") }
-            let unitRef = c.idTypeRef._withUnsafeGuaranteedRef { lu.unitIDRef($0) }
-            let bucket = (unitRef?._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.str) }
-                ?? Hashing.evaluationHash(prefix: prefix, unit: "")) % 1000
+            let bucket = lu.unitHash(prefix: prefix, c.idTypeRef) % 1000
             if let trace = ctx.trace {
                 trace.record(.userBucket(salt: String(decoding: prefix.dropLast(), as: UTF8.self), unitID: lu.unitIDString(c.idType), bucket: bucket,
                                          depth: ctx.nested))

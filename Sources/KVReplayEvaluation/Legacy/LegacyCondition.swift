@@ -267,12 +267,12 @@ final class LegacyCondition: @unchecked Sendable {
     /// The field name; nil for a `null` `field`, on which the field-reading sources raise.
     let field: LegacyField?
     let idType: LegacyIDType
-    /// `user_bucket`: `"<str(salt) or ''>."`; nil when `additionalValues` is `null` (the SDK raises on `.get`).
-    let saltPrefix: [UInt8]?
-    /// `field`, `idType` and `saltPrefix` for the hot path: unretained (kept alive by the fields above) and in memory of
-    /// their own (freed with the condition), so that no reference count shared by the threads is touched.
+    /// `field` and `idType` for the hot path, unretained (kept alive by the fields above), so that no reference count
+    /// shared by the threads is touched.
     let fieldRef: Unmanaged<LegacyField>?
     let idTypeRef: Unmanaged<LegacyIDType>
+    /// `user_bucket`: `"<str(salt) or ''>."` in memory of its own (freed with the condition); nil when
+    /// `additionalValues` is `null` (the SDK raises on `.get`).
     let saltPrefixBytes: UnsafeBufferPointer<UInt8>?
     /// The operator, matched case-sensitively; nil evaluates to false.
     let op: Operator?
@@ -340,7 +340,6 @@ final class LegacyCondition: @unchecked Sendable {
             kind = .pass
             source = .none
         }
-        saltPrefix = prefix
         saltPrefixBytes = prefix.map(ownedCopy)
         fieldRef = field.map { Unmanaged.passUnretained($0) }
         idTypeRef = Unmanaged.passUnretained(idType)

@@ -140,6 +140,13 @@ final class LegacyUser {
         return customIDs[t.exact] ?? customIDs[t.lowered]
     }
 
+    /// The first 8 bytes of SHA-256 of `prefix` + the unit ID's text (`... or ""`), touching no shared reference count.
+    @inline(__always)
+    func unitHash(prefix: UnsafeBufferPointer<UInt8>, _ t: Unmanaged<LegacyIDType>) -> UInt64 {
+        guard let ref = t._withUnsafeGuaranteedRef({ unitIDRef($0) }) else { return Hashing.evaluationHash(prefix: prefix, unit: "") }
+        return ref._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.str) }
+    }
+
     /// The unit ID's text for hashing (`... or ""`).
     @inline(__always)
     func unitIDString(_ t: LegacyIDType) -> String {
