@@ -1,5 +1,5 @@
 public import KVReplayEvaluation
-public import KVReplayModel
+import KVReplayModel
 public import KVReplayStore
 
 /// Names a snapshot on the command line: its store id, its lcut, or a prefix of its SHA-256 (at least 6 hex digits).

@@ -1,5 +1,5 @@
-public import KVReplayModel
-public import KVReplayEvaluation
+import KVReplayModel
+import KVReplayEvaluation
 import Foundation
 
 /// The SDK an edge server runs, which fixes the shape of what it logs.

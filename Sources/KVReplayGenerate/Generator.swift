@@ -1,5 +1,5 @@
 import Foundation
-public import KVReplayModel
+import KVReplayModel
 public import KVReplayEvaluation
 import KVReplayIO
 

@@ -1,4 +1,4 @@
-public import KVReplayModel
+import KVReplayModel
 public import KVReplayEvaluation
 
 /// One version of the project's config: what KV held from `lcut` until the next change.

@@ -1,4 +1,4 @@
-public import KVReplayModel
+import KVReplayModel
 
 /// What application code references at a point in time, with how often it does: the entities sessions check.
 struct TrafficCatalog: Sendable {

@@ -1,4 +1,4 @@
-public import KVReplayModel
+import KVReplayModel
 
 /// Condition objects in the DCS v1 shape (key order as Statsig writes them).
 enum Cond {

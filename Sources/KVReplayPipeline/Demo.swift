@@ -1,8 +1,8 @@
 public import KVReplayEngine
 public import KVReplayEvaluation
 public import KVReplayIngest
-public import KVReplayReport
-public import KVReplayStore
+import KVReplayReport
+import KVReplayStore
 import Foundation
 
 /// The whole pipeline on a dataset folder laid out as `kvreplay generate` writes it (`snapshots/`, `logs/`,

@@ -1,5 +1,5 @@
 public import KVReplayEngine
-public import KVReplayModel
+import KVReplayModel
 import Foundation
 import KVReplayEvaluation
 

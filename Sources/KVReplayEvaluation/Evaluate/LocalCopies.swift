@@ -1,4 +1,4 @@
-public import KVReplayModel
+import KVReplayModel
 
 /// Copies, private to one evaluation context (so to one thread), of the strings and JSON values that result records
 /// take from a compiled payload: rule IDs, group names, return and default values, entity names, explicit

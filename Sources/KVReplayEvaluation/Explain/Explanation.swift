@@ -7,7 +7,6 @@ public struct Explanation: Sendable {
     public let steps: [EvaluationTrace.Step]
 }
 
-extension EvaluationTrace.Step: @unchecked Sendable {}
 
 extension Evaluator {
     public func explain(_ ref: EntityRef, for user: PreparedUser) -> Explanation {
