@@ -81,6 +81,21 @@ public enum NumberFormatting {
         return sign + plainDecimal(d, integralSuffix: ".0")
     }
 
+    /// JavaScript's `Number.prototype.toString()` (ECMA-262 Number::toString, radix 10): `9.0` → `9`, `1e21` →
+    /// `1e+21`, `1e-7` → `1e-7`, `0.000001` → `0.000001`, `-0` → `0`; statsig-node's `String(value)`.
+    public static func javaScript(_ x: Double) -> String {
+        if x.isNaN { return "NaN" }
+        if x.isInfinite { return x < 0 ? "-Infinity" : "Infinity" }
+        if x == 0 { return "0" }
+        let sign = x < 0 ? "-" : ""
+        let d = shortestDigits(x)
+        let n = d.pointPosition
+        if n >= -5 && n <= 21 {
+            return sign + plainDecimal(d, integralSuffix: "")
+        }
+        return sign + scientific(d, exponentPrefix: "e", minExponentDigits: 1, plusSign: true)
+    }
+
     private static func plainDecimal(_ d: Digits, integralSuffix: String) -> String {
         let n = d.digits.count
         let kk = d.pointPosition
