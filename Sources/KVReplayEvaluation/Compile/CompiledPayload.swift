@@ -43,6 +43,17 @@ public final class CompiledPayload: Sendable {
     public let entities: [EntityRef]
     /// Whether the legacy view was compiled (see `init`).
     public let includesLegacy: Bool
+    /// The `node` flavour's view, built on first use (most replays never read it).
+    private let nodeView = Mutex<NodeProgram?>(nil)
+
+    var nodeProgram: NodeProgram {
+        nodeView.withLock { view in
+            if let view { return view }
+            let built = NodeProgram(specs)
+            view = built
+            return built
+        }
+    }
 
     /// - Parameter targets: a cache shared by the payloads of one history, so that targets repeated across snapshots
     ///   (large inline ID lists, regexes) are converted once.

@@ -23,6 +23,9 @@ public final class Evaluator: Sendable {
     let legacyNowRef: Unmanaged<LegacyValue>
     let appIDRef: Unmanaged<UserValue>?
     let legacyAppIDRef: Unmanaged<LegacyValue>?
+    /// Node: the `statsigEnvironment` `_normalizeUser` gives every user (the SDK's `environment`, else the payload's
+    /// `{tier: default_environment}`); nil keeps the user's own.
+    let nodeEnvironment: JSONObject?
 
     public init(payload: CompiledPayload, options: EvaluationOptions) {
         precondition(options.flavor != .legacy || payload.includesLegacy, "a legacy evaluator needs a payload compiled with legacy: true")
@@ -43,6 +46,13 @@ public final class Evaluator: Sendable {
         legacyNowRef = Unmanaged.passUnretained(legacyNow)
         appIDRef = payload.appID.map { Unmanaged.passUnretained($0) }
         legacyAppIDRef = payload.legacyAppID.flatMap { $0.isNone ? nil : Unmanaged.passUnretained($0) }
+        if let e = options.environment {
+            nodeEnvironment = JSONObject(e.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })
+        } else if let tier = payload.specs.defaultEnvironment {
+            nodeEnvironment = JSONObject([("tier", JSONValue.string(tier))])
+        } else {
+            nodeEnvironment = nil
+        }
     }
 
     /// An evaluator equal to this one (same payload and options, users prepared by either serve both), for one
@@ -54,6 +64,7 @@ public final class Evaluator: Sendable {
 
     /// Converts a user once for this evaluator's flavour.
     public func prepare(_ user: StatsigUser) -> PreparedUser {
+        if options.flavor == .node { return PreparedUser(node: user) }
         if policy.isLegacy {
             return PreparedUser(legacy: user, sdkEnvironment: legacyEnvironment, defaultEnvironment: payload.specs.defaultEnvironment,
                                 fieldCount: payload.legacyFieldCount, idTypeCount: payload.legacyIDTypeCount)
@@ -66,6 +77,7 @@ public final class Evaluator: Sendable {
     /// Binds a user and a context for a series of evaluations (cheaper than a call to `evaluate` each: the three are
     /// bound once). `user` comes from `prepare` of an evaluator of the same flavour and payload.
     public func session(for user: PreparedUser, in ctx: EvaluationContext) -> UserSession {
+        if options.flavor == .node { return UserSession(walk: Walk(evaluator: self, user: user, ctx: ctx)) }
         if !policy.isLegacy { user.bind(payload.fields) }
         return UserSession(walk: Walk(evaluator: self, user: user, ctx: ctx))
     }
@@ -104,17 +116,20 @@ public struct UserSession {
 
     /// Evaluates one entity. Entities the payload does not have are `unrecognized`.
     public func evaluate(_ ref: EntityRef) -> Evaluation {
-        evaluate(ref, spec: walk.payload.spec(ref))
+        if walk.isNode { return nodeEvaluate(ref) }
+        return evaluate(ref, spec: walk.payload.spec(ref))
     }
 
     /// Evaluates an entity looked up once (`CompiledPayload.resolve`) in this session's payload.
     public func evaluate(_ entity: ResolvedEntity) -> Evaluation {
+        if walk.isNode { return nodeEvaluate(entity.ref) }
         guard let ref = entity.specRef else { return evaluate(entity.ref, spec: nil) }
         return ref._withUnsafeGuaranteedRef { evaluate(entity.ref, spec: $0) }
     }
 
     /// Evaluates entity `index` of `entities`, read in place (see `evaluateOutcome`).
     public func evaluate(_ entities: [ResolvedEntity], at index: Int) -> Evaluation {
+        if walk.isNode { return nodeEvaluate(entities[index].ref) }
         guard let ref = entities[index].specRef else { return evaluate(entities[index].ref, spec: nil) }
         return ref._withUnsafeGuaranteedRef { evaluate(entities[index].ref, spec: $0) }
     }
@@ -156,6 +171,10 @@ public struct UserSession {
     /// (The entity is read in place in the array: copying it would touch reference counts that every thread shares.)
     public func evaluateOutcome(_ entities: [ResolvedEntity], at index: Int) -> OutcomeKey? {
         let ctx = walk.ctx
+        if walk.isNode {
+            ctx.finished = nodeEvaluate(entities[index].ref)
+            return nil
+        }
         if let specRef = entities[index].specRef {
             let kind = entities[index].ref.kind
             let walked = specRef._withUnsafeGuaranteedRef { spec in walkOnly(kind, spec: spec) }
@@ -191,6 +210,7 @@ public struct UserSession {
 
     /// The boolean of a gate, with no result record.
     public func checkGate(_ name: String) -> Bool {
+        if walk.isNode { return nodeCheckGate(name) }
         guard let i = walk.payload.gateIndex[name] else { return false }
         return checkGate(index: i)
     }
@@ -240,12 +260,15 @@ struct Walk {
     let ctx: EvaluationContext
     var payload: CompiledPayload { evaluator.payload }
     let policy: FlavorPolicy
+    /// The node flavour's walk (`NodeWalk`), which shares nothing else with this one.
+    let isNode: Bool
 
     init(evaluator: Evaluator, user: PreparedUser, ctx: EvaluationContext) {
         self.evaluator = evaluator
         self.user = user
         self.ctx = ctx
         policy = evaluator.policy
+        isNode = evaluator.options.flavor == .node
     }
 
     static let maxDepth = 300

