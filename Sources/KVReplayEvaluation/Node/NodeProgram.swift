@@ -224,7 +224,8 @@ final class NodeCondition: Sendable {
             case .string(let s)?: source = s
             default: source = JS.string(target)
             }
-            regex = JSRegex.icuPattern(source).flatMap { BoundedRegex(pattern: $0) }
+            // ICU rejects an empty pattern; JavaScript's matches everywhere.
+            regex = JSRegex.icuPattern(source.isEmpty ? "(?:)" : source).flatMap { BoundedRegex(pattern: $0.isEmpty ? "(?:)" : $0) }
         } else {
             regex = nil
         }

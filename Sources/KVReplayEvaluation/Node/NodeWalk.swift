@@ -271,6 +271,10 @@ final class NodeWalk {
         case .targetApp:
             value = program.appID.flatMap { $0.isNull ? nil : $0 }
         }
+        if c.op == .unsupported {
+            record(c, value: value, result: false, note: "unsupported operator")
+            return ConditionOutcome(passes: false, unsupported: true)
+        }
         let result = compare(c, value)
         record(c, value: value, result: result)
         return ConditionOutcome(passes: result)
