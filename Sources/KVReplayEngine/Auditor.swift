@@ -51,6 +51,8 @@ public struct LoggedExposure: Sendable {
     }
 }
 
+/// Reports and `kvreplay audit` iterate `Verdict.allCases` (never a hand-written list), so a new verdict needs only
+/// a case here, its `title`, and (stored) nothing else: the `audit.verdict` column takes any text since `v2-replay-causes`.
 public enum Verdict: String, Sendable, CaseIterable, Codable {
     /// The config the edge served gives the logged answer.
     case match
@@ -62,6 +64,11 @@ public enum Verdict: String, Sendable, CaseIterable, Codable {
     case unevaluable
     /// No captured config was in force at the event time.
     case noSnapshot = "no-snapshot"
+
+    /// Column titles of reports.
+    public var title: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+    /// Every verdict other than `match` is a finding and carries a cause.
+    public var needsCause: Bool { self != .match }
 }
 
 public struct AuditResult: Sendable, Equatable {
@@ -78,6 +85,14 @@ public struct AuditResult: Sendable, Equatable {
     public var expectedGroup: String?
     /// For `stale`: the newer snapshot that answers differently.
     public var newerSnapshot: Int?
+    /// Why the exposure is not a match (nil for matches).
+    public var cause: Cause? = nil
+    /// For `stale`: what the newer config answers for the user.
+    public var newerValue: String? = nil
+    public var newerRuleID: String? = nil
+    public var newerGroup: String? = nil
+    /// For `stale`: ms from the newer config's publication (its lcut) to the event: how long the old one was still served.
+    public var staleLagMs: Int64? = nil
 }
 
 /// Checks logged exposures against what the captured configs imply.
@@ -91,7 +106,7 @@ public struct Auditor: Sendable {
     public let snapshots: [ReplaySnapshot]
     public let defaultFlavor: SDKFlavor
     public let idLists: IDLists
-    private let compiled: [CompiledPayload]
+    let compiled: [CompiledPayload]
     private let byLcut: [Int64: Int]
     /// Snapshot indices ordered by lcut.
     private let byLcutOrder: [Int]
@@ -141,18 +156,26 @@ public struct Auditor: Sendable {
             served = inForce(at: x.eventTime)
             result.inferred = served != nil
         }
-        guard let served else { return result }
+        guard let served else {
+            result.cause = noSnapshotCause(x)
+            return result
+        }
         result.snapshot = served
         guard let user else {
             result.verdict = .unevaluable
+            result.cause = userUnknownCause(x)
             return result
         }
         let flavor = x.sdkType.flatMap(SDKFlavor.forSDKType) ?? defaultFlavor
         guard let answer = self.answer(served, x, user, flavor, evaluators) else {
             result.verdict = .unevaluable
+            result.cause = listMissingCause(served, x, user, flavor, evaluators)
             return result
         }
         finish(&result, expected: Expectation(answer, x), x)
+        if result.verdict == .mismatch {
+            result.cause = mismatchCause(served, x, user, flavor, evaluators, answer: answer, fields: result.fields)
+        }
         // Stale: the edge answered as the config it served says, but a newer config was already in force and
         // answers differently (value, rule or group — whether or not the event logs that field).
         if result.verdict == .match, let newest = inForce(at: x.eventTime), snapshots[newest].lcut > snapshots[served].lcut,
@@ -160,6 +183,12 @@ public struct Auditor: Sendable {
         {
             result.verdict = .stale
             result.newerSnapshot = newest
+            let e = Expectation(newer, x)
+            result.newerValue = newer.kind == .gate ? e.value : JSONWriter(style: .python).string(x.kind == .layer && x.parameterName != nil ? (newer.value[x.parameterName!] ?? .null) : newer.value)
+            result.newerRuleID = newer.ruleID
+            result.newerGroup = newer.groupName
+            result.staleLagMs = x.eventTime - snapshots[newest].lcut
+            result.cause = staleCause(served, newest, x, user, flavor, evaluators, old: answer, new: newer)
         }
         return result
     }
@@ -193,7 +222,7 @@ public struct Auditor: Sendable {
         }
     }
 
-    private func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
+    func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
         switch x.kind {
         case .gate:
             let r = EntityRef(kind: .gate, name: x.entity)

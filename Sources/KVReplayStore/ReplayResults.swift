@@ -4,7 +4,7 @@ import GRDB
 /// The replay's tables: results per snapshot and entity, flips between consecutive snapshots, audit verdicts.
 /// Appended to the store's migrations by ``Store/open(path:mode:)``.
 public enum ReplaySchema {
-    public static let migrations: [StoreMigration] = [v1]
+    public static let migrations: [StoreMigration] = [v1, v2]
 
     static let v1 = StoreMigration(identifier: "v1-replay", sql: """
         -- The replay whose results the tables below hold (one row; a new replay replaces it).
@@ -78,6 +78,40 @@ public enum ReplaySchema {
             flavor             TEXT NOT NULL
         );
         CREATE INDEX audit_by_verdict ON audit(verdict);
+        """)
+
+    /// Causes and stale costs. The table is rebuilt (SQLite cannot drop a CHECK): `verdict` takes any text, so a
+    /// later verdict kind needs no migration; the rows and the `v1` columns are kept as they were.
+    static let v2 = StoreMigration(identifier: "v2-replay-causes", sql: """
+        CREATE TABLE audit_v2 (
+            exposure_id        INTEGER PRIMARY KEY,
+            snapshot_id        INTEGER,
+            inferred           INTEGER NOT NULL,
+            verdict            TEXT NOT NULL,
+            fields             TEXT NOT NULL,
+            expected_value     TEXT,
+            expected_rule_id   TEXT,
+            expected_group     TEXT,
+            newer_snapshot_id  INTEGER,
+            flavor             TEXT NOT NULL,
+            -- Why the exposure is not a match: a stable short code (`condition:ip_based/eq/country`, `rule-removed`, …)
+            -- and a JSON object of details (`summary` first). NULL for matches.
+            cause              TEXT,
+            cause_detail       TEXT,
+            -- Stale: what the newer config answers for the user, and ms from its publication (lcut) to the event.
+            newer_value        TEXT,
+            newer_rule_id      TEXT,
+            newer_group        TEXT,
+            stale_lag_ms       INTEGER
+        );
+        INSERT INTO audit_v2 (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                              newer_snapshot_id, flavor)
+            SELECT exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                   newer_snapshot_id, flavor FROM audit;
+        DROP TABLE audit;
+        ALTER TABLE audit_v2 RENAME TO audit;
+        CREATE INDEX audit_by_verdict ON audit(verdict);
+        CREATE INDEX audit_by_cause ON audit(cause);
         """)
 }
 
@@ -203,10 +237,24 @@ public struct AuditRow: Sendable, Equatable {
     public var expectedGroup: String?
     public var newerSnapshotID: Int64?
     public var flavor: String
+    /// The cause's short code and its detail object as JSON (nil for matches).
+    public var cause: String? = nil
+    public var causeDetail: String? = nil
+    public var newerValue: String? = nil
+    public var newerRuleID: String? = nil
+    public var newerGroup: String? = nil
+    public var staleLagMs: Int64? = nil
 
     public init(exposureID: Int64, snapshotID: Int64?, inferred: Bool, verdict: String, fields: String, expectedValue: String?,
-                expectedRuleID: String?, expectedGroup: String?, newerSnapshotID: Int64?, flavor: String)
+                expectedRuleID: String?, expectedGroup: String?, newerSnapshotID: Int64?, flavor: String, cause: String? = nil,
+                causeDetail: String? = nil, newerValue: String? = nil, newerRuleID: String? = nil, newerGroup: String? = nil, staleLagMs: Int64? = nil)
     {
+        self.cause = cause
+        self.causeDetail = causeDetail
+        self.newerValue = newerValue
+        self.newerRuleID = newerRuleID
+        self.newerGroup = newerGroup
+        self.staleLagMs = staleLagMs
         self.exposureID = exposureID
         self.snapshotID = snapshotID
         self.inferred = inferred
@@ -237,7 +285,8 @@ public final class ReplayResultsWriter {
         """)
     private lazy var audit = try? db.makeStatement(sql: """
         INSERT INTO audit (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
-                           newer_snapshot_id, flavor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           newer_snapshot_id, flavor, cause, cause_detail, newer_value, newer_rule_id, newer_group, stale_lag_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
 
     init(db: Database) { self.db = db }
@@ -263,7 +312,8 @@ public final class ReplayResultsWriter {
 
     public func add(_ r: AuditRow) throws {
         try statement(audit).execute(arguments: [r.exposureID, r.snapshotID, r.inferred ? 1 : 0, r.verdict, r.fields, r.expectedValue,
-                                                 r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor])
+                                                 r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor, r.cause, r.causeDetail,
+                                                 r.newerValue, r.newerRuleID, r.newerGroup, r.staleLagMs])
     }
 
     /// Visits every user of the database being written, in id order, `batchSize` at a time.
@@ -381,7 +431,8 @@ extension Store {
                 try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE exposure_id > ? ORDER BY exposure_id LIMIT ?", arguments: [after, batchSize]).map { r in
                     AuditRow(exposureID: r["exposure_id"], snapshotID: r["snapshot_id"], inferred: r["inferred"], verdict: r["verdict"], fields: r["fields"],
                              expectedValue: r["expected_value"], expectedRuleID: r["expected_rule_id"], expectedGroup: r["expected_group"],
-                             newerSnapshotID: r["newer_snapshot_id"], flavor: r["flavor"])
+                             newerSnapshotID: r["newer_snapshot_id"], flavor: r["flavor"], cause: r["cause"], causeDetail: r["cause_detail"],
+                             newerValue: r["newer_value"], newerRuleID: r["newer_rule_id"], newerGroup: r["newer_group"], staleLagMs: r["stale_lag_ms"])
                 }
             }
             guard let last = batch.last else { return }
