@@ -77,17 +77,26 @@ extension Auditor {
             if let failing = Self.conditions(ofRule: logged, in: steps).first(where: { !$0.passed }) {
                 return failing.cause(summary: "rule \(logged), logged by the edge, fails here: \(failing.text)", rule: logged, edge: "pass")
             }
-            let literal = ["default", "disabled", ""].contains(logged) || logged.hasPrefix("layerAssignment")
+            if logged.isEmpty {
+                return Cause(.unrecognized, summary: "the edge answered \(x.entity) as unrecognized (rule \"\"): its config did not have the spec; the config served (lcut \(lcut)) has it",
+                             [("lcut", .int(lcut)), ("expected_rule", .string(replayed))])
+            }
+            if logged == "disabled" {
+                return Cause(.disabled, "edge", summary: "the edge answered \(x.entity) as disabled (rule disabled); the replay (\(flavor.rawValue)) evaluates its rules and matches \(replayed)",
+                             [("lcut", .int(lcut)), ("expected_rule", .string(replayed))])
+            }
+            let literal = logged == "default" || logged.hasPrefix("layerAssignment")
+            let inServed = ruleOfEntity(logged, x, served) != nil
             // The logged rule comes after the one matched here (or the edge matched none): the matched rule's conditions pass here.
-            if literal || rule(logged, in: served) != nil {
+            if literal || inServed {
                 let conds = Self.conditions(ofRule: replayed, in: steps)
                 if let c = conds.first(where: { $0.type.lowercased() != "public" }) ?? conds.first {
-                    return c.cause(summary: "rule \(replayed) matches here (\(c.text)); the edge went past it and logged \(logged.isEmpty ? "\"\"" : logged)",
+                    return c.cause(summary: "rule \(replayed) matches here (\(c.text)); the edge went past it and logged \(logged)",
                                    rule: replayed, edge: "fail")
                 }
             }
-            if !literal, rule(logged, in: served) == nil {
-                if let other = snapshotWithRule(logged, near: served) {
+            if !literal && !inServed {
+                if let other = snapshotWithRule(logged, of: x, near: served) {
                     let o = snapshots[other].lcut
                     let detail: [(String, JSONValue)] = [("logged_rule", .string(logged)), ("lcut", .int(lcut)), ("rule_lcut", .int(o))]
                     if o > lcut {
@@ -95,7 +104,7 @@ extension Auditor {
                     }
                     return Cause(.ruleRemoved, summary: "the edge logged rule \(logged), which the config served (lcut \(lcut)) no longer has; config lcut \(o) had it", detail)
                 }
-                return Cause(.ruleUnknown, summary: "the edge logged rule \(logged), which no captured config has", [("logged_rule", .string(logged)), ("lcut", .int(lcut))])
+                return Cause(.ruleUnknown, summary: "the edge logged rule \(logged), which no captured config of \(x.entity) has", [("logged_rule", .string(logged)), ("lcut", .int(lcut))])
             }
         }
         if fields.contains("value") {
@@ -188,9 +197,20 @@ extension Auditor {
         return nil
     }
 
-    /// The captured snapshot nearest in lcut to `served` that has the rule.
-    func snapshotWithRule(_ id: String, near served: Int) -> Int? {
-        snapshots.indices.filter { $0 != served && rule(id, in: $0) != nil }
+    /// The rule with `id` in the exposure's spec, or in an experiment its rules delegate to (layers), under a snapshot.
+    func ruleOfEntity(_ id: String, _ x: LoggedExposure, _ snapshot: Int) -> Rule? {
+        guard let spec = spec(x, snapshot) else { return nil }
+        if let r = spec.rules.first(where: { $0.id == id }) { return r }
+        let delegates = Set(spec.rules.compactMap(\.configDelegate))
+        for s in snapshots[snapshot].specs.dynamicConfigs where delegates.contains(s.name) {
+            if let r = s.rules.first(where: { $0.id == id }) { return r }
+        }
+        return nil
+    }
+
+    /// The captured snapshot nearest in lcut to `served` whose spec of the exposure's entity has the rule.
+    func snapshotWithRule(_ id: String, of x: LoggedExposure, near served: Int) -> Int? {
+        snapshots.indices.filter { $0 != served && ruleOfEntity(id, x, $0) != nil }
             .min { (abs(snapshots[$0].lcut - snapshots[served].lcut), $0) < (abs(snapshots[$1].lcut - snapshots[served].lcut), $1) }
     }
 

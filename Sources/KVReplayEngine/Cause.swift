@@ -28,7 +28,9 @@ public struct Cause: Sendable, Equatable {
         public static let passPercentage = Kind(rawValue: "pass-percentage")
         /// The served config has no spec of that name (the SDK answers "unrecognized").
         public static let specMissing = Kind(rawValue: "spec-missing")
-        /// The served config has the spec disabled.
+        /// The edge answered as if it did not have the spec (rule `""`); the served config has it.
+        public static let unrecognized = Kind(rawValue: "unrecognized")
+        /// The served config has the spec disabled (qualifier `edge`: the edge treated it as disabled, the replay's SDK does not).
         public static let disabled = Kind(rawValue: "disabled")
         /// The same rule matched with the same value; the group name differs.
         public static let group = Kind(rawValue: "group")
