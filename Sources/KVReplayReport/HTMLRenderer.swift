@@ -30,7 +30,7 @@ extension ReportModel {
         if actions.isEmpty { h += "<p>Nothing to act on: every audited exposure matches, no stale window, no payload or split warning.</p>\n" } else {
             h += "<ol>\n"
             for a in actions {
-                h += "<li><span class=topic>\(esc(a.topic))</span> \(esc(a.text))\(a.anchor.map { " <a href=\"#\(esc($0))\">details</a>" } ?? "")</li>\n"
+                h += "<li><span class=topic>\(esc(a.topic))</span> \(a.subject.map { "\(esc($0.kind)) <code>\(esc($0.name))</code>: " } ?? "")\(esc(a.text))\(a.anchor.map { " <a href=\"#\(esc($0))\">details</a>" } ?? "")</li>\n"
             }
             h += "</ol>\n"
         }

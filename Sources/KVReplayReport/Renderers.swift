@@ -76,7 +76,8 @@ extension ReportModel {
         }
         a.append(("stale_windows", .array(staleWindows.map(window))))
         a.append(("edge_lags", .array(edgeLags.map(window))))
-        let summary: JSONValue = .array(actions.map { x in o([("topic", .string(x.topic)), ("text", .string(x.text)), ("anchor", x.anchor.map { .string($0) } ?? .null)]) })
+        let summary: JSONValue = .array(actions.map { x in o([("topic", .string(x.topic)), ("kind", x.subject.map { .string($0.kind) } ?? .null),
+                                                              ("name", x.subject.map { .string($0.name) } ?? .null), ("text", .string(x.text)), ("anchor", x.anchor.map { .string($0) } ?? .null)]) })
         return o([("summary", summary), ("snapshots", .array(snaps)), ("size", sizes), ("rollouts", .array(rolls)), ("diffs", .array(ds)), ("audit", o(a))])
     }
 
@@ -91,7 +92,7 @@ extension ReportModel {
         }
         md += "## Findings summary\n\n"
         if actions.isEmpty { md += "Nothing to act on: every audited exposure matches, no stale window, no payload or split warning.\n" }
-        for a in actions { md += "- **\(mdEscape(a.topic))**: \(mdEscape(a.text))\n" }
+        for a in actions { md += "- **\(mdEscape(a.topic))**: \(a.subject.map { "\(mdEscape($0.kind)) `\(mdCode($0.name))`: " } ?? "")\(mdEscape(a.text))\n" }
         md += "\n"
         for w in warnings { md += "> **Warning:** \(mdEscape(w))\n>\n" }
         if !warnings.isEmpty { md += "\n" }
@@ -306,9 +307,10 @@ func csvRow(_ fields: [String], rawFormulas: Bool = false) -> String {
     }.joined(separator: ",") + "\n"
 }
 
-/// `'` + the cell when a spreadsheet would evaluate it as a formula; plain numbers (`-12`, `+3.5`) stay as they are.
+/// `'` + the cell when a spreadsheet would evaluate it as a formula; plain numbers (`-12`, `+3.5`) and a lone `-`
+/// (the reports' "nothing known") stay as they are.
 public func csvNeutralized(_ f: String) -> String {
-    guard let first = f.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return f }
+    guard let first = f.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first), f != "-" else { return f }
     if Double(f) != nil, f.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." || $0 == "e" || $0 == "E" }) { return f }
     return "'" + f
 }

@@ -89,7 +89,7 @@ public struct ReportInput: Sendable {
         public mutating func addFinding(_ e: AuditEntry) {
             let cause = e.cause ?? "unexplained"
             let key = "\(e.verdict)\u{1}\(e.kind)\u{1}\(e.entity)\u{1}\(cause)"
-            let user = e.unitID ?? e.userRow.map { "#\($0)" } ?? "-"
+            let user = e.userRow.map { "#\($0)" } ?? e.userLabel ?? e.unitID ?? "-"
             if let i = findingIndex[key] {
                 findings[i].add(e, user: user)
             } else {

@@ -53,6 +53,8 @@ extension ReportModel {
     public struct Action: Sendable {
         /// `mismatch`, `stale`, `unevaluable`, `no-snapshot`, `payload`, `srm`, … (other stages add theirs, e.g. `edge-blind`).
         public var topic: String
+        /// The entity the line is about (`kind`, `name`), shown as code, before `text`.
+        public var subject: (kind: String, name: String)? = nil
         public var text: String
         /// An anchor of the page the line points to (without `#`), if any.
         public var anchor: String?
@@ -150,11 +152,11 @@ extension ReportModel {
             let total = mismatches.reduce(0) { $0 + $1.exposures }
             out.append(Action(topic: "mismatch", text: "\(ReportModel.plural(total, "mismatched exposure")) in \(byEntity.count == 1 ? "1 entity" : "\(byEntity.count) entities"), \(ReportModel.plural(causes, "distinct cause")): check the entities below first", anchor: "findings"))
             for e in byEntity.prefix(5) {
-                out.append(Action(topic: "mismatch", text: "\(e.0) \(e.1): \(ReportModel.plural(e.2, "mismatch", "mismatches")), \(e.2 == 1 ? "cause" : "mostly") \(e.3)", anchor: e.4))
+                out.append(Action(topic: "mismatch", subject: (e.0, e.1), text: "\(ReportModel.plural(e.2, "mismatch", "mismatches")), \(e.2 == 1 ? "cause" : "mostly") \(e.3)", anchor: e.4))
             }
         }
         for w in staleWindows where w.maxLagMs > 3_600_000 {
-            out.append(Action(topic: "stale", text: "\(w.kind) \(w.name): \(w.users) users served an outdated config up to \(ReportModel.durationText(w.maxLagMs)) after the newer one was published (shorten the sync interval)", anchor: w.anchor))
+            out.append(Action(topic: "stale", subject: (w.kind, w.name), text: "\(ReportModel.plural(w.users, "user")) \(w.users == 1 ? "was" : "were") served an outdated config up to \(ReportModel.durationText(w.maxLagMs)) after the newer one was published (shorten the sync interval)", anchor: w.anchor))
         }
         // Exposures the audit cannot check (any verdict but match, mismatch and stale), one line per verdict and cause.
         var seen: Set<String> = []
@@ -162,14 +164,14 @@ extension ReportModel {
             guard seen.insert("\(f.verdict) \(f.cause)").inserted else { continue }
             let same = findings.filter { $0.verdict == f.verdict && $0.cause == f.cause }
             let n = same.reduce(0) { $0 + $1.exposures }
-            out.append(Action(topic: f.verdict, text: "\(ReportModel.plural(n, "exposure")) of \(same.count == 1 ? "1 entity" : "\(same.count) entities") \(n == 1 ? "is" : "are") \(f.verdict) (\(f.cause)): \(f.summary)", anchor: "findings"))
+            out.append(Action(topic: f.verdict, text: "\(ReportModel.plural(n, "exposure")) of \(same.count == 1 ? "1 entity" : "\(same.count) entities") (\(f.cause)): \(f.summary)", anchor: "findings"))
         }
         if let f = forecast, let at = f.limitReachedAt, let last = snapshots.last, at > last.capturedAt {
             out.append(Action(topic: "payload", text: "payload forecast: \(Int(f.bytesPerDay.rounded())) bytes/day, the 25 MiB KV limit is reached on \(ReportModel.date(at))", anchor: "payload-size"))
         }
         for w in warnings where !w.hasPrefix("at ") { out.append(Action(topic: "payload", text: w, anchor: "payload-size")) }
         for r in rollouts where r.snapshotIndex == snapshots.count - 1 && r.srm {
-            out.append(Action(topic: "srm", text: "sample-ratio mismatch in experiment \(r.name) (p = \(r.srmPValue.map { String(format: "%.3g", $0) } ?? "-"))", anchor: "rollouts"))
+            out.append(Action(topic: "srm", subject: (r.kind, r.name), text: "sample-ratio mismatch (p = \(r.srmPValue.map { String(format: "%.3g", $0) } ?? "-"))", anchor: "rollouts"))
         }
         actions = out
     }
