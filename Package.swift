@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "KVReplayTestSupport", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel"], path: "Tests/KVReplayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayEngineTests", dependencies: ["KVReplayEngine", "KVReplayEvaluation", "KVReplayModel", "KVReplayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCheckTests", dependencies: ["KVReplayCheck", "KVReplayEvaluation", "KVReplayModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayReportTests", dependencies: ["KVReplayReport", "KVReplayEngine", "KVReplayStore", "KVReplayModel", "KVReplayEvaluation", "KVReplayTestSupport"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayStoreTests", dependencies: ["KVReplayStore", "KVReplayModel", "KVReplayIO"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayIngestTests",

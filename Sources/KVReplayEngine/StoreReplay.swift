@@ -195,7 +195,9 @@ public struct StoreReplay {
                     try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { snapshots[$0].id }, inferred: a.inferred,
                                             verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
                                             expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
-                                            newerSnapshotID: a.newerSnapshot.map { snapshots[$0].id }, flavor: f.rawValue))
+                                            newerSnapshotID: a.newerSnapshot.map { snapshots[$0].id }, flavor: f.rawValue,
+                                            cause: a.cause?.code, causeDetail: a.cause?.detailJSON, newerValue: a.newerValue,
+                                            newerRuleID: a.newerRuleID, newerGroup: a.newerGroup, staleLagMs: a.staleLagMs))
                     result.verdicts[a.verdict, default: 0] += 1
                 }
                 result.exposures += mine.count

@@ -15,7 +15,10 @@ extension ReportModel {
         td.n,th.n{text-align:right}code{background:#f3f4f8;padding:0 .25em;border-radius:3px}
         .warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em 1em;margin:.5em 0}
         .bad{color:#b3261e;font-weight:600}.chart{margin:1em 0}.small{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
-        svg text{font-size:11px;fill:#445}
+        svg text{font-size:11px;fill:#445}figure{margin:1em 0}figcaption{font-size:.85em;color:#556;max-width:900px}
+        .summary{background:#f3f6fc;border:1px solid #c9d6ef;border-radius:4px;padding:.4em 1.2em}.summary li{margin:.25em 0}
+        .topic{display:inline-block;min-width:6.5em;font-weight:600}details{margin:.5em 0}summary{cursor:pointer;color:#2b59c3}
+        section.entity{border-top:1px solid #eef;margin-top:1em}
         </style></head><body>
         <h1>kvreplay report</h1>
 
@@ -23,20 +26,30 @@ extension ReportModel {
         if let first = snapshots.first, let last = snapshots.last {
             h += "<p>\(snapshots.count) snapshots, \(esc(ReportModel.dateTime(first.capturedAt))) to \(esc(ReportModel.dateTime(last.capturedAt))) UTC. Latest payload: \(last.bytes) bytes, \(fixed(last.percentOfLimit, 3))% of the 25 MiB KV value limit.</p>\n"
         }
+        h += "<section class=summary id=summary><h2>Findings summary</h2>\n"
+        if actions.isEmpty { h += "<p>Nothing to act on: every audited exposure matches, no stale window, no payload or split warning.</p>\n" } else {
+            h += "<ol>\n"
+            for a in actions {
+                h += "<li><span class=topic>\(esc(a.topic))</span> \(a.subject.map { "\(esc($0.kind)) <code>\(esc($0.name))</code>: " } ?? "")\(esc(a.text))\(a.anchor.map { " <a href=\"#\(esc($0))\">details</a>" } ?? "")</li>\n"
+            }
+            h += "</ol>\n"
+        }
+        h += "</section>\n"
         for w in warnings { h += "<div class=\"warn\">\(esc(w))</div>\n" }
 
-        h += "<h2>Payload size</h2>\n"
-        h += sizeChart(zoomed: false)
-        h += sizeChart(zoomed: true)
+        h += "<h2 id=payload-size>Payload size</h2>\n"
+        h += "<figure>" + sizeChart(zoomed: false) + sizeChart(zoomed: true)
+        h += "<figcaption>Size of each captured payload (bytes, y) over its capture time (UTC, x). Top: against the 25 MiB Cloudflare KV value limit (red) and 50/80/95 % of it (dashed). Bottom: the same line zoomed to the payload's own range.</figcaption></figure>\n"
         if let f = forecast {
             h += "<p>Forecast (\(esc(f.method))): \(Int(f.bytesPerDay.rounded())) bytes/day; "
             h += f.limitReachedAt.map { "the limit is reached on <b>\(esc(ReportModel.date($0)))</b>.</p>\n" } ?? "not growing.</p>\n"
         }
+        h += "<details><summary>All \(snapshots.count) snapshots</summary>\n"
         h += "<table><tr><th>captured (UTC)</th><th>lcut</th><th>sha256</th><th class=n>bytes</th><th class=n>% of limit</th><th class=n>change</th></tr>\n"
         for s in snapshots {
             h += "<tr><td>\(esc(ReportModel.dateTime(s.capturedAt)))</td><td>\(s.lcut)</td><td><code>\(esc(String(s.sha256.prefix(12))))</code></td><td class=n>\(s.bytes)</td><td class=n>\(fixed(s.percentOfLimit, 3))</td><td class=n>\(s.deltaBytes.map { $0 >= 0 ? "+\($0)" : "\($0)" } ?? "")</td></tr>\n"
         }
-        h += "</table>\n"
+        h += "</table></details>\n"
         if !heaviest.isEmpty {
             h += "<div class=small><b>Heaviest entities</b><table><tr><th>entity</th><th class=n>bytes</th></tr>"
             for e in heaviest { h += "<tr><td>\(esc(e.kind)) <code>\(esc(e.name))</code></td><td class=n>\(e.bytes)</td></tr>" }
@@ -53,7 +66,7 @@ extension ReportModel {
             h += "</table></div>\n"
         }
 
-        h += "<h2>Rollouts</h2>\n"
+        h += "<h2 id=rollouts>Rollouts</h2>\n"
         h += rampCharts()
         let latest = rollouts.filter { $0.snapshotIndex == snapshots.count - 1 }
         let partial = latest.filter { !$0.partialRules.isEmpty }
@@ -74,18 +87,18 @@ extension ReportModel {
             h += "</table>\n"
         }
 
-        h += "<h2>Exposure diffs</h2>\n"
+        h += "<h2 id=diffs>Exposure diffs</h2>\n"
         h += flipsChart()
         if diffs.isEmpty { h += "<p>No entity changed between consecutive snapshots.</p>\n" } else {
-            h += "<table><tr><th>change</th><th>entity</th><th>what changed</th><th class=n>users changed</th><th class=n>to true</th><th class=n>to false</th><th>groups</th></tr>\n"
+            h += "<details><summary>\(diffs.count) entity changes between consecutive snapshots</summary>\n<table><tr><th>change</th><th>entity</th><th>what changed</th><th class=n>users changed</th><th class=n>to true</th><th class=n>to false</th><th>groups</th></tr>\n"
             for d in diffs {
                 h += "<tr><td>\(esc(ReportModel.dateTime(snapshots[d.toIndex].capturedAt)))</td><td>\(esc(d.kind)) <code>\(esc(d.name))</code></td><td>\(esc(d.specChanges.joined(separator: "; ")))</td><td class=n>\(d.changedUsers)</td><td class=n>\(d.toTrue)</td><td class=n>\(d.toFalse)</td><td>\(esc(d.transitions.map { "\($0.0): \($0.1)" }.joined(separator: ", ")))</td></tr>\n"
             }
-            h += "</table>\n"
+            h += "</table></details>\n"
         }
 
-        h += "<h2>Audit of logged exposures</h2>\n<table><tr>"
-        for title in ["exposures", "match", "mismatch", "stale", "unevaluable", "no snapshot", "inferred snapshot"] { h += "<th class=n>\(title)</th>" }
+        h += "<h2 id=audit>Audit of logged exposures</h2>\n<table><tr>"
+        for title in ["exposures"] + Verdict.allCases.map(\.title) + ["inferred snapshot"] { h += "<th class=n>\(esc(title))</th>" }
         h += "</tr><tr><td class=n>\(audit.exposures)</td>"
         for v in Verdict.allCases { h += "<td class=n>\(audit.byVerdict[v] ?? 0)</td>" }
         h += "<td class=n>\(audit.inferred)</td></tr></table>\n"
@@ -95,10 +108,54 @@ extension ReportModel {
         if let s = audit.staleness {
             h += "<p>\(s.count) stale exposures: an older config was served a median of \(esc(duration(s.medianMs))) (at most \(esc(duration(s.maxMs)))) after a newer one was published (its lcut).</p>\n"
         }
+        h += htmlFindings()
         return h + "</body></html>\n"
     }
 
-    private func esc(_ s: String) -> String { s.xmlEscaped }
+    /// Findings grouped by entity (one anchor each), with three example exposures per cause; stale windows.
+    private func htmlFindings() -> String {
+        var h = "<h3 id=findings>Findings by entity and cause</h3>\n"
+        if findings.isEmpty { return h + "<p>Every audited exposure matches.</p>\n" }
+        h += "<p>Each non-matching exposure with the first step where the logged answer and the replayed one part. Units are \(options.includePII ? "shown as logged" : "hashed (<code>--include-pii</code> shows them)"); stale examples show what the newer config answers.</p>\n"
+        var order: [String] = []
+        var byAnchor: [String: [Finding]] = [:]
+        for f in findings {
+            if byAnchor[f.anchor] == nil { order.append(f.anchor) }
+            byAnchor[f.anchor, default: []].append(f)
+        }
+        for anchor in order {
+            let fs = byAnchor[anchor]!
+            let total = fs.reduce(0) { $0 + $1.exposures }
+            h += "<section class=entity id=\"\(esc(anchor))\"><h4>\(esc(fs[0].kind)) <code>\(esc(fs[0].name))</code> — \(total) exposures <a href=\"#\(esc(anchor))\">#</a></h4>\n"
+            h += "<table><tr><th>verdict</th><th>cause</th><th class=n>exposures</th><th class=n>users</th><th>first step where the answers part</th></tr>\n"
+            for f in fs {
+                h += "<tr><td>\(esc(f.verdict))</td><td><code>\(esc(f.cause))</code></td><td class=n>\(f.exposures)</td><td class=n>\(f.users)</td><td>\(esc(f.summary))</td></tr>\n"
+            }
+            h += "</table>\n<details><summary>Example exposures</summary><table><tr><th>cause</th><th>event (UTC)</th><th>source</th><th>unit</th><th>logged</th><th>expected</th></tr>\n"
+            for f in fs {
+                for e in f.examples {
+                    h += "<tr><td><code>\(esc(f.cause))</code></td><td>\(esc(e.eventTime.map(ReportModel.dateTimeSeconds) ?? "-"))</td><td><code>\(esc(e.location))</code></td><td><code>\(esc(e.unit))</code></td><td><code>\(esc(e.logged))</code></td><td><code>\(esc(e.expected))</code></td></tr>\n"
+                }
+            }
+            h += "</table></details></section>\n"
+        }
+        if !staleWindows.isEmpty {
+            h += "<h3 id=stale>Stale windows</h3>\n<p>Users an edge still answered with an older config after a newer one was published; lag = event time minus the newer config's lcut.</p>\n"
+            h += "<table><tr><th>entity</th><th class=n>stale exposures</th><th class=n>users</th><th>first event (UTC)</th><th>last event (UTC)</th><th class=n>median lag</th><th class=n>max lag</th><th>what the newer config changes</th></tr>\n"
+            for w in staleWindows {
+                h += "<tr><td><a href=\"#\(esc(w.anchor))\">\(esc(w.kind)) <code>\(esc(w.name))</code></a></td><td class=n>\(w.exposures)</td><td class=n>\(w.users)</td><td>\(esc(ReportModel.dateTimeSeconds(w.firstEvent)))</td><td>\(esc(ReportModel.dateTimeSeconds(w.lastEvent)))</td><td class=n>\(esc(duration(w.medianLagMs)))</td><td class=\"n\(w.maxLagMs > 3_600_000 ? " bad" : "")\">\(esc(duration(w.maxLagMs)))</td><td>\(esc(w.changes.map { "\($0.0) \($0.1)" }.joined(separator: ", ")))</td></tr>\n"
+            }
+            h += "</table>\n<p>Per edge (SDK type and log source): an edge that syncs config specs every T serves an old config for up to about T after a publication, plus KV propagation; its p90 and max lags are what its sync interval costs.</p>\n"
+            h += "<table><tr><th>edge</th><th class=n>stale exposures</th><th class=n>users</th><th class=n>median lag</th><th class=n>p90 lag</th><th class=n>max lag</th></tr>\n"
+            for w in edgeLags {
+                h += "<tr><td><code>\(esc(w.name))</code></td><td class=n>\(w.exposures)</td><td class=n>\(w.users)</td><td class=n>\(esc(duration(w.medianLagMs)))</td><td class=n>\(esc(duration(w.p90LagMs)))</td><td class=n>\(esc(duration(w.maxLagMs)))</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
+        return h
+    }
+
+    private func esc(_ s: String) -> String { s.visibleEscaped.xmlEscaped }
 
     /// Bytes over capture time against the 25 MiB limit and the 50/80/95% lines (the y axis reaches the limit), or,
     /// zoomed, against the payload's own range (limit lines shown only when they fall inside it).
@@ -127,11 +184,13 @@ extension ReportModel {
         if zoomed { s += "<text x=\"\(fmt(w - right - 160))\" y=\"\(fmt(top + 12))\">zoomed to the payload's range</text>" }
         s += "<text x=\"\(left)\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.first!.capturedAt)))</text>"
         s += "<text x=\"\(fmt(w - right - 70))\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.last!.capturedAt)))</text>"
+        s += "<text x=\"\(fmt(left + (w - left - right) / 2 - 50))\" y=\"\(fmt(hgt - 8))\">capture time (UTC)</text>"
+        s += "<text transform=\"translate(12 \(fmt(top + (hgt - top - bottom) / 2 + 40))) rotate(-90)\">payload size (bytes)</text>"
         return s + "</svg>\n"
     }
 
     /// Pass rate per snapshot for the gates whose pass rate moved most over the history (up to 12, at least one
-    /// percentage point): rollout ramps.
+    /// percentage point): rollout ramps. Each chart: y = % of users that pass (0–100), x = snapshots in lcut order.
     private func rampCharts() -> String {
         var byGate: [String: [(Int, Double)]] = [:]
         for r in rollouts where r.kind == "gate" && r.users > 0 {
@@ -144,34 +203,44 @@ extension ReportModel {
         }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         guard !moving.isEmpty, snapshots.count > 1 else { return "" }
         var s = ""
+        let first = ReportModel.date(snapshots.first!.capturedAt), last = ReportModel.date(snapshots.last!.capturedAt)
         for (name, _) in moving.prefix(12) {
             let pts = byGate[name]!.sorted { $0.0 < $1.0 }
-            let w = 260.0, h = 110.0, pad = 18.0
-            func x(_ i: Int) -> Double { pad + Double(i) / Double(max(1, snapshots.count - 1)) * (w - 2 * pad) }
-            func y(_ v: Double) -> Double { pad + (1 - v) * (h - 2 * pad) }
-            s += "<svg class=small width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"rollout of \(esc(name))\">"
-            s += "<rect x=\"\(pad)\" y=\"\(pad)\" width=\"\(w - 2 * pad)\" height=\"\(h - 2 * pad)\" fill=\"#fafbfd\" stroke=\"#dde\"/>"
+            let w = 280.0, h = 140.0, left = 40.0, right = 10.0, top = 22.0, bottom = 30.0
+            func x(_ i: Int) -> Double { left + Double(i) / Double(max(1, snapshots.count - 1)) * (w - left - right) }
+            func y(_ v: Double) -> Double { top + (1 - v) * (h - top - bottom) }
+            s += "<svg class=small width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"rollout of \(esc(name)): % of users passing per snapshot\">"
+            s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"#fafbfd\" stroke=\"#dde\"/>"
+            s += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(fmt(y(0.5)))\" y2=\"\(fmt(y(0.5)))\" stroke=\"#e4e6ee\" stroke-dasharray=\"3 3\"/>"
             s += "<polyline fill=\"none\" stroke=\"#1b7f4b\" stroke-width=\"2\" points=\"\(pts.map { "\(fmt(x($0.0))),\(fmt(y($0.1)))" }.joined(separator: " "))\"/>"
-            s += "<text x=\"\(pad)\" y=\"12\">\(esc(name)): \(fixed((pts.last?.1 ?? 0) * 100, 1))% now</text></svg>"
+            s += "<text x=\"\(left)\" y=\"13\">\(esc(name)): \(fixed((pts.last?.1 ?? 0) * 100, 1))% now</text>"
+            s += "<text x=\"4\" y=\"\(fmt(y(1) + 4))\">100%</text><text x=\"10\" y=\"\(fmt(y(0.5) + 4))\">50%</text><text x=\"16\" y=\"\(fmt(y(0) + 4))\">0%</text>"
+            s += "<text x=\"\(left)\" y=\"\(fmt(h - 14))\">\(esc(first))</text><text x=\"\(fmt(w - right - 62))\" y=\"\(fmt(h - 14))\">\(esc(last))</text>"
+            s += "<text x=\"\(fmt(left + (w - left - right) / 2 - 45))\" y=\"\(fmt(h - 2))\">snapshot (capture)</text></svg>"
         }
-        return "<p>Pass rate per snapshot, the gates that moved most:</p>\n" + s + "\n"
+        return "<figure>" + s + "<figcaption>Rollout ramps: the share of the population that passes each gate (y, % of users, 0–100) in each captured snapshot (x, in lcut order, first to latest capture date), for the \(min(12, moving.count)) gates whose pass rate moved most.</figcaption></figure>\n"
     }
 
-    /// Users whose value, rule or group changed, per change.
+    /// Users whose value, rule or group changed, per change: y = users (user-entity changes), x = the snapshot that brought the change.
     private func flipsChart() -> String {
         guard snapshots.count > 1 else { return "" }
         var perPair = [Int](repeating: 0, count: snapshots.count)
         for d in diffs { perPair[d.toIndex] += d.changedUsers }
         let maxV = max(1, perPair.max() ?? 1)
-        let w = 900.0, h = 160.0, left = 50.0, bottom = 20.0, top = 10.0
+        let w = 900.0, h = 190.0, left = 70.0, bottom = 36.0, top = 10.0
         let bw = (w - left - 10) / Double(snapshots.count)
-        var s = "<svg class=chart width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"flips per change\">"
+        var s = "<svg class=chart width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"users changed per config change\">"
+        s += "<line x1=\"\(left)\" x2=\"\(w - 10)\" y1=\"\(fmt(h - bottom))\" y2=\"\(fmt(h - bottom))\" stroke=\"#99a\"/>"
         for (i, v) in perPair.enumerated() where v > 0 {
             let bh = Double(v) / Double(maxV) * (h - top - bottom)
             s += "<rect x=\"\(fmt(left + Double(i) * bw))\" y=\"\(fmt(h - bottom - bh))\" width=\"\(fmt(max(1, bw - 1)))\" height=\"\(fmt(bh))\" fill=\"#c36a2b\"><title>\(esc(ReportModel.dateTime(snapshots[i].capturedAt))): \(v) user-entity changes</title></rect>"
         }
-        s += "<text x=\"4\" y=\"\(fmt(top + 10))\">\(maxV)</text><text x=\"4\" y=\"\(fmt(h - bottom))\">0</text>"
-        return s + "</svg>\n"
+        s += "<text x=\"\(fmt(left - 6 - Double(String(maxV).count) * 6.5))\" y=\"\(fmt(top + 10))\">\(maxV)</text><text x=\"\(fmt(left - 12))\" y=\"\(fmt(h - bottom))\">0</text>"
+        s += "<text transform=\"translate(14 \(fmt(top + (h - top - bottom) / 2 + 45))) rotate(-90)\">users changed</text>"
+        s += "<text x=\"\(left)\" y=\"\(fmt(h - bottom + 14))\">\(esc(ReportModel.date(snapshots[1].capturedAt)))</text>"
+        s += "<text x=\"\(fmt(w - 80))\" y=\"\(fmt(h - bottom + 14))\">\(esc(ReportModel.date(snapshots.last!.capturedAt)))</text>"
+        s += "<text x=\"\(fmt(left + (w - left) / 2 - 110))\" y=\"\(fmt(h - 4))\">config change (snapshot that brought it, UTC)</text>"
+        return "<figure>" + s + "</svg><figcaption>Flips per change: for each captured snapshot (x, in lcut order), how many user-entity results (value, rule or group) differ from the snapshot before it (y, users summed over entities; 0 to \(maxV)).</figcaption></figure>\n"
     }
 
     private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }

@@ -63,7 +63,22 @@ extension ReportModel {
         a.append(("mismatches_by_field", counts(audit.mismatchesByField)))
         a.append(("mismatches_by_entity", counts(audit.mismatchesByEntity)))
         a.append(("staleness", audit.staleness.map { s in o([("stale", .int(Int64(s.count))), ("median_ms", .int(s.medianMs)), ("max_ms", .int(s.maxMs))]) } ?? .null))
-        return o([("snapshots", .array(snaps)), ("size", sizes), ("rollouts", .array(rolls)), ("diffs", .array(ds)), ("audit", o(a))])
+        a.append(("findings", .array(findings.map { f in
+            o([("verdict", .string(f.verdict)), ("kind", .string(f.kind)), ("name", .string(f.name)), ("cause", .string(f.cause)),
+               ("summary", .string(f.summary)), ("exposures", .int(Int64(f.exposures))), ("users", .int(Int64(f.users))), ("anchor", .string(f.anchor)),
+               ("examples", .array(f.examples.map { e in
+                   o([("exposure_id", .int(e.exposureID)), ("event_time", e.eventTime.map { .int($0) } ?? .null), ("source", .string(e.location)),
+                      ("unit", .string(e.unit)), ("logged", .string(e.logged)), ("expected", .string(e.expected))]) }))]) })))
+        func window(_ w: StaleWindow) -> JSONValue {
+            o([("kind", .string(w.kind)), ("name", .string(w.name)), ("stale_exposures", .int(Int64(w.exposures))), ("users", .int(Int64(w.users))),
+               ("first_event", .int(w.firstEvent)), ("last_event", .int(w.lastEvent)), ("median_lag_ms", .int(w.medianLagMs)),
+               ("p90_lag_ms", .int(w.p90LagMs)), ("max_lag_ms", .int(w.maxLagMs)), ("changes", counts(w.changes))])
+        }
+        a.append(("stale_windows", .array(staleWindows.map(window))))
+        a.append(("edge_lags", .array(edgeLags.map(window))))
+        let summary: JSONValue = .array(actions.map { x in o([("topic", .string(x.topic)), ("kind", x.subject.map { .string($0.kind) } ?? .null),
+                                                              ("name", x.subject.map { .string($0.name) } ?? .null), ("text", .string(x.text)), ("anchor", x.anchor.map { .string($0) } ?? .null)]) })
+        return o([("summary", summary), ("snapshots", .array(snaps)), ("size", sizes), ("rollouts", .array(rolls)), ("diffs", .array(ds)), ("audit", o(a))])
     }
 
     // MARK: Markdown
@@ -75,6 +90,10 @@ extension ReportModel {
             md += "\(snapshots.count) snapshots, \(ReportModel.dateTime(first.capturedAt)) to \(ReportModel.dateTime(last.capturedAt)) UTC. "
             md += "Latest payload: \(last.bytes) bytes, \(fixed(last.percentOfLimit))% of the 25 MiB KV value limit.\n\n"
         }
+        md += "## Findings summary\n\n"
+        if actions.isEmpty { md += "Nothing to act on: every audited exposure matches, no stale window, no payload or split warning.\n" }
+        for a in actions { md += "- **\(mdEscape(a.topic))**: \(a.subject.map { "\(mdEscape($0.kind)) `\(mdCode($0.name))`: " } ?? "")\(mdEscape(a.text))\n" }
+        md += "\n"
         for w in warnings { md += "> **Warning:** \(mdEscape(w))\n>\n" }
         if !warnings.isEmpty { md += "\n" }
         md += "## Payload size\n\n| captured (UTC) | lcut | sha256 | bytes | % of limit | change |\n|---|---|---|---:|---:|---:|\n"
@@ -129,14 +148,46 @@ extension ReportModel {
             md += "| \(d.kind) `\(mdCode(d.name))` | \(mdEscape(d.specChanges.joined(separator: "; "))) | \(d.changedUsers) | \(d.toTrue) | \(d.toFalse) | \(mdEscape(d.transitions.map { "\($0.0): \($0.1)" }.joined(separator: ", "))) |\n"
         }
         md += "\n## Audit of logged exposures\n\n"
-        md += "| exposures | match | mismatch | stale | unevaluable | no snapshot | inferred snapshot |\n|---:|---:|---:|---:|---:|---:|---:|\n"
-        md += "| \(audit.exposures) | \(audit.byVerdict[.match] ?? 0) | \(audit.byVerdict[.mismatch] ?? 0) | \(audit.byVerdict[.stale] ?? 0) | \(audit.byVerdict[.unevaluable] ?? 0) | \(audit.byVerdict[.noSnapshot] ?? 0) | \(audit.inferred) |\n"
+        md += "| exposures | " + Verdict.allCases.map(\.title).joined(separator: " | ") + " | inferred snapshot |\n"
+        md += "|---:|" + Verdict.allCases.map { _ in "---:|" }.joined() + "---:|\n"
+        md += "| \(audit.exposures) | " + Verdict.allCases.map { "\(audit.byVerdict[$0] ?? 0)" }.joined(separator: " | ") + " | \(audit.inferred) |\n"
         if !audit.mismatchesByField.isEmpty {
             md += "\nMismatches by field: " + audit.mismatchesByField.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ".\n"
             md += "\nMost mismatched: " + audit.mismatchesByEntity.map { "`\(mdCode($0.0))` \($0.1)" }.joined(separator: ", ") + ".\n"
         }
         if let s = audit.staleness {
             md += "\nStale exposures: \(s.count); an older config was still served a median of \(duration(s.medianMs)) (at most \(duration(s.maxMs))) after a newer one was published (its lcut).\n"
+        }
+        md += markdownFindings()
+        return md
+    }
+
+    /// Findings by entity and cause, with examples; stale windows per entity and per edge.
+    func markdownFindings() -> String {
+        var md = "\n### Findings by entity and cause\n\n"
+        if findings.isEmpty { return md + "Every audited exposure matches.\n" }
+        md += "| verdict | entity | cause | exposures | users | first step where the logged and the replayed answers part |\n|---|---|---|---:|---:|---|\n"
+        for f in findings {
+            md += "| \(mdEscape(f.verdict)) | \(mdEscape(f.kind)) `\(mdCode(f.name))` | `\(mdCode(f.cause))` | \(f.exposures) | \(f.users) | \(mdEscape(f.summary)) |\n"
+        }
+        md += "\nExamples (the first three exposures of each finding; stale: expected is what the newer config answers):\n\n"
+        md += "| entity | cause | event (UTC) | source | unit | logged | expected |\n|---|---|---|---|---|---|---|\n"
+        for f in findings {
+            for e in f.examples {
+                md += "| \(mdEscape(f.kind)) `\(mdCode(f.name))` | `\(mdCode(f.cause))` | \(e.eventTime.map(ReportModel.dateTimeSeconds) ?? "-") | `\(mdCode(e.location))` | `\(mdCode(e.unit))` | `\(mdCode(e.logged))` | `\(mdCode(e.expected))` |\n"
+            }
+        }
+        if !staleWindows.isEmpty {
+            md += "\n### Stale windows\n\nPer entity: the users an edge still answered with an older config after a newer one was published, over which events, and how late (event time minus the newer config's lcut).\n\n"
+            md += "| entity | stale exposures | users | first event (UTC) | last event (UTC) | median lag | max lag | what the newer config changes |\n|---|---:|---:|---|---|---:|---:|---|\n"
+            for w in staleWindows {
+                md += "| \(mdEscape(w.kind)) `\(mdCode(w.name))` | \(w.exposures) | \(w.users) | \(ReportModel.dateTimeSeconds(w.firstEvent)) | \(ReportModel.dateTimeSeconds(w.lastEvent)) | \(duration(w.medianLagMs)) | \(duration(w.maxLagMs)) | \(mdEscape(w.changes.map { "\($0.0) \($0.1)" }.joined(separator: ", "))) |\n"
+            }
+            md += "\nPer edge (SDK type and log source): the lag distribution. An edge that syncs config specs every T answers with an old config for up to about T after a publication (plus KV propagation): the p90 and max lags are what its sync interval costs.\n\n"
+            md += "| edge | stale exposures | users | median lag | p90 lag | max lag |\n|---|---:|---:|---:|---:|---:|\n"
+            for w in edgeLags {
+                md += "| `\(mdCode(w.name))` | \(w.exposures) | \(w.users) | \(duration(w.medianLagMs)) | \(duration(w.p90LagMs)) | \(duration(w.maxLagMs)) |\n"
+            }
         }
         return md
     }
@@ -152,6 +203,8 @@ extension ReportModel {
 
     /// One CSV file per table: file name → contents.
     public func csv() -> [(String, String)] {
+        let raw = options.rawCSVFormulas
+        func csvRow(_ fields: [String]) -> String { KVReplayReport.csvRow(fields, rawFormulas: raw) }
         var out: [(String, String)] = []
         var t = "sha256,lcut,captured_at,bytes,percent_of_limit,delta_bytes,kv_key,key_bytes,entities\n"
         for s in snapshots {
@@ -180,6 +233,26 @@ extension ReportModel {
         t = "verdict,exposures\n"
         for v in Verdict.allCases { t += csvRow([v.rawValue, "\(audit.byVerdict[v] ?? 0)"]) }
         out.append(("audit.csv", t))
+        t = "verdict,kind,name,cause,exposures,users,summary\n"
+        for f in findings { t += csvRow([f.verdict, f.kind, f.name, f.cause, "\(f.exposures)", "\(f.users)", f.summary]) }
+        out.append(("findings.csv", t))
+        t = "verdict,kind,name,cause,exposure_id,event_time,source,unit,logged,expected\n"
+        for f in findings {
+            for e in f.examples {
+                t += csvRow([f.verdict, f.kind, f.name, f.cause, "\(e.exposureID)", e.eventTime.map(String.init) ?? "", e.location, e.unit, e.logged, e.expected])
+            }
+        }
+        out.append(("finding_examples.csv", t))
+        t = "scope,kind,name,stale_exposures,users,first_event,last_event,median_lag_ms,p90_lag_ms,max_lag_ms,changes\n"
+        for w in staleWindows {
+            t += csvRow(["entity", w.kind, w.name, "\(w.exposures)", "\(w.users)", "\(w.firstEvent)", "\(w.lastEvent)", "\(w.medianLagMs)", "\(w.p90LagMs)", "\(w.maxLagMs)",
+                         w.changes.map { "\($0.0) \($0.1)" }.joined(separator: "; ")])
+        }
+        for w in edgeLags {
+            t += csvRow(["edge", "", w.name, "\(w.exposures)", "\(w.users)", "\(w.firstEvent)", "\(w.lastEvent)", "\(w.medianLagMs)", "\(w.p90LagMs)", "\(w.maxLagMs)",
+                         w.changes.map { "\($0.0) \($0.1)" }.joined(separator: "; ")])
+        }
+        out.append(("stale_windows.csv", t))
         return out
     }
 
@@ -209,8 +282,8 @@ extension ReportModel {
             if mine.isEmpty { continue }
             x += "  <testsuite name=\"\(suite)\" tests=\"\(mine.count)\" failures=\"\(mine.filter { !$0.2 }.count)\" errors=\"0\">\n"
             for c in mine {
-                x += "    <testcase classname=\"kvreplay.\(suite)\" name=\"\(c.1.xmlEscaped)\">\n"
-                x += c.2 ? "      <system-out>\(c.3.xmlEscaped)</system-out>\n" : "      <failure message=\"\(c.3.xmlEscaped)\">\(c.3.xmlEscaped)</failure>\n"
+                x += "    <testcase classname=\"kvreplay.\(suite)\" name=\"\(c.1.visibleEscaped.xmlEscaped)\">\n"
+                x += c.2 ? "      <system-out>\(c.3.visibleEscaped.xmlEscaped)</system-out>\n" : "      <failure message=\"\(c.3.visibleEscaped.xmlEscaped)\">\(c.3.visibleEscaped.xmlEscaped)</failure>\n"
                 x += "    </testcase>\n"
             }
             x += "  </testsuite>\n"
@@ -219,17 +292,33 @@ extension ReportModel {
     }
 }
 
-func csvRow(_ fields: [String]) -> String {
-    fields.map { f in
-        if f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) { return "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+/// One CSV line. A cell a spreadsheet would run as a formula (its first character `=`, `+`, `-`, `@`, tab or
+/// carriage return, and not a plain number) gets a leading `'` (OWASP's CSV injection advice) unless `rawFormulas`;
+/// invisible characters (NUL, controls, bidi controls) are written `\u{XXXX}`; cells with `,`, `"` or a line break are quoted.
+func csvRow(_ fields: [String], rawFormulas: Bool = false) -> String {
+    fields.map { cell in
+        var f = cell
+        if !rawFormulas { f = csvNeutralized(f) }
+        f = f.visibleEscaped
+        if f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "'" && f.first == "'" }) {
+            return "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
         return f
     }.joined(separator: ",") + "\n"
+}
+
+/// `'` + the cell when a spreadsheet would evaluate it as a formula; plain numbers (`-12`, `+3.5`) and a lone `-`
+/// (the reports' "nothing known") stay as they are.
+public func csvNeutralized(_ f: String) -> String {
+    guard let first = f.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first), f != "-" else { return f }
+    if Double(f) != nil, f.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." || $0 == "e" || $0 == "E" }) { return f }
+    return "'" + f
 }
 
 /// Text for a Markdown code span inside a table cell.
 func mdCode(_ s: String) -> String {
     var out = ""
-    for c in s {
+    for c in s.visibleEscaped {
         switch c {
         case "|": out += "\\|"
         case "`": out += "'"
@@ -242,7 +331,7 @@ func mdCode(_ s: String) -> String {
 
 func mdEscape(_ s: String) -> String {
     var out = ""
-    for c in s {
+    for c in s.visibleEscaped {
         switch c {
         case "|": out += "\\|"
         case "<": out += "&lt;"

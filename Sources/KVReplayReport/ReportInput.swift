@@ -1,6 +1,7 @@
 public import KVReplayEngine
 public import KVReplayEvaluation
 public import KVReplayModel
+public import KVReplayStore
 
 /// Everything a report is computed from: the snapshots in replay order, replay results and audit verdicts.
 public struct ReportInput: Sendable {
@@ -71,9 +72,48 @@ public struct ReportInput: Sendable {
         /// For stale exposures: ms from the newer config's publication (its lcut) to the event.
         public var staleDelays: [Int64] = []
 
+        /// Non-matches grouped by verdict, entity and cause, in first-seen order.
+        public var findings: [FindingGroup] = []
+        private var findingIndex: [String: Int] = [:]
+        /// Stale exposures per entity and per edge.
+        public var staleByEntity: [StaleGroup] = []
+        private var staleEntityIndex: [String: Int] = [:]
+        public var staleByEdge: [StaleGroup] = []
+        private var staleEdgeIndex: [String: Int] = [:]
+
         public init() {}
 
         public var exposures: Int { byVerdict.values.reduce(0, +) }
+
+        /// Adds a non-match with its cause (call in exposure order: the first three of a group are its examples).
+        public mutating func addFinding(_ e: AuditEntry) {
+            let cause = e.cause ?? "unexplained"
+            let key = "\(e.verdict)\u{1}\(e.kind)\u{1}\(e.entity)\u{1}\(cause)"
+            let user = e.userRow.map { "#\($0)" } ?? e.userLabel ?? e.unitID ?? "-"
+            if let i = findingIndex[key] {
+                findings[i].add(e, user: user)
+            } else {
+                findingIndex[key] = findings.count
+                var g = FindingGroup(verdict: e.verdict, kind: e.kind, entity: e.entity, cause: cause)
+                g.add(e, user: user)
+                findings.append(g)
+            }
+            guard e.verdict == Verdict.stale.rawValue, let lag = e.staleLagMs else { return }
+            let ek = "\(e.kind)\u{1}\(e.entity)"
+            if let i = staleEntityIndex[ek] { staleByEntity[i].add(e, user: user, lag: lag) } else {
+                staleEntityIndex[ek] = staleByEntity.count
+                var g = StaleGroup(kind: e.kind, name: e.entity)
+                g.add(e, user: user, lag: lag)
+                staleByEntity.append(g)
+            }
+            let edge = e.edge
+            if let i = staleEdgeIndex[edge] { staleByEdge[i].add(e, user: user, lag: lag) } else {
+                staleEdgeIndex[edge] = staleByEdge.count
+                var g = StaleGroup(kind: "edge", name: edge)
+                g.add(e, user: user, lag: lag)
+                staleByEdge.append(g)
+            }
+        }
 
         public mutating func add(verdict: Verdict, fields: [String], inferred: Bool, eventTime: Int64, newerLcut: Int64?, kind: String, entity: String) {
             byVerdict[verdict, default: 0] += 1
@@ -83,6 +123,61 @@ public struct ReportInput: Sendable {
                 mismatchesByEntity["\(kind) \(entity)", default: 0] += 1
             }
             if verdict == .stale, let t = newerLcut { staleDelays.append(eventTime - t) }
+        }
+    }
+
+    /// Non-matches of one verdict, entity and cause.
+    public struct FindingGroup: Sendable {
+        public var verdict: String
+        public var kind: String
+        public var entity: String
+        public var cause: String
+        public var count = 0
+        public var users: Set<String> = []
+        /// The first three exposures (lowest exposure ids).
+        public var examples: [AuditEntry] = []
+
+        public init(verdict: String, kind: String, entity: String, cause: String) {
+            self.verdict = verdict
+            self.kind = kind
+            self.entity = entity
+            self.cause = cause
+        }
+
+        mutating func add(_ e: AuditEntry, user: String) {
+            count += 1
+            users.insert(user)
+            if examples.count < 3 { examples.append(e) }
+        }
+    }
+
+    /// Stale exposures of one entity (or one edge): who was served the old config, when, and how late.
+    public struct StaleGroup: Sendable {
+        public var kind: String
+        public var name: String
+        public var count = 0
+        public var users: Set<String> = []
+        public var firstEvent: Int64 = .max
+        public var lastEvent: Int64 = .min
+        /// ms from the newer config's publication to each event.
+        public var lags: [Int64] = []
+        /// What the newer configs change, with counts (`newer-config:pass-percentage` …).
+        public var changes: [String: Int] = [:]
+
+        public init(kind: String, name: String) {
+            self.kind = kind
+            self.name = name
+        }
+
+        mutating func add(_ e: AuditEntry, user: String, lag: Int64) {
+            count += 1
+            users.insert(user)
+            if let t = e.eventTime {
+                firstEvent = min(firstEvent, t)
+                lastEvent = max(lastEvent, t)
+            }
+            lags.append(lag)
+            changes[e.cause ?? "newer-config", default: 0] += 1
         }
     }
 
@@ -106,6 +201,8 @@ public struct ReportOptions: Sendable {
     public var maxMismatchRate = 0.01
     /// Snapshots used for the size forecast (the most recent ones).
     public var forecastWindow = 30
+    /// Write CSV cells that a spreadsheet would run as a formula as they are, instead of prefixed with `'`.
+    public var rawCSVFormulas = false
 
     public init() {}
 }

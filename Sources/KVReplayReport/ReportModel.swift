@@ -113,6 +113,13 @@ public struct ReportModel: Sendable {
     public var rollouts: [Rollout]
     public var diffs: [Diff]
     public var audit: Audit
+    /// Non-matches grouped by verdict, entity and cause (most exposures first within a verdict).
+    public var findings: [Finding] = []
+    /// Stale exposures per entity (longest lag first) and per edge (SDK type and log source).
+    public var staleWindows: [StaleWindow] = []
+    public var edgeLags: [StaleWindow] = []
+    /// The findings summary that opens every report.
+    public var actions: [Action] = []
     public var options: ReportOptions
 }
 
@@ -244,6 +251,10 @@ extension ReportModel {
         audit = Audit(exposures: a.exposures, byVerdict: a.byVerdict, inferred: a.inferred, mismatchesByField: sorted(a.mismatchesByField),
                       mismatchesByEntity: Array(sorted(a.mismatchesByEntity).prefix(10)),
                       staleness: staleness.isEmpty ? nil : (staleness.count, staleness[staleness.count / 2], staleness.last!))
+        findings = ReportModel.findings(a, options)
+        staleWindows = ReportModel.staleWindows(a.staleByEntity, edges: false)
+        edgeLags = ReportModel.staleWindows(a.staleByEdge, edges: true)
+        computeActions()
     }
 
     /// Bytes of each spec's JSON as it appears in the payload (compact).
@@ -318,6 +329,14 @@ extension ReportModel {
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd"
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    static func dateTimeSeconds(_ ms: Int64) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 

@@ -77,6 +77,11 @@ public enum StoreReportLoader {
                           inferred: a.inferred, eventTime: a.eventTime ?? 0, newerLcut: a.newerLcut, kind: a.kind, entity: a.entity)
             }
         }
+        var nonMatches = AuditFilter()
+        nonMatches.nonMatchesOnly = true
+        try store.forEachAuditEntryBatch(nonMatches) { batch in
+            for e in batch { audit.addFinding(e) }
+        }
         return ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
     }
 

@@ -220,7 +220,7 @@ extension Store {
         var after: Int64 = 0
         while true {
             let batch: [ExposureRecord] = try read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
+                try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
                     .map(ExposureRecord.init(row:))
             }
             guard let last = batch.last else { return }
@@ -285,7 +285,7 @@ extension Store {
 
 extension ExposureRecord {
     init(row r: Row) {
-        var e = ExposureRow(dedupeKey: r["dedupe_key"], kind: ExposureKind(rawValue: r["kind"]) ?? .gate, entity: r["entity"])
+        var e = ExposureRow(dedupeKey: r["dedupe_key"], kind: ExposureKind(rawValue: r["kind"]) ?? .gate, entity: ExactText.read(r, "entity_bytes"))
         e.unitType = r["unit_type"]
         e.unitID = r["unit_id"]
         e.value = r["value"]

@@ -4,7 +4,7 @@ import GRDB
 /// The replay's tables: results per snapshot and entity, flips between consecutive snapshots, audit verdicts.
 /// Appended to the store's migrations by ``Store/open(path:mode:)``.
 public enum ReplaySchema {
-    public static let migrations: [StoreMigration] = [v1]
+    public static let migrations: [StoreMigration] = [v1, v2]
 
     static let v1 = StoreMigration(identifier: "v1-replay", sql: """
         -- The replay whose results the tables below hold (one row; a new replay replaces it).
@@ -78,6 +78,40 @@ public enum ReplaySchema {
             flavor             TEXT NOT NULL
         );
         CREATE INDEX audit_by_verdict ON audit(verdict);
+        """)
+
+    /// Causes and stale costs. The table is rebuilt (SQLite cannot drop a CHECK): `verdict` takes any text, so a
+    /// later verdict kind needs no migration; the rows and the `v1` columns are kept as they were.
+    static let v2 = StoreMigration(identifier: "v2-replay-causes", sql: """
+        CREATE TABLE audit_v2 (
+            exposure_id        INTEGER PRIMARY KEY,
+            snapshot_id        INTEGER,
+            inferred           INTEGER NOT NULL,
+            verdict            TEXT NOT NULL,
+            fields             TEXT NOT NULL,
+            expected_value     TEXT,
+            expected_rule_id   TEXT,
+            expected_group     TEXT,
+            newer_snapshot_id  INTEGER,
+            flavor             TEXT NOT NULL,
+            -- Why the exposure is not a match: a stable short code (`condition:ip_based/eq/country`, `rule-removed`, …)
+            -- and a JSON object of details (`summary` first). NULL for matches.
+            cause              TEXT,
+            cause_detail       TEXT,
+            -- Stale: what the newer config answers for the user, and ms from its publication (lcut) to the event.
+            newer_value        TEXT,
+            newer_rule_id      TEXT,
+            newer_group        TEXT,
+            stale_lag_ms       INTEGER
+        );
+        INSERT INTO audit_v2 (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                              newer_snapshot_id, flavor)
+            SELECT exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                   newer_snapshot_id, flavor FROM audit;
+        DROP TABLE audit;
+        ALTER TABLE audit_v2 RENAME TO audit;
+        CREATE INDEX audit_by_verdict ON audit(verdict);
+        CREATE INDEX audit_by_cause ON audit(cause);
         """)
 }
 
@@ -203,10 +237,24 @@ public struct AuditRow: Sendable, Equatable {
     public var expectedGroup: String?
     public var newerSnapshotID: Int64?
     public var flavor: String
+    /// The cause's short code and its detail object as JSON (nil for matches).
+    public var cause: String? = nil
+    public var causeDetail: String? = nil
+    public var newerValue: String? = nil
+    public var newerRuleID: String? = nil
+    public var newerGroup: String? = nil
+    public var staleLagMs: Int64? = nil
 
     public init(exposureID: Int64, snapshotID: Int64?, inferred: Bool, verdict: String, fields: String, expectedValue: String?,
-                expectedRuleID: String?, expectedGroup: String?, newerSnapshotID: Int64?, flavor: String)
+                expectedRuleID: String?, expectedGroup: String?, newerSnapshotID: Int64?, flavor: String, cause: String? = nil,
+                causeDetail: String? = nil, newerValue: String? = nil, newerRuleID: String? = nil, newerGroup: String? = nil, staleLagMs: Int64? = nil)
     {
+        self.cause = cause
+        self.causeDetail = causeDetail
+        self.newerValue = newerValue
+        self.newerRuleID = newerRuleID
+        self.newerGroup = newerGroup
+        self.staleLagMs = staleLagMs
         self.exposureID = exposureID
         self.snapshotID = snapshotID
         self.inferred = inferred
@@ -224,20 +272,21 @@ public struct AuditRow: Sendable, Equatable {
 public final class ReplayResultsWriter {
     let db: Database
     private lazy var outcome = try? db.makeStatement(sql: """
-        INSERT INTO replay_outcomes (snapshot_id, kind, entity, value, rule_id, has_group, group_name, users) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO replay_outcomes (snapshot_id, kind, entity, value, rule_id, has_group, group_name, users) VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?)
         ON CONFLICT (snapshot_id, kind, entity, value, rule_id, has_group, group_name) DO UPDATE SET users = users + excluded.users
         """)
     private lazy var entity = try? db.makeStatement(sql: """
-        INSERT INTO replay_entities (snapshot_id, kind, entity, closure, evaluated, users) VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO replay_entities (snapshot_id, kind, entity, closure, evaluated, users) VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?)
         ON CONFLICT (snapshot_id, kind, entity) DO UPDATE SET users = users + excluded.users
         """)
     private lazy var flip = try? db.makeStatement(sql: """
         INSERT INTO replay_flips (from_snapshot_id, to_snapshot_id, kind, entity, user_row, before_value, before_rule_id, before_group,
-                                  after_value, after_rule_id, after_group, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  after_value, after_rule_id, after_group, changed) VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     private lazy var audit = try? db.makeStatement(sql: """
         INSERT INTO audit (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
-                           newer_snapshot_id, flavor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           newer_snapshot_id, flavor, cause, cause_detail, newer_value, newer_rule_id, newer_group, stale_lag_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
 
     init(db: Database) { self.db = db }
@@ -249,21 +298,22 @@ public final class ReplayResultsWriter {
 
     /// Adds users to an outcome's count (shards merge by adding).
     public func add(_ r: OutcomeCountRow) throws {
-        try statement(outcome).execute(arguments: [r.snapshotID, r.kind, r.entity, r.value, r.ruleID, r.groupName == nil ? 0 : 1, r.groupName ?? "", r.users])
+        try statement(outcome).execute(arguments: [r.snapshotID, r.kind, ExactText.argument(r.entity), r.value, r.ruleID, r.groupName == nil ? 0 : 1, r.groupName ?? "", r.users])
     }
 
     public func add(_ r: ReplayEntityRow) throws {
-        try statement(entity).execute(arguments: [r.snapshotID, r.kind, r.entity, r.closure, r.evaluated ? 1 : 0, r.users])
+        try statement(entity).execute(arguments: [r.snapshotID, r.kind, ExactText.argument(r.entity), r.closure, r.evaluated ? 1 : 0, r.users])
     }
 
     public func add(_ r: FlipRow) throws {
-        try statement(flip).execute(arguments: [r.fromSnapshotID, r.toSnapshotID, r.kind, r.entity, r.userRow, r.beforeValue, r.beforeRuleID,
+        try statement(flip).execute(arguments: [r.fromSnapshotID, r.toSnapshotID, r.kind, ExactText.argument(r.entity), r.userRow, r.beforeValue, r.beforeRuleID,
                                                 r.beforeGroup, r.afterValue, r.afterRuleID, r.afterGroup, r.changed])
     }
 
     public func add(_ r: AuditRow) throws {
         try statement(audit).execute(arguments: [r.exposureID, r.snapshotID, r.inferred ? 1 : 0, r.verdict, r.fields, r.expectedValue,
-                                                 r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor])
+                                                 r.expectedRuleID, r.expectedGroup, r.newerSnapshotID, r.flavor, r.cause, r.causeDetail,
+                                                 r.newerValue, r.newerRuleID, r.newerGroup, r.staleLagMs])
     }
 
     /// Visits every user of the database being written, in id order, `batchSize` at a time.
@@ -300,7 +350,7 @@ public final class ReplayResultsWriter {
     public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
         var after: Int64 = 0
         while true {
-            let batch = try Row.fetchAll(db, sql: "SELECT * FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
+            let batch = try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
                 .map(ExposureRecord.init(row:))
             guard let last = batch.last else { return }
             try body(batch)
@@ -343,17 +393,17 @@ extension Store {
 
     public func replayEntities() throws(StoreError) -> [ReplayEntityRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM replay_entities ORDER BY snapshot_id, kind, entity").map { r in
-                ReplayEntityRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: r["entity"], closure: r["closure"], evaluated: r["evaluated"], users: r["users"])
+            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_entities ORDER BY snapshot_id, kind, entity").map { r in
+                ReplayEntityRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), closure: r["closure"], evaluated: r["evaluated"], users: r["users"])
             }
         }
     }
 
     public func replayOutcomes() throws(StoreError) -> [OutcomeCountRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM replay_outcomes ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name").map { r in
+            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_outcomes ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name").map { r in
                 let hasGroup: Bool = r["has_group"]
-                return OutcomeCountRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: r["entity"], value: r["value"], ruleID: r["rule_id"],
+                return OutcomeCountRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), value: r["value"], ruleID: r["rule_id"],
                                        groupName: hasGroup ? r["group_name"] : nil, users: r["users"])
             }
         }
@@ -364,7 +414,7 @@ extension Store {
         var offset = 0
         while true {
             let batch: [FlipRow] = try read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row LIMIT ? OFFSET ?",
+                try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row LIMIT ? OFFSET ?",
                                  arguments: [batchSize, offset]).map(FlipRow.init(row:))
             }
             if batch.isEmpty { return }
@@ -381,7 +431,8 @@ extension Store {
                 try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE exposure_id > ? ORDER BY exposure_id LIMIT ?", arguments: [after, batchSize]).map { r in
                     AuditRow(exposureID: r["exposure_id"], snapshotID: r["snapshot_id"], inferred: r["inferred"], verdict: r["verdict"], fields: r["fields"],
                              expectedValue: r["expected_value"], expectedRuleID: r["expected_rule_id"], expectedGroup: r["expected_group"],
-                             newerSnapshotID: r["newer_snapshot_id"], flavor: r["flavor"])
+                             newerSnapshotID: r["newer_snapshot_id"], flavor: r["flavor"], cause: r["cause"], causeDetail: r["cause_detail"],
+                             newerValue: r["newer_value"], newerRuleID: r["newer_rule_id"], newerGroup: r["newer_group"], staleLagMs: r["stale_lag_ms"])
                 }
             }
             guard let last = batch.last else { return }
@@ -410,11 +461,12 @@ extension Store {
         while true {
             let batch: [(Int64, AuditDetail)] = try read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.lcut
+                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, CAST(e.entity AS BLOB), s.lcut
                     FROM audit a JOIN exposures e ON e.id = a.exposure_id LEFT JOIN snapshots s ON s.id = a.newer_snapshot_id
                     WHERE a.exposure_id > ? ORDER BY a.exposure_id LIMIT ?
                     """, arguments: [after, batchSize]).map { r in
-                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5], entity: r[6], newerLcut: r[7]))
+                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5],
+                                       entity: String(decoding: (r[6] as Data?) ?? Data(), as: UTF8.self), newerLcut: r[7]))
                 }
             }
             guard let last = batch.last else { return }
@@ -459,7 +511,7 @@ extension Store {
 
 extension FlipRow {
     init(row r: Row) {
-        self.init(fromSnapshotID: r["from_snapshot_id"], toSnapshotID: r["to_snapshot_id"], kind: r["kind"], entity: r["entity"], userRow: r["user_row"],
+        self.init(fromSnapshotID: r["from_snapshot_id"], toSnapshotID: r["to_snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), userRow: r["user_row"],
                   beforeValue: r["before_value"], beforeRuleID: r["before_rule_id"], beforeGroup: r["before_group"], afterValue: r["after_value"],
                   afterRuleID: r["after_rule_id"], afterGroup: r["after_group"], changed: r["changed"])
     }

@@ -120,10 +120,10 @@ public final class StoreWriter {
             let insertEntity = try statement("""
                 INSERT OR IGNORE INTO snapshot_entities (snapshot_id, collection, name, kind, entity, json_bytes, spec_sha256,
                     rules, enabled, is_active, version, id_type, valid, problem)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for e in s.entities {
-                try insertEntity.execute(arguments: [id, e.collection, e.name, e.kind, e.entity, e.jsonBytes, e.specSHA256,
+                try insertEntity.execute(arguments: [id, e.collection, ExactText.argument(e.name), e.kind, e.entity, e.jsonBytes, e.specSHA256,
                                                      e.rules, e.enabled, e.isActive, e.version, e.idType, e.valid, e.problem])
             }
         } else if let capturedAt = s.capturedAt {

@@ -4,6 +4,7 @@ import KVReplayEvaluation
 import KVReplayIO
 import KVReplayModel
 import KVReplayReport
+import KVReplayStore
 import KVReplayTestSupport
 import Testing
 
@@ -35,11 +36,46 @@ enum ReportFixture {
         audit.add(verdict: .match, fields: [], inferred: false, eventTime: 1_700_000_200_000, newerLcut: nil, kind: "gate", entity: "ramp")
         audit.add(verdict: .match, fields: [], inferred: true, eventTime: 1_700_000_300_000, newerLcut: nil, kind: "gate", entity: "ramp")
         audit.add(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_400_000, newerLcut: nil, kind: "gate", entity: "<script>alert('x')</script>|`")
+        audit.add(verdict: .mismatch, fields: ["value", "rule"], inferred: false, eventTime: 1_700_000_500_000, newerLcut: nil, kind: "gate", entity: nulBidiName)
+        audit.add(verdict: .mismatch, fields: ["value"], inferred: false, eventTime: 1_700_000_600_000, newerLcut: nil, kind: "gate", entity: formulaName)
         audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_400_000, newerLcut: 1_700_100_100_000, kind: "gate", entity: "ramp")
         audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerLcut: 1_700_100_100_000, kind: "gate", entity: "ramp")
         audit.add(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerLcut: nil, kind: "config", entity: "exp")
+        for e in findingEntries { audit.addFinding(e) }
         return ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.summaries, audit: audit)
     }
+
+    /// A gate name with a NUL and a right-to-left override (it would show `gate_a` + reversed text), and one that a
+    /// spreadsheet would run as a formula.
+    static let nulBidiName = "gate\u{0}x\u{202E}lave"
+    static let formulaName = "=HYPERLINK(\"http://evil\",\"x\")"
+
+    /// Non-matches with their causes, as the store would give them.
+    static let findingEntries: [AuditEntry] = [
+        AuditEntry(exposureID: 3, verdict: "mismatch", cause: "condition:ip_based/eq/country",
+                   causeDetail: #"{"summary":"rule r1, logged by the edge, fails here: ip_based country eq \"GB\": user value (no value) -> fail"}"#,
+                   fields: "value", kind: "gate", entity: "<script>alert('x')</script>|`", unitID: "user-7", userLabel: "user-7", eventTime: 1_700_000_400_000,
+                   loggedValue: "true", loggedRuleID: "r1", expectedValue: "false", expectedRuleID: "default", sourcePath: "logs/edge-01/a.json", line: 1, record: 4),
+        AuditEntry(exposureID: 4, verdict: "stale", cause: "newer-config:pass-percentage",
+                   causeDetail: #"{"summary":"the newer config moves rule ramp-rule from 10% to 50%"}"#, kind: "gate", entity: "ramp",
+                   userLabel: "user-1", eventTime: 1_700_100_400_000, loggedValue: "false", loggedRuleID: "ramp-rule", expectedValue: "false",
+                   expectedRuleID: "ramp-rule", newerLcut: 1_700_100_100_000, newerValue: "true", newerRuleID: "ramp-rule", staleLagMs: 300_000,
+                   sdkType: "statsig-node", sourcePath: "logs/2023-11-16/isolate-1/1700100400000.json", record: 0),
+        AuditEntry(exposureID: 5, verdict: "stale", cause: "newer-config:pass-percentage",
+                   causeDetail: #"{"summary":"the newer config moves rule ramp-rule from 10% to 50%"}"#, kind: "gate", entity: "ramp",
+                   userLabel: "user-2", eventTime: 1_700_100_900_000, loggedValue: "false", loggedRuleID: "ramp-rule", expectedValue: "false",
+                   expectedRuleID: "ramp-rule", newerLcut: 1_700_100_100_000, newerValue: "true", newerRuleID: "ramp-rule", staleLagMs: 4_800_000,
+                   sdkType: "statsig-node", sourcePath: "logs/2023-11-16/isolate-2/1700100900000.json", record: 3),
+        AuditEntry(exposureID: 6, verdict: "no-snapshot", cause: "no-snapshot",
+                   causeDetail: #"{"summary":"the event (1600000000000) comes before the first captured config (lcut 1700000000000): capture KV earlier to audit it"}"#,
+                   kind: "config", entity: "exp", userLabel: "user-3", eventTime: 1_600_000_000_000, sourcePath: "logs/old.ndjson", line: 12),
+        AuditEntry(exposureID: 7, verdict: "mismatch", cause: "spec-missing", causeDetail: #"{"summary":"the config served has no gate named it"}"#,
+                   kind: "gate", entity: nulBidiName, userLabel: "user-4", eventTime: 1_700_000_500_000, loggedValue: "true", loggedRuleID: "r\u{0}1",
+                   expectedValue: "false", expectedRuleID: "", sourcePath: "logs/edge-01/b.json", line: 2),
+        AuditEntry(exposureID: 8, verdict: "mismatch", cause: "rule-value", causeDetail: #"{"summary":"=1+1 @the edge logged true"}"#,
+                   kind: "gate", entity: formulaName, userLabel: "-user", eventTime: 1_700_000_600_000, loggedValue: "true", loggedRuleID: "default",
+                   expectedValue: "false", expectedRuleID: "default", sourcePath: "logs/edge-01/b.json", line: 3),
+    ]
 }
 
 /// Compares with `Golden/<name>`; `RECORD_GOLDEN=1 swift test` rewrites the files.
@@ -116,5 +152,85 @@ func expectGolden(_ actual: String, _ name: String, filePath: String = #filePath
         #expect(p < 1e-9 && p > 1e-11)
         let fair = StatisticsProbe.pValue(observed: [505, 495], shares: [0.5, 0.5])
         #expect(abs(fair - 0.7518) < 0.001)
+    }
+}
+
+@Suite struct FindingsReportTests {
+    let model = ReportModel(try! ReportFixture.input())
+
+    @Test func theFindingsSummaryOpensTheReports() throws {
+        let md = model.markdown()
+        let firstSection = try #require(md.range(of: "\n## "))
+        #expect(md[firstSection.lowerBound...].hasPrefix("\n## Findings summary\n"))
+        let html = model.html()
+        let h2 = try #require(html.range(of: "<h2"))
+        #expect(html[h2.lowerBound...].hasPrefix("<h2>Findings summary</h2>"))
+        // What an operator should do first: the mismatched entities, the stale window over an hour, the uncapturable exposures.
+        let topics = model.actions.map(\.topic)
+        #expect(topics.first == "mismatch")
+        #expect(topics.contains("stale") && topics.contains("no-snapshot"))
+        let stale = try #require(model.actions.first { $0.topic == "stale" })
+        #expect(stale.subject?.name == "ramp" && stale.text.contains("80 min") && stale.anchor == "entity-gate-ramp")
+    }
+
+    @Test func findingsAreGroupedByEntityAndCauseWithExamples() throws {
+        let ramp = try #require(model.findings.first { $0.name == "ramp" })
+        #expect(ramp.verdict == "stale" && ramp.cause == "newer-config:pass-percentage" && ramp.exposures == 2 && ramp.users == 2)
+        #expect(ramp.examples.map(\.exposureID) == [4, 5])
+        // Units hashed unless --include-pii; stale examples show what the newer config answers.
+        #expect(ramp.examples[0].unit == "u:" + String(Hashing.sha256Hex(Array("user-1".utf8)).prefix(10)))
+        #expect(ramp.examples[0].logged == "false [ramp-rule]" && ramp.examples[0].expected == "true [ramp-rule]")
+        #expect(ramp.examples[1].location == "logs/2023-11-16/isolate-2/1700100900000.json#3")
+        var pii = ReportOptions()
+        pii.includePII = true
+        #expect(ReportModel(try ReportFixture.input(), options: pii).findings.first { $0.name == "ramp" }?.examples[0].unit == "user-1")
+        // Stale windows per entity and per edge (dates and timestamps taken out of the source path).
+        let window = try #require(model.staleWindows.first)
+        #expect(window.name == "ramp" && window.users == 2 && window.maxLagMs == 4_800_000 && window.medianLagMs == 300_000)
+        #expect(model.edgeLags.map(\.name) == ["statsig-node logs/isolate-2", "statsig-node logs/isolate-1"])
+        // Every entity of a finding has one anchor in the page.
+        let html = model.html()
+        for f in model.findings {
+            #expect(html.components(separatedBy: "id=\"\(f.anchor)\"").count == 2, "\(f.anchor)")
+        }
+    }
+
+    @Test func csvCellsThatWouldRunAsFormulasAreNeutralised() throws {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            #expect(csvNeutralized(lead + "cmd|' /C calc'!A0") == "'" + lead + "cmd|' /C calc'!A0")
+        }
+        // Plain numbers stay numbers; other text is untouched.
+        #expect(csvNeutralized("-12") == "-12" && csvNeutralized("+3.5") == "+3.5" && csvNeutralized("ramp") == "ramp")
+        #expect(csvNeutralized("-1+1") == "'-1+1")
+        let csv = model.csv().map(\.1).joined()
+        #expect(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""))
+        #expect(!csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"))
+        #expect(csv.contains("\"'=1+1 @the edge logged true\""))
+        // Negative byte deltas are numbers, not formulas; "-" (nothing known) stays a dash.
+        #expect(csv.contains(",-5,") || !csv.contains("'-5"))
+        #expect(!csv.contains("'-,") && !csv.contains("\"'-\""))
+        // The documented option keeps them raw.
+        var raw = ReportOptions()
+        raw.rawCSVFormulas = true
+        let rawCSV = ReportModel(try ReportFixture.input(), options: raw).csv().map(\.1).joined()
+        #expect(rawCSV.contains("\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""))
+    }
+
+    @Test func namesWithNulAndBidiControlsAreShownEscaped() throws {
+        let name = ReportFixture.nulBidiName
+        let shown = "gate\\u{0000}x\\u{202E}lave"
+        let texts = ["md": model.markdown(), "html": model.html(), "junit": model.junit(), "csv": model.csv().map(\.1).joined()]
+        for (format, text) in texts {
+            #expect(!text.unicodeScalars.contains { $0.value == 0 || $0.value == 0x202E }, "\(format) holds a raw NUL or bidi control")
+        }
+        #expect(texts["md"]!.contains(shown) && texts["html"]!.contains(shown) && texts["csv"]!.contains(shown))
+        // JSON keeps the name exact (its escapes read back to the same string).
+        let json = try JSONParser.parse(PrettyJSON.pretty(model.json()))
+        let names = json["audit"]?["findings"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(names.contains(name))
+        #expect(!PrettyJSON.pretty(model.json()).unicodeScalars.contains { $0.value == 0 })
+        // Distinct names keep distinct anchors.
+        #expect(ReportModel.anchor(kind: "gate", name: name) == "entity-gate-gate_00x_E2_80_AElave")
+        #expect(ReportModel.anchor(kind: "gate", name: "a b") != ReportModel.anchor(kind: "gate", name: "a_b"))
     }
 }
