@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import KVReplayEngine
 import KVReplayEvaluation
 import KVReplayIO
 import KVReplayModel
@@ -51,6 +52,7 @@ struct EvaluationArguments: ParsableArguments {
 }
 
 extension SDKFlavor: ExpressibleByArgument {}
+extension EdgeMode: ExpressibleByArgument {}
 extension EntityKind: ExpressibleByArgument {}
 
 /// Writes to standard error.

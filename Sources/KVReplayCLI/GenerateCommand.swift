@@ -112,7 +112,7 @@ struct GenerateCommand: ParsableCommand {
         print("""
             wrote \(out): \(s.snapshots) snapshots (\(s.missingCaptures) captures missing; \(s.versions) config versions, \
             \(s.uncapturedVersions) never captured), \(s.events) events (\(s.exposures) exposures, \(s.customEvents) custom; \
-            \(s.sampledOut) sampled out), \(s.stale) stale, \(s.noSnapshot) no-snapshot, \(s.unevaluable) unevaluable, \
+            \(s.sampledOut) sampled out), \(s.stale) stale, \(s.noSnapshot) no-snapshot, \(s.unevaluable) unevaluable, \(s.edgeBlind) edge-blind, \
             \(s.wrong) wrong on purpose, \(s.corrupt) corrupt records
             files: \(s.snapshotFiles) snapshot files (\(mib(s.snapshotBytes))), \(s.logFiles) log files (\(mib(s.logBytes))), \
             \(mib(s.totalBytes)) in all; largest payload \(mib(s.largestPayload)), latest \(mib(s.latestPayload))

@@ -17,8 +17,11 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "The database (default: kvreplay.sqlite).")
     var db: String = Store.defaultPath
 
-    @Option(name: .long, help: "SDK family for users whose exposures do not say: core or legacy.")
+    @Option(name: .long, help: "SDK family for the population replay and for exposures whose SDK type does not say: core, legacy or node.")
     var sdk: SDKFlavor = .core
+
+    @Option(name: .long, help: ArgumentHelp("What the statsig-node edges had loaded: auto or guide (the Worker of Statsig's Cloudflare KV guide: no ID lists, no IP-to-country table), or full.", valueName: "set-up"))
+    var edge: EdgeMode = .auto
 
     @Option(name: .long, help: "First snapshot to replay (id, lcut or SHA-256 prefix).")
     var from: String?
@@ -48,6 +51,7 @@ struct ReplayCommand: ParsableCommand {
         let source = try Store.open(path: db, mode: shard == nil ? .readWrite : .readOnly)
         var replay = StoreReplay()
         replay.flavor = sdk
+        replay.edge = edge
         replay.from = from.map(SnapshotSelector.init)
         replay.to = to.map(SnapshotSelector.init)
         replay.threads = threads ?? Parallel.availableCores

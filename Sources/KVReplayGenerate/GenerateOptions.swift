@@ -38,9 +38,10 @@ public struct GenerateOptions: Sendable {
     public var flushMinutes: Int = 120
     /// Share of snapshot and log files written gzip-compressed.
     public var gzipShare: Double = 0.25
-    /// The SDK flavour that evaluates events of the legacy `statsig-node` servers. The audit maps legacy server
-    /// SDK types to `.legacy` (see `SDKFlavor.forSDKType`), so the generated verdicts use the same flavour.
-    public var legacyServerFlavor: SDKFlavor = .legacy
+    /// The SDK flavour that evaluates events of the `statsig-node` servers. The audit maps that SDK type to `.node`
+    /// (see `SDKFlavor.forSDKType`), so the generated verdicts use the same flavour. A `.node` server runs as the Worker
+    /// of Statsig's Cloudflare KV guide (`EdgeProfile.guide`: no ID lists, no IP-to-country table).
+    public var legacyServerFlavor: SDKFlavor = .node
 
     public init() {}
 

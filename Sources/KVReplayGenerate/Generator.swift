@@ -21,6 +21,8 @@ public struct GenerateSummary: Sendable {
     /// Exposures of configs never captured, audited against the latest captured config before them.
     public var inferred = 0
     public var unevaluable = 0
+    /// Exposures a statsig-node Worker set up as the guide says answered otherwise than the config intends.
+    public var edgeBlind = 0
     public var wrong = 0
     public var corrupt = 0
     public var snapshotFiles = 0
@@ -398,6 +400,11 @@ public final class Generator {
                 o["verdict"] = "unevaluable"
                 o["reason"] = .string(why)
                 if inferred { o["inferred"] = true }
+            case .edgeBlind(let cause, let inferred):
+                summary.edgeBlind += 1
+                o["verdict"] = "edge-blind"
+                o["cause"] = .string("edge:" + cause)
+                if inferred { o["inferred"] = true }
             }
         }
         o["event"] = .string(e.eventName)
@@ -452,6 +459,7 @@ public final class Generator {
         c["no_snapshot"] = .int(Int64(s.noSnapshot))
         c["inferred"] = .int(Int64(s.inferred))
         c["unevaluable"] = .int(Int64(s.unevaluable))
+        c["edge_blind"] = .int(Int64(s.edgeBlind))
         c["wrong_on_purpose"] = .int(Int64(s.wrong))
         c["corrupt_records"] = .int(Int64(s.corrupt))
 

@@ -158,6 +158,7 @@ enum ReplayFixture {
         #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
         #expect(counts["mismatch", default: 0] >= 10)
         #expect(counts["stale", default: 0] > 0 && counts["unevaluable", default: 0] > 0, "\(counts)")
+        #expect(counts["edge-blind", default: 0] > 0, "\(counts)")
         #expect(rows.contains { $0[4] == "1" }, "no exposure was audited against an inferred snapshot")
     }
 }
