@@ -96,7 +96,10 @@ struct CaptureCommand: AsyncParsableCommand {
             captureSource = .statsigDCS(apiBase: apiBase ?? CaptureSource.statsigAPIBase, secret: secret, key: key)
         }
         let capturer = Capturer(source: captureSource, folder: SnapshotFolder(path: out),
-                                policy: RetryPolicy(maxAttempts: attempts, timeout: Double(timeout)), log: { printError($0) })
+                                policy: RetryPolicy(maxAttempts: attempts, timeout: Double(timeout)), log: { [quiet] line in
+                                    // Retries and notes go to standard error; --quiet keeps the errors only.
+                                    if !quiet || line.hasPrefix("error:") { printError(line) }
+                                })
         var ingestStatus: Int32 = 0
         let onCycle: ([CaptureOutcome]) throws -> Void = { outcomes in
             for o in outcomes { report(o) }

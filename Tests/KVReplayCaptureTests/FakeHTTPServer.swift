@@ -40,6 +40,7 @@ final class FakeHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [FakeRequest] = []
     private var stopped = false
+    private var gaveUp: [Double] = []
 
     init(handler: @escaping @Sendable (FakeRequest) -> FakeResponse) throws {
         self.handler = handler
@@ -73,6 +74,13 @@ final class FakeHTTPServer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return seen
+    }
+
+    /// For each delayed response the client abandoned: seconds from the request to the client closing the connection.
+    var abandoned: [Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        return gaveUp
     }
 
     func stop() {
@@ -129,7 +137,25 @@ final class FakeHTTPServer: @unchecked Sendable {
         seen.append(request)
         lock.unlock()
         let response = handler(request)
-        if response.delay > 0 { Thread.sleep(forTimeInterval: response.delay) }
+        if response.delay > 0 {
+            // Wait, watching for the client to give up (it closes the connection: poll says readable, recv gives 0).
+            let start = Date()
+            while true {
+                let left = response.delay - Date().timeIntervalSince(start)
+                if left <= 0 { break }
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, Int32(left * 1000) + 1) > 0 {
+                    var byte: UInt8 = 0
+                    if recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0 {
+                        let after = Date().timeIntervalSince(start)
+                        lock.lock()
+                        gaveUp.append(after)
+                        lock.unlock()
+                        return
+                    }
+                }
+            }
+        }
         var out = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
         out += "Content-Length: \(response.body.count)\r\nConnection: close\r\n"
         for (name, value) in response.headers { out += "\(name): \(value)\r\n" }
