@@ -20,6 +20,7 @@ public struct CaptureOutcome: Sendable {
 /// Reads the current payload from a source and writes it into a ``SnapshotFolder`` unless it is unchanged since
 /// the last capture there. ``watch(every:cycles:onCycle:)`` repeats that, with the clock and the sleeper
 /// injectable so that tests run at once.
+/// One capture at a time per instance (it keeps the last SHA-256 per key); hence `@unchecked Sendable`.
 public final class Capturer: @unchecked Sendable {
     public static let kvValueLimit = 26_214_400
 
