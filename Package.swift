@@ -100,7 +100,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayCaptureTests",
-            dependencies: ["KVReplayCapture", "KVReplayCLI", "KVReplayIngest", "KVReplayStore", "KVReplayModel", "kvreplay"],
+            dependencies: ["KVReplayCapture", "KVReplayIngest", "KVReplayStore", "KVReplayModel", "kvreplay"],
             swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore"], swiftSettings: swiftSettings),
     ]
