@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "KVReplayIO", targets: ["KVReplayIO"]),
         .library(name: "KVReplayIngest", targets: ["KVReplayIngest"]),
         .library(name: "KVReplayEngine", targets: ["KVReplayEngine"]),
+        .library(name: "KVReplayCapture", targets: ["KVReplayCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,10 @@ let package = Package(
             name: "KVReplayIngest",
             dependencies: ["KVReplayModel", "KVReplayIO", "KVReplayStore", "KVReplayEvaluation", "CKVHash"],
             swiftSettings: swiftSettings),
+        // `kvreplay capture`: the Cloudflare KV and Statsig download clients (URLSession), retries, the snapshot folder.
+        .target(
+            name: "KVReplayCapture", dependencies: ["KVReplayModel", "KVReplayIngest", "KVReplayStore"],
+            swiftSettings: swiftSettings),
         .target(name: "KVReplayEngine", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayStore"], swiftSettings: swiftSettings),
         .target(name: "KVReplayReport", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine", "KVReplayIO", "KVReplayStore"], swiftSettings: swiftSettings),
         .target(name: "KVReplayCheck", dependencies: ["KVReplayModel", "KVReplayEvaluation", "KVReplayEngine"], swiftSettings: swiftSettings),
@@ -68,6 +73,7 @@ let package = Package(
             dependencies: [
                 "KVReplayModel", "KVReplayEvaluation", "KVReplayIO", "KVReplayStore", "KVReplayIngest",
                 "KVReplayEngine", "KVReplayCheck", "KVReplayReport", "KVReplayGenerate", "KVReplayPipeline",
+                "KVReplayCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -91,6 +97,10 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayGenerateTests", dependencies: ["KVReplayGenerate", "KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KVReplayCaptureTests",
+            dependencies: ["KVReplayCapture", "KVReplayIngest", "KVReplayStore", "KVReplayModel", "kvreplay"],
             swiftSettings: swiftSettings),
         .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore"], swiftSettings: swiftSettings),
     ]

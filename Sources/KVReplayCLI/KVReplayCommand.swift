@@ -19,7 +19,7 @@ public struct KVReplayCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            DemoCommand.self, EvalCommand.self, IngestCommand.self, StatusCommand.self, ReplayCommand.self, MergeCommand.self, AuditCommand.self, ReportCommand.self,
+            DemoCommand.self, EvalCommand.self, CaptureCommand.self, IngestCommand.self, StatusCommand.self, ReplayCommand.self, MergeCommand.self, AuditCommand.self, ReportCommand.self,
             ExplainCommand.self, CheckCommand.self, SDKDiffCommand.self, GenerateCommand.self, BenchCommand.self,
         ])
 
