@@ -51,7 +51,9 @@ public enum UAParserJS {
     public static var version: String { UAParserJSRules.version }
     public static var sourceCommit: String { UAParserJSRules.sourceCommit }
 
-    private static let cache = Mutex<[String: NodeUAFields]>([:])
+    /// Keyed by UTF-16 units, not `String`: Swift's `String` equality is canonical equivalence ("\u{212A}" == "K"),
+    /// JavaScript's is code-unit equality, and the two agents parse differently.
+    private static let cache = Mutex<[[UInt16]: NodeUAFields]>([:])
     private static let cacheLimit = 20_000
 
     /// statsig-node's `getFromUserAgent` for a string `userAgent`, all four fields at once: `NodeUAFields.none` when
@@ -60,7 +62,8 @@ public enum UAParserJS {
     /// (A non-string `userAgent` gives `null` in statsig-node before any parsing: the caller's case.)
     public static func statsigNodeFields(_ ua: String) -> NodeUAFields {
         if ua.utf16.count > 1000 { return .none }
-        if let hit = cache.withLock({ $0[ua] }) { return hit }
+        let key = Array(ua.utf16)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
         let r = parse(ua)
         var osName = r.osName
         if osName == "Mac OS" { osName = "Mac OS X" }
@@ -71,7 +74,7 @@ public enum UAParserJS {
         let f = NodeUAFields(osName: osName, osVersion: r.osVersion, browserName: browserName, browserVersion: r.browserVersion)
         cache.withLock { c in
             if c.count >= cacheLimit { c.removeAll(keepingCapacity: true) }
-            c[ua] = f
+            c[key] = f
         }
         return f
     }
