@@ -51,9 +51,15 @@ public enum UAParserJS {
     public static var version: String { UAParserJSRules.version }
     public static var sourceCommit: String { UAParserJSRules.sourceCommit }
 
-    /// Keyed by UTF-16 units, not `String`: Swift's `String` equality is canonical equivalence ("\u{212A}" == "K"),
-    /// JavaScript's is code-unit equality, and the two agents parse differently.
-    private static let cache = Mutex<[[UInt16]: NodeUAFields]>([:])
+    /// Swift's `String` equality is canonical equivalence ("\u{212A}" == "K"), JavaScript's is code-unit equality,
+    /// and such agents parse differently: ASCII agents (where the two agree) are keyed by `String`, others by their
+    /// UTF-16 units.
+    private struct Cache {
+        var ascii: [String: NodeUAFields] = [:]
+        var other: [[UInt16]: NodeUAFields] = [:]
+        var count: Int { ascii.count + other.count }
+    }
+    private static let cache = Mutex(Cache())
     private static let cacheLimit = 20_000
 
     /// statsig-node's `getFromUserAgent` for a string `userAgent`, all four fields at once: `NodeUAFields.none` when
@@ -62,8 +68,9 @@ public enum UAParserJS {
     /// (A non-string `userAgent` gives `null` in statsig-node before any parsing: the caller's case.)
     public static func statsigNodeFields(_ ua: String) -> NodeUAFields {
         if ua.utf16.count > 1000 { return .none }
-        let key = Array(ua.utf16)
-        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let isASCII = ua.utf8.allSatisfy { $0 < 0x80 }
+        let key = isASCII ? [] : Array(ua.utf16)
+        if let hit = cache.withLock({ isASCII ? $0.ascii[ua] : $0.other[key] }) { return hit }
         let r = parse(ua)
         var osName = r.osName
         if osName == "Mac OS" { osName = "Mac OS X" }
@@ -73,8 +80,8 @@ public enum UAParserJS {
         }
         let f = NodeUAFields(osName: osName, osVersion: r.osVersion, browserName: browserName, browserVersion: r.browserVersion)
         cache.withLock { c in
-            if c.count >= cacheLimit { c.removeAll(keepingCapacity: true) }
-            c[key] = f
+            if c.count >= cacheLimit { c = Cache() }
+            if isASCII { c.ascii[ua] = f } else { c.other[key] = f }
         }
         return f
     }
