@@ -153,6 +153,16 @@ struct OracleConformanceTests {
     /// Corpora with python output (`gen_node_ua_v1` has statsig-node output only).
     static let pythonCorpora = OracleCorpus.all.filter { OracleCorpus($0).file("expected.python.jsonl.gz", "expected.python.jsonl") != nil }
 
+    /// Corpora with statsig-node output.
+    static let nodeCorpora = OracleCorpus.all.filter { OracleCorpus($0).file("expected.node.jsonl.gz", "expected.node.jsonl") != nil }
+
+    @Test("node flavour agrees with statsig-node 6.5.1", arguments: nodeCorpora)
+    func node(_ name: String) throws {
+        let report = try #require(try Self.run(OracleCorpus(name), flavor: .node, sdk: "node"))
+        #expect(report.compared > 0)
+        #expect(report.mismatched == 0 && report.missing == 0, "\(name): \(report.summary)")
+    }
+
     @Test("legacy flavour agrees with statsig 0.72.1 (Python)", arguments: pythonCorpora)
     func legacy(_ name: String) throws {
         let report = try #require(try Self.run(OracleCorpus(name), flavor: .legacy, sdk: "python"))

@@ -1,5 +1,6 @@
 /// What statsig-node's `parseUserAgent` gives for an agent string: ua-parser-js 1.0.41's browser and OS, with
 /// statsig-node's renames (`Mac OS` → `Mac OS X`; `Chrome`/`Firefox` on a mobile or tablet device → `... Mobile`).
+/// See `UserAgent/UAParserJS.swift`.
 struct NodeUserAgentFields {
     var osName: String?
     var osVersion: String?
@@ -7,10 +8,10 @@ struct NodeUserAgentFields {
     var browserVersion: String?
 
     init(_ ua: String) {
-        // Placeholder until the ua-parser-js port lands.
-        osName = nil
-        osVersion = nil
-        browserName = nil
-        browserVersion = nil
+        let f = UAParserJS.statsigNodeFields(ua)
+        osName = f.osName
+        osVersion = f.osVersion
+        browserName = f.browserName
+        browserVersion = f.browserVersion
     }
 }
