@@ -1,97 +1,504 @@
-/// `new RegExp(pattern).test(s)` (no flags) on ICU: the pattern is rewritten so that ICU gives JavaScript's answers
-/// where the two syntaxes disagree on the same text:
+/// `new RegExp(pattern).test(s)` (no flags, so non-Unicode mode with the Annex B web-compatibility grammar) on ICU.
+/// The JavaScript pattern is parsed as V8 parses it, rejecting what V8 rejects with a `SyntaxError` (nil: statsig-node
+/// catches the error and answers false), and re-emitted in ICU syntax so that ICU gives JavaScript's answers where the
+/// two engines read the same text differently:
 ///
-/// | JS (non-Unicode mode) | ICU | rewritten as |
+/// | JavaScript (non-Unicode mode) | ICU | emitted as |
 /// |---|---|---|
 /// | `\d` `\w` `\b` are ASCII | Unicode | explicit ASCII classes and look-arounds |
-/// | `\s` is WhiteSpace + LineTerminator | `[\t\n\f\r\p{Z}]` | the JS set |
+/// | `\s` is WhiteSpace + LineTerminator | `[\t\n\f\r\p{Z}]` | the JavaScript set |
 /// | `.` excludes `\n \r \u2028 \u2029` | also `\u0085`, `\r\n` as one | `[^\n\r\u2028\u2029]` |
 /// | `$` is the end of input | also before a final line terminator | `(?![\s\S])` |
-/// | `[^]` any character, `[]` nothing | syntax errors | `[\s\S]`, `(?!)` |
-/// | `\/` and other identity escapes | errors on some letters | the literal character |
+/// | `[^]` any character, `[]` nothing | syntax errors | `[\x{0}-\x{10FFFF}]`, `(?!)` |
+/// | `[\w-z]`: a class escape ends no range | a range `_-z` | `\w`'s set, `-`, `z` |
+/// | `[`, `&&`, `[:alpha:]` in a class are literal | nested sets, intersection, POSIX names | every literal as `\x{…}` |
+/// | `{`, `}`, `]` that make no quantifier or class are literal | syntax errors | `\x{…}` |
+/// | `\a`, `\e`, `\p`, `\k`, `\Q`, … (identity escapes) are the letter | bell, escape, properties, quoting, … | the letter |
+/// | `\1`–`\9…` above the group count, `\0dd` are octal; `\8` `\9` digits | back references | the character |
+/// | `\cX` control, `\c` + other is `\c` | errors | `\x{…}` |
+/// | `\xHH`, `\uHHHH` (else the letter), `\u{…}` is `u` repeated | `\x{…}` forms | `\x{…}` or the letter |
+/// | `(?<name>…)`, `\k<name>` with JavaScript identifier names | ASCII names only | numbered groups, `\N` |
+/// | a back reference before its group closes matches empty | fails | `(?:)` |
+/// | `(?=…)` may take a quantifier | error | `(?:(?=…))` |
+/// | `a++`, `a{2}+`, `(?i)`, `(?#…)`, `(?>…)`, `(?<=…)*` are errors | possessive, flags, comments, atomic | nil |
+/// | `{n,m}` up to 2^31 - 1 | at most 2^24 - 1 | bounds clamped (no subject here is that long) |
+/// | look-behind of any length (`(?<=a.*)b`) | bounded length only | `*`, `+`, `{n,}` in it bounded at 1,000 more |
 ///
-/// A pattern that neither engine can read is nil (statsig-node catches the `SyntaxError` and answers false).
+/// Known limits (each checked in `JSRegexTests`; none seen in Statsig targeting patterns):
+/// - **Characters outside the BMP.** JavaScript's non-Unicode mode matches UTF-16 code units, so `😀` is two
+///   characters to `.`, `[^a]`, `\S`, `[\s\S]`, `\B` and to a class holding it (`[😀]` matches either half); ICU
+///   matches code points, so it is one. Patterns and subjects without such characters are unaffected; with them,
+///   answers that depend on counting characters (`^.$`, `^.{2}$`) or on a position inside the pair differ.
+/// - **Back references to a group that did not take part** (`(a)?b\1`, `(a)|b\1`) match empty in JavaScript and
+///   fail in ICU; a reference that textually follows its group is emitted as `\N`.
+/// - **Long look-behind**: inside a look-behind an unbounded quantifier matches at most 1,000 repetitions past its
+///   minimum (ICU needs a bounded length), so a look-behind reaching further back than that answers false; and
+///   look-behinds nested so deep that ICU cannot bound them (three unbounded levels) make the pattern nil.
+/// - **Backtracking budget**: `BoundedRegex` stops a match after its time budget (answered false), where V8 may
+///   still finish a catastrophically backtracking pattern.
 enum JSRegex {
     static func icuPattern(_ js: String) -> String? {
-        let s = Array(js.unicodeScalars)
-        var out = ""
+        var t = Translator(Array(js.unicodeScalars))
+        return t.translate()
+    }
+
+    /// An unbounded quantifier inside a look-behind repeats at most this many times more than its minimum.
+    static let lookBehindRepetitions = 1000
+    /// The largest repetition bound ICU accepts.
+    static let icuMaxBound = 16_777_215
+    static let word = "A-Za-z0-9_"
+    /// JavaScript's WhiteSpace and LineTerminator code points, as inclusive ranges.
+    static let spaceRanges: [ClosedRange<UInt32>] = [
+        0x09...0x0D, 0x20...0x20, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029, 0x202F...0x202F,
+        0x205F...0x205F, 0x3000...0x3000, 0xFEFF...0xFEFF,
+    ]
+    static let digitRanges: [ClosedRange<UInt32>] = [0x30...0x39]
+    static let wordRanges: [ClosedRange<UInt32>] = [0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A]
+
+    static func complement(_ ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var out: [ClosedRange<UInt32>] = []
+        var next: UInt32 = 0
+        for r in ranges {
+            if r.lowerBound > next { out.append(next...(r.lowerBound - 1)) }
+            next = r.upperBound + 1
+        }
+        if next <= 0x10FFFF { out.append(next...0x10FFFF) }
+        return out
+    }
+
+    static func hex(_ v: UInt32) -> String { "\\x{\(String(v, radix: 16))}" }
+
+    static func classBody(_ ranges: [ClosedRange<UInt32>]) -> String {
+        ranges.map { $0.lowerBound == $0.upperBound ? hex($0.lowerBound) : hex($0.lowerBound) + "-" + hex($0.upperBound) }.joined()
+    }
+
+    /// A class escape (`\d \D \w \W \s \S`) as ranges.
+    static func escapeRanges(_ e: Unicode.Scalar) -> [ClosedRange<UInt32>] {
+        switch e {
+        case "d": digitRanges
+        case "D": complement(digitRanges)
+        case "w": wordRanges
+        case "W": complement(wordRanges)
+        case "s": spaceRanges
+        default: complement(spaceRanges)
+        }
+    }
+
+    static func isHex(_ c: Unicode.Scalar) -> Bool { c.properties.isASCIIHexDigit }
+    static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 0x30 && c.value <= 0x39 }
+    static func isASCIILetter(_ c: Unicode.Scalar) -> Bool { (c.value | 0x20) >= 0x61 && (c.value | 0x20) <= 0x7A }
+
+    struct Translator {
+        let s: [Unicode.Scalar]
         var i = 0
-        var inClass = false
-        let word = "A-Za-z0-9_"
-        let space = "\\t\\n\\u000B\\f\\r \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF"
-        while i < s.count {
-            let c = s[i]
-            if c == "\\" {
-                guard i + 1 < s.count else { return nil }  // a trailing backslash is a SyntaxError
-                let e = s[i + 1]
-                i += 2
-                switch e {
-                case "d": out += inClass ? "0-9" : "[0-9]"
-                case "D": out += inClass ? "\\x{0}-/:-\\x{10FFFF}" : "[^0-9]"
-                case "w": out += inClass ? word : "[\(word)]"
-                case "W": out += inClass ? "\\x{0}-/:-@\\[-^`{-\\x{10FFFF}" : "[^\(word)]"
-                case "s": out += inClass ? space : "[\(space)]"
-                case "S": out += inClass ? "\\x{0}-\\x{8}\\x{E}-\\x{1F}!-\\x{9F}\\x{A1}-\\x{167F}\\x{1681}-\\x{1FFF}\\x{200B}-\\x{2027}\\x{202A}-\\x{202E}\\x{2030}-\\x{205E}\\x{2060}-\\x{2FFF}\\x{3001}-\\x{FEFE}\\x{FF00}-\\x{10FFFF}" : "[^\(space)]"
-                case "b":
-                    if inClass { out += "\\x{8}" } else { out += "(?:(?<=[\(word)])(?![\(word)])|(?<![\(word)])(?=[\(word)]))" }
-                case "B":
-                    if inClass { out += "B" } else { out += "(?:(?<=[\(word)])(?=[\(word)])|(?<![\(word)])(?![\(word)]))" }
-                case "n", "r", "t", "f", "v", "0":
-                    if e == "v" { out += "\\x{B}" } else if e == "0" { out += "\\x{0}" } else { out.unicodeScalars.append("\\"); out.unicodeScalars.append(e) }
-                case "x", "u", "c":
-                    out.unicodeScalars.append("\\")
-                    out.unicodeScalars.append(e)
-                case "1", "2", "3", "4", "5", "6", "7", "8", "9":
-                    out.unicodeScalars.append("\\")
-                    out.unicodeScalars.append(e)
-                case "k":
-                    out += "\\k"
-                default:
-                    // Identity escape: the character itself, quoted for ICU when it is not a letter or digit.
-                    if e.properties.isAlphabetic || (e.value >= 0x30 && e.value <= 0x39) {
-                        out.unicodeScalars.append(e)
+        var out = ""
+        /// Capturing groups in the whole pattern, and the names of the named ones (in order).
+        var captureCount = 0
+        var names: [String] = []
+        var hasNamedGroups = false
+        var opened = 0
+        var closed: Set<Int> = []
+        var lookBehindDepth = 0
+
+        init(_ s: [Unicode.Scalar]) { self.s = s }
+
+        func peek(_ k: Int = 0) -> Unicode.Scalar? { i + k < s.count ? s[i + k] : nil }
+
+        /// V8's pre-scan for capturing groups (outside classes, not escaped).
+        mutating func scanCaptures() {
+            var j = 0
+            var inClass = false
+            while j < s.count {
+                let c = s[j]
+                if c == "\\" { j += 2; continue }
+                if inClass {
+                    if c == "]" { inClass = false }
+                } else if c == "[" {
+                    inClass = true
+                } else if c == "(" {
+                    if j + 1 < s.count, s[j + 1] == "?" {
+                        if j + 2 < s.count, s[j + 2] == "<", j + 3 < s.count, s[j + 3] != "=", s[j + 3] != "!" {
+                            captureCount += 1
+                            hasNamedGroups = true
+                        }
                     } else {
-                        out += "\\x{\(String(e.value, radix: 16))}"
+                        captureCount += 1
                     }
                 }
-                continue
-            }
-            if inClass {
-                if c == "]" { inClass = false; out += "]"; i += 1; continue }
-                if c == "[" { out += "\\["; i += 1; continue }
-                if c == "&" { out += "\\&"; i += 1; continue }
-                out.unicodeScalars.append(c)
-                i += 1
-                continue
-            }
-            switch c {
-            case "[":
-                if i + 1 < s.count, s[i + 1] == "]" {
-                    out += "(?!)"
-                    i += 2
-                    continue
-                }
-                if i + 2 < s.count, s[i + 1] == "^", s[i + 2] == "]" {
-                    out += "[\\s\\S]"
-                    i += 3
-                    continue
-                }
-                inClass = true
-                out += "["
-                i += 1
-                if i < s.count, s[i] == "^" { out += "^"; i += 1 }
-            case ".":
-                out += "[^\\n\\r\\u2028\\u2029]"
-                i += 1
-            case "$":
-                out += "(?![\\s\\S])"
-                i += 1
-            default:
-                out.unicodeScalars.append(c)
-                i += 1
+                j += 1
             }
         }
-        if inClass { return nil }
-        return out
+
+        mutating func translate() -> String? {
+            scanCaptures()
+            guard disjunction(depth: 0), i == s.count else { return nil }
+            return out.isEmpty ? "(?:)" : out
+        }
+
+        /// Alternatives up to an unmatched `)` (left for the caller) or the end.
+        mutating func disjunction(depth: Int) -> Bool {
+            while let c = peek() {
+                switch c {
+                case "|":
+                    out += "|"
+                    i += 1
+                case ")":
+                    return depth > 0
+                case "^":
+                    out += "^"
+                    i += 1
+                    if quantifierAhead() { return false }
+                case "$":
+                    out += "(?![\\s\\S])"
+                    i += 1
+                    if quantifierAhead() { return false }
+                case "*", "+", "?":
+                    return false  // nothing to repeat
+                case "{":
+                    if quantifierAhead() { return false }
+                    out += JSRegex.hex(c.value)
+                    i += 1
+                    guard quantifier() else { return false }
+                case "(":
+                    guard group(depth: depth) else { return false }
+                case "[":
+                    guard let cls = characterClass() else { return false }
+                    out += cls
+                    guard quantifier() else { return false }
+                case ".":
+                    out += "[^\\n\\r\\x{2028}\\x{2029}]"
+                    i += 1
+                    guard quantifier() else { return false }
+                case "\\":
+                    guard let (text, quantifiable) = atomEscape() else { return false }
+                    out += text
+                    if quantifiable {
+                        guard quantifier() else { return false }
+                    } else if quantifierAhead() {
+                        return false
+                    }
+                default:
+                    out += Self.literal(c)
+                    i += 1
+                    guard quantifier() else { return false }
+                }
+            }
+            return true
+        }
+
+        static func literal(_ c: Unicode.Scalar) -> String {
+            if JSRegex.isDigit(c) || JSRegex.isASCIILetter(c) { return String(c) }
+            return JSRegex.hex(c.value)
+        }
+
+        /// `(…)`, `(?:…)`, look-arounds and named groups.
+        mutating func group(depth: Int) -> Bool {
+            i += 1
+            var quantifiable = true
+            var capture: Int?
+            var wrap = false
+            var lookBehind = false
+            if peek() == "?" {
+                switch (peek(1), peek(2)) {
+                case (":", _):
+                    out += "(?:"
+                    i += 2
+                case ("=", _), ("!", _):
+                    out += "(?:(?" + String(peek(1)!)
+                    wrap = true
+                    i += 2
+                case ("<", "="), ("<", "!"):
+                    out += "(?<" + String(peek(2)!)
+                    quantifiable = false
+                    lookBehind = true
+                    lookBehindDepth += 1
+                    i += 3
+                case ("<", _):
+                    i += 2
+                    guard let name = groupName(), !names.contains(name) else { return false }
+                    names.append(name)
+                    opened += 1
+                    capture = opened
+                    out += "("
+                default:
+                    return false  // (?i) (?#…) (?>…) (?P<…>) are not JavaScript
+                }
+            } else {
+                opened += 1
+                capture = opened
+                out += "("
+            }
+            guard disjunction(depth: depth + 1), peek() == ")" else { return false }
+            i += 1
+            if lookBehind { lookBehindDepth -= 1 }
+            out += wrap ? "))" : ")"
+            if let capture { closed.insert(capture) }
+            if quantifiable { return quantifier() }
+            return !quantifierAhead()
+        }
+
+        /// `name>` of a named group or reference, as a JavaScript RegExpIdentifierName.
+        mutating func groupName() -> String? {
+            var name = ""
+            while let c = peek(), c != ">" {
+                let ok = name.isEmpty
+                    ? (c.properties.isIDStart || c == "$" || c == "_")
+                    : (c.properties.isIDContinue || c == "$" || c == "\u{200C}" || c == "\u{200D}")
+                guard ok else { return nil }
+                name.unicodeScalars.append(c)
+                i += 1
+            }
+            guard peek() == ">", !name.isEmpty else { return nil }
+            i += 1
+            return name
+        }
+
+        /// A `{n}`, `{n,}` or `{n,m}` at `i + k`: its bounds (clamped to Int32.max as V8 does) and its length.
+        func braces(at k: Int) -> (min: Int, max: Int?, length: Int)? {
+            var j = i + k
+            guard j < s.count, s[j] == "{" else { return nil }
+            j += 1
+            func number() -> Int? {
+                var n: Int?
+                while j < s.count, JSRegex.isDigit(s[j]) {
+                    n = min((n ?? 0) * 10 + Int(s[j].value - 0x30), Int(Int32.max))
+                    j += 1
+                }
+                return n
+            }
+            guard let lo = number() else { return nil }
+            var hi: Int? = lo
+            if j < s.count, s[j] == "," {
+                j += 1
+                hi = number()
+            }
+            guard j < s.count, s[j] == "}" else { return nil }
+            return (lo, hi, j + 1 - (i + k))
+        }
+
+        func quantifierAhead() -> Bool {
+            guard let c = peek() else { return false }
+            return c == "*" || c == "+" || c == "?" || braces(at: 0) != nil
+        }
+
+        /// An optional quantifier (and lazy `?`) after a quantifiable atom; false for a SyntaxError.
+        mutating func quantifier() -> Bool {
+            guard let c = peek() else { return true }
+            var bounds: (min: Int, max: Int?)
+            if c == "*" || c == "+" || c == "?" {
+                bounds = c == "*" ? (0, nil) : c == "+" ? (1, nil) : (0, 1)
+                i += 1
+            } else if let b = braces(at: 0) {
+                if let hi = b.max, hi < b.min { return false }  // numbers out of order
+                bounds = (b.min, b.max)
+                i += b.length
+            } else {
+                return true
+            }
+            let lo = min(bounds.min, JSRegex.icuMaxBound)
+            if lookBehindDepth > 0 && bounds.max == nil {
+                // ICU needs a look-behind of bounded length.
+                out += "{\(lo),\(min(lo + JSRegex.lookBehindRepetitions, JSRegex.icuMaxBound))}"
+            } else if let hi = bounds.max, hi <= JSRegex.icuMaxBound {
+                out += hi == lo ? "{\(lo)}" : "{\(lo),\(hi)}"
+            } else {
+                out += "{\(lo),}"
+            }
+            if peek() == "?" {
+                out += "?"
+                i += 1
+            }
+            return !quantifierAhead()  // a++ and a{2}* are "nothing to repeat"
+        }
+
+        /// A legacy octal escape at `i` (up to three octal digits, at most 0o377).
+        mutating func octal() -> UInt32 {
+            var v: UInt32 = 0
+            var n = 0
+            while let c = peek(), c.value >= 0x30, c.value <= 0x37, n < 3, v * 8 + (c.value - 0x30) <= 0o377 {
+                v = v * 8 + (c.value - 0x30)
+                n += 1
+                i += 1
+            }
+            return v
+        }
+
+        /// `\x..`, `\u....` (a pair of surrogate escapes as one code point), or nil when the digits are missing.
+        mutating func hexEscape(_ e: Unicode.Scalar) -> UInt32? {
+            let n = e == "x" ? 2 : 4
+            guard i + n < s.count || i + n == s.count, (0..<n).allSatisfy({ peek($0).map(JSRegex.isHex) ?? false }) else { return nil }
+            let v = UInt32(String(String.UnicodeScalarView(s[i..<(i + n)])), radix: 16)!
+            i += n
+            if e == "u", (0xD800...0xDBFF).contains(v), peek() == "\\", peek(1) == "u",
+               (2..<6).allSatisfy({ peek($0).map(JSRegex.isHex) ?? false }) {
+                let lo = UInt32(String(String.UnicodeScalarView(s[(i + 2)..<(i + 6)])), radix: 16)!
+                if (0xDC00...0xDFFF).contains(lo) {
+                    i += 6
+                    return 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
+                }
+            }
+            return v
+        }
+
+        /// An escape outside a class: its ICU text and whether a quantifier may follow; nil for a SyntaxError.
+        mutating func atomEscape() -> (String, Bool)? {
+            guard let e = peek(1) else { return nil }  // `\` at the end
+            i += 2
+            switch e {
+            case "b":
+                return ("(?:(?<=[\(JSRegex.word)])(?![\(JSRegex.word)])|(?<![\(JSRegex.word)])(?=[\(JSRegex.word)]))", false)
+            case "B":
+                return ("(?:(?<=[\(JSRegex.word)])(?=[\(JSRegex.word)])|(?<![\(JSRegex.word)])(?![\(JSRegex.word)]))", false)
+            case "d", "D", "w", "W", "s", "S":
+                return ("[" + JSRegex.classBody(JSRegex.escapeRanges(e)) + "]", true)
+            case "1"..."9":
+                // A back reference when the whole number is at most the group count, else octal or a digit.
+                var j = i - 1
+                var n = 0
+                while j < s.count, JSRegex.isDigit(s[j]), n <= captureCount {
+                    n = n * 10 + Int(s[j].value - 0x30)
+                    j += 1
+                }
+                if n <= captureCount {
+                    i = j
+                    return (closed.contains(n) ? "(?:\\\(n))" : "(?:)", true)
+                }
+                if e == "8" || e == "9" { return (String(e), true) }
+                i -= 1
+                return (JSRegex.hex(octal()), true)
+            case "0":
+                if let d = peek(), JSRegex.isDigit(d) {
+                    i -= 1
+                    return (JSRegex.hex(octal()), true)
+                }
+                return (JSRegex.hex(0), true)
+            case "k" where hasNamedGroups:
+                guard peek() == "<" else { return nil }
+                i += 1
+                guard let name = groupName(), let index = namedGroupIndex(name) else { return nil }
+                return (closed.contains(index) ? "(?:\\\(index))" : "(?:)", true)
+            default:
+                return (escapedCharacter(e, inClass: false), true)
+            }
+        }
+
+        /// The group number of a named group anywhere in the pattern.
+        func namedGroupIndex(_ name: String) -> Int? {
+            var j = 0, inClass = false, index = 0
+            while j < s.count {
+                let c = s[j]
+                if c == "\\" { j += 2; continue }
+                if inClass {
+                    if c == "]" { inClass = false }
+                } else if c == "[" {
+                    inClass = true
+                } else if c == "(" {
+                    if j + 1 < s.count, s[j + 1] == "?" {
+                        if j + 2 < s.count, s[j + 2] == "<", j + 3 < s.count, s[j + 3] != "=", s[j + 3] != "!" {
+                            index += 1
+                            var k = j + 3, n = ""
+                            while k < s.count, s[k] != ">" { n.unicodeScalars.append(s[k]); k += 1 }
+                            if n == name { return index }
+                        }
+                    } else {
+                        index += 1
+                    }
+                }
+                j += 1
+            }
+            return nil
+        }
+
+        /// A character escape (control, hex, identity) whose `\` and letter `e` were read.
+        mutating func escapedCharacter(_ e: Unicode.Scalar, inClass: Bool) -> String {
+            JSRegex.hex(escapedValue(e, inClass: inClass))
+        }
+
+        mutating func escapedValue(_ e: Unicode.Scalar, inClass: Bool) -> UInt32 {
+            switch e {
+            case "f": return 0x0C
+            case "n": return 0x0A
+            case "r": return 0x0D
+            case "t": return 0x09
+            case "v": return 0x0B
+            case "c":
+                if let l = peek(), JSRegex.isASCIILetter(l) || (inClass && (JSRegex.isDigit(l) || l == "_")) {
+                    i += 1
+                    return l.value & 0x1F
+                }
+                // `\c` without a control letter is a backslash; the `c` is read again.
+                i -= 1
+                return 0x5C
+            case "x", "u":
+                return hexEscape(e) ?? e.value
+            default:
+                return e.value  // identity escape
+            }
+        }
+
+        /// A class `[…]` in ICU syntax; nil for a SyntaxError.
+        mutating func characterClass() -> String? {
+            i += 1
+            var negated = false
+            if peek() == "^" {
+                negated = true
+                i += 1
+            }
+            enum Atom { case char(UInt32), set([ClosedRange<UInt32>]) }
+            var body = ""
+            var empty = true
+            func add(_ a: Atom) {
+                empty = false
+                switch a {
+                case .char(let v): body += JSRegex.hex(v)
+                case .set(let r): body += JSRegex.classBody(r)
+                }
+            }
+            /// One class atom; nil at the end of the pattern or for an invalid escape.
+            func atom(_ t: inout Translator) -> Atom? {
+                guard let c = t.peek() else { return nil }
+                t.i += 1
+                guard c == "\\" else { return .char(c.value) }
+                guard let e = t.peek() else { return nil }
+                t.i += 1
+                switch e {
+                case "d", "D", "w", "W", "s", "S": return .set(JSRegex.escapeRanges(e))
+                case "b": return .char(0x08)
+                case "0"..."7":
+                    t.i -= 1
+                    return .char(t.octal())
+                case "k" where t.hasNamedGroups:
+                    return nil  // with named groups, `\k` is no identity escape
+                default: return .char(t.escapedValue(e, inClass: true))
+                }
+            }
+            while let c = peek(), c != "]" {
+                guard let first = atom(&self) else { return nil }
+                guard peek() == "-" else { add(first); continue }
+                i += 1
+                guard let n = peek() else { return nil }
+                if n == "]" {
+                    add(first)
+                    add(.char(0x2D))
+                    break
+                }
+                guard let second = atom(&self) else { return nil }
+                switch (first, second) {
+                case (.char(let a), .char(let b)):
+                    guard a <= b else { return nil }  // range out of order
+                    empty = false
+                    body += JSRegex.hex(a) + "-" + JSRegex.hex(b)
+                default:
+                    // A class escape ends no range: both atoms and the `-` itself.
+                    add(first)
+                    add(.char(0x2D))
+                    add(second)
+                }
+            }
+            guard peek() == "]" else { return nil }
+            i += 1
+            if empty { return negated ? "[\\x{0}-\\x{10ffff}]" : "(?!)" }
+            return "[" + (negated ? "^" : "") + body + "]"
+        }
     }
 }

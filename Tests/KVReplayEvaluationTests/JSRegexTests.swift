@@ -1,0 +1,94 @@
+import Foundation
+import KVReplayIO
+import KVReplayModel
+import Testing
+
+@testable import KVReplayEvaluation
+
+/// `JSRegex.icuPattern` run by `BoundedRegex` against V8 itself: `Fixtures/js_regex_cases.jsonl.gz` holds
+/// `new RegExp(p).test(s)` as Node 20 answered (or the SyntaxError of `new RegExp(p)`) for realistic targeting
+/// patterns, every place where the JavaScript and ICU syntaxes read the same text differently, and seeded fuzzing
+/// (`Tests/Tools/make_js_regex_cases.js`).
+struct JSRegexTests {
+    enum Expected { case syntaxError, matches([(subject: String, match: Bool)]) }
+
+    static func cases() throws -> [(pattern: String, expected: Expected)] {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/js_regex_cases.jsonl", withExtension: "gz"))
+        var order: [String] = []
+        var byPattern: [String: Expected] = [:]
+        for (number, line) in try FileReading.lines(FileReading.readAll(url.path)) where !line.isEmpty {
+            let o = try JSONParser.parse(line)
+            guard let p = o["p"]?.stringValue else {
+                throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "js_regex_cases line \(number): no p"])
+            }
+            if byPattern[p] == nil { order.append(p) }
+            if o["e"] != nil {
+                byPattern[p] = .syntaxError
+            } else if let s = o["s"]?.stringValue, let m = o["m"]?.boolValue {
+                var list: [(String, Bool)] = []
+                if case .matches(let l) = byPattern[p] { list = l }
+                list.append((s, m))
+                byPattern[p] = .matches(list)
+            } else {
+                throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "js_regex_cases line \(number): no s/m"])
+            }
+        }
+        return order.map { ($0, byPattern[$0]!) }
+    }
+
+    /// The cause of a known difference (`JSRegex`'s doc comment lists them), or nil where the answers must agree.
+    /// A nil `subject` asks about a pattern that V8 compiles and ICU does not.
+    static func knownLimit(_ pattern: String, _ subject: String?, timedOut: Bool = false) -> String? {
+        guard let subject else { return nil }
+        func astral(_ t: String) -> Bool { t.unicodeScalars.contains { $0.value > 0xFFFF } }
+        if astral(pattern) || astral(subject) || pattern.range(of: #"\\u[dD][89a-fA-F]"#, options: .regularExpression) != nil {
+            return "UTF-16 code units against code points"
+        }
+        if ["(a)*\\1", "(?!(a))\\1b", "(a)?b\\1", "(?:(a)|b)\\1c", "(a)|b\\1"].contains(pattern) {
+            return "back reference to a group that did not take part"
+        }
+        if timedOut && pattern == #"^\w+([.-]?\w+)*@\w+([.-]?\w+)*(\.\w{2,3})+$"# { return "backtracking budget" }
+        return nil
+    }
+
+    @Test func agreesWithV8() throws {
+        let all = try Self.cases()
+        var bad: [String] = []
+        var checked = 0
+        var tolerated: [String: Int] = [:]
+        for (pattern, expected) in all {
+            let icu = JSRegex.icuPattern(pattern)
+            let regex = icu.flatMap { BoundedRegex(pattern: $0) }
+            switch expected {
+            case .syntaxError:
+                checked += 1
+                if regex != nil { bad.append("\(pattern.debugDescription): V8 SyntaxError, ours compiles as \(icu!.debugDescription)") }
+            case .matches(let list):
+                guard let regex else {
+                    checked += list.count
+                    if let why = Self.knownLimit(pattern, nil) {
+                        tolerated[why, default: 0] += list.count
+                        continue
+                    }
+                    bad.append("\(pattern.debugDescription): V8 compiles, ours \(icu.map { "ICU rejects \($0.debugDescription)" } ?? "nil")")
+                    continue
+                }
+                for (subject, match) in list {
+                    checked += 1
+                    let got = regex.firstMatch(in: subject)
+                    if got == match { continue }
+                    if let why = Self.knownLimit(pattern, subject, timedOut: got == nil) {
+                        tolerated[why, default: 0] += 1
+                    } else {
+                        bad.append("\(pattern.debugDescription) on \(subject.debugDescription): V8 \(match), ours \(got.map { "\($0)" } ?? "timeout") via \(icu!.debugDescription)")
+                    }
+                }
+            }
+        }
+        #expect(checked > 90_000)
+        // The known limits stay a small, explained minority.
+        let limits = tolerated.values.reduce(0, +)
+        #expect(limits < checked / 100, "\(limits) known-limit differences: \(tolerated)")
+        #expect(bad.isEmpty, "\(bad.count) of \(checked) cases differ:\n\(bad.prefix(60).joined(separator: "\n"))")
+    }
+}
