@@ -18,7 +18,7 @@
 /// | `\cX` control, `\c` + other is `\c` | errors | `\x{…}` |
 /// | `\xHH`, `\uHHHH` (else the letter), `\u{…}` is `u` repeated | `\x{…}` forms | `\x{…}` or the letter |
 /// | `(?<name>…)`, `\k<name>` with JavaScript identifier names | ASCII names only | numbered groups, `\N` |
-/// | a back reference before its group closes matches empty | fails | `(?:)` |
+/// | a back reference to a certainly unset group (not closed yet, in a negative look-around, in another alternative) matches empty | fails | `(?:)` |
 /// | `(?=…)` may take a quantifier | error | `(?:(?=…))` |
 /// | `a++`, `a{2}+`, `(?i)`, `(?#…)`, `(?>…)`, `(?<=…)*` are errors | possessive, flags, comments, atomic | nil |
 /// | `{n,m}` up to 2^31 - 1 | at most 2^24 - 1 | bounds clamped (no subject here is that long) |
@@ -29,8 +29,8 @@
 ///   characters to `.`, `[^a]`, `\S`, `[\s\S]`, `\B` and to a class holding it (`[😀]` matches either half); ICU
 ///   matches code points, so it is one. Patterns and subjects without such characters are unaffected; with them,
 ///   answers that depend on counting characters (`^.$`, `^.{2}$`) or on a position inside the pair differ.
-/// - **Back references to a group that did not take part** (`(a)?b\1`, `(a)|b\1`) match empty in JavaScript and
-///   fail in ICU; a reference that textually follows its group is emitted as `\N`.
+/// - **Back references to a group that may not have taken part** (`(a)?b\1`, `(a)*\1`, `(?:(a)|b)\1c`) match
+///   empty in JavaScript when it did not, and fail in ICU, which has no way to test whether a group is set.
 /// - **Long look-behind**: inside a look-behind an unbounded quantifier matches at most 1,000 repetitions past its
 ///   minimum (ICU needs a bounded length), so a look-behind reaching further back than that answers false; and
 ///   look-behinds nested so deep that ICU cannot bound them (three unbounded levels) make the pattern nil.
@@ -99,6 +99,14 @@ enum JSRegex {
         var opened = 0
         var closed: Set<Int> = []
         var lookBehindDepth = 0
+        /// The negative look-arounds open at `i` (by serial number), and the innermost one around each group.
+        var negativeStack: [Int] = []
+        var negativeSerial = 0
+        var negativeOwner: [Int: Int] = [:]
+        /// The alternative taken in each enclosing disjunction at `i`, and where each group stands.
+        var alternatives: [(disjunction: Int, alternative: Int)] = []
+        var disjunctionSerial = 0
+        var groupAlternatives: [Int: [(disjunction: Int, alternative: Int)]] = [:]
 
         init(_ s: [Unicode.Scalar]) { self.s = s }
 
@@ -137,10 +145,14 @@ enum JSRegex {
 
         /// Alternatives up to an unmatched `)` (left for the caller) or the end.
         mutating func disjunction(depth: Int) -> Bool {
+            disjunctionSerial += 1
+            alternatives.append((disjunctionSerial, 0))
+            defer { alternatives.removeLast() }
             while let c = peek() {
                 switch c {
                 case "|":
                     out += "|"
+                    alternatives[alternatives.count - 1].alternative += 1
                     i += 1
                 case ")":
                     return depth > 0
@@ -198,6 +210,7 @@ enum JSRegex {
             var capture: Int?
             var wrap = false
             var lookBehind = false
+            var negative = false
             if peek() == "?" {
                 switch (peek(1), peek(2)) {
                 case (":", _):
@@ -206,12 +219,14 @@ enum JSRegex {
                 case ("=", _), ("!", _):
                     out += "(?:(?" + String(peek(1)!)
                     wrap = true
+                    negative = peek(1) == "!"
                     i += 2
                 case ("<", "="), ("<", "!"):
                     out += "(?<" + String(peek(2)!)
                     quantifiable = false
                     lookBehind = true
                     lookBehindDepth += 1
+                    negative = peek(2) == "!"
                     i += 3
                 case ("<", _):
                     i += 2
@@ -228,9 +243,16 @@ enum JSRegex {
                 capture = opened
                 out += "("
             }
+            if negative {
+                negativeSerial += 1
+                negativeStack.append(negativeSerial)
+            }
+            if let capture, let owner = negativeStack.last { negativeOwner[capture] = owner }
+            if let capture { groupAlternatives[capture] = alternatives }
             guard disjunction(depth: depth + 1), peek() == ")" else { return false }
             i += 1
             if lookBehind { lookBehindDepth -= 1 }
+            if negative { negativeStack.removeLast() }
             out += wrap ? "))" : ")"
             if let capture { closed.insert(capture) }
             if quantifiable { return quantifier() }
@@ -361,7 +383,7 @@ enum JSRegex {
                 }
                 if n <= captureCount {
                     i = j
-                    return (closed.contains(n) ? "(?:\\\(n))" : "(?:)", true)
+                    return (backReference(n), true)
                 }
                 if e == "8" || e == "9" { return (String(e), true) }
                 i -= 1
@@ -376,10 +398,23 @@ enum JSRegex {
                 guard peek() == "<" else { return nil }
                 i += 1
                 guard let name = groupName(), let index = namedGroupIndex(name) else { return nil }
-                return (closed.contains(index) ? "(?:\\\(index))" : "(?:)", true)
+                return (backReference(index), true)
             default:
                 return (escapedCharacter(e, inClass: false), true)
             }
+        }
+
+        /// `\N`: empty where JavaScript's group is certainly unset (not closed yet, or inside a negative
+        /// look-around that the reference is outside of).
+        func backReference(_ n: Int) -> String {
+            guard closed.contains(n) else { return "(?:)" }
+            if let owner = negativeOwner[n], !negativeStack.contains(owner) { return "(?:)" }
+            // In another alternative of a disjunction that holds both, the group is unset (a repetition clears
+            // the groups inside it at each pass).
+            for (g, r) in zip(groupAlternatives[n] ?? [], alternatives) where g.disjunction == r.disjunction {
+                if g.alternative != r.alternative { return "(?:)" }
+            }
+            return "(?:\\\(n))"
         }
 
         /// The group number of a named group anywhere in the pattern.
