@@ -91,4 +91,27 @@ struct JSRegexTests {
         #expect(limits < checked / 100, "\(limits) known-limit differences: \(tolerated)")
         #expect(bad.isEmpty, "\(bad.count) of \(checked) cases differ:\n\(bad.prefix(60).joined(separator: "\n"))")
     }
+
+    /// `new RegExp(p).test(s)` through the translation; nil when the pattern is rejected.
+    static func test(_ p: String, _ s: String) -> Bool? {
+        JSRegex.icuPattern(p).flatMap { BoundedRegex(pattern: $0) }?.firstMatch(in: s)
+    }
+
+    @Test func examples() {
+        #expect(Self.test(#"^\/api\/v\d+\/"#, "/api/v2/users") == true)
+        #expect(Self.test(#"@statsig\.com$"#, "a@statsig.com\n") == false)  // `$` is the end of input only
+        #expect(Self.test(#"^\d+$"#, "\u{663}") == false)  // ASCII digits only
+        #expect(Self.test(#"\bé"#, "é") == false)  // ASCII word characters only
+        #expect(Self.test(#"^.$"#, "\u{85}") == true && Self.test(#"^.$"#, "\u{2028}") == false)
+        #expect(Self.test(#"[\w-z]"#, "-") == true && Self.test(#"[\w-z]"#, "`") == false)
+        #expect(Self.test("[]", "a") == false && Self.test("^[^]$", "\n") == true)
+        #expect(Self.test("a{,3}", "a{,3}") == true && Self.test("x{", "x{") == true)
+        #expect(Self.test(#"\p{L}"#, "p{L}") == true && Self.test(#"\k"#, "k") == true)
+        #expect(Self.test(#"(a)\2"#, "a\u{2}") == true)  // octal, not a back reference
+        #expect(Self.test(#"\1(a)"#, "a") == true)  // a reference before its group matches empty
+        // JavaScript SyntaxErrors that ICU would accept.
+        for p in ["a++", "a{2}*", "(?i)a", "(?#c)a", "(?>a)", "(?<=a)*", "^*", "[b-a]", "(?<a>x)(?<a>y)", "(?<a>x)\\k", "\\", "(", ")", "[a"] {
+            #expect(JSRegex.icuPattern(p) == nil, "\(p)")
+        }
+    }
 }
