@@ -268,9 +268,12 @@ enum JSDate {
                 }
                 return .number(value: n, length: index - start)
             }
-            for s: UInt16 in [0x3A, 0x2D, 0x2B, 0x2E, 0x29] where ch == s {  // : - + . )
+            switch ch {
+            case 0x3A, 0x2D, 0x2B, 0x2E, 0x29:  // : - + . )
+                let s = ch
                 advance()
                 return .symbol(s)
+            default: break
             }
             if ch >= 0x41 && !JSDate.isWhiteSpace(ch) {
                 var prefix: [UInt32] = [0, 0, 0]

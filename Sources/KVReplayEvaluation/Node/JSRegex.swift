@@ -24,7 +24,7 @@
 /// | `{n,m}` up to 2^31 - 1 | at most 2^24 - 1 | bounds clamped (no subject here is that long) |
 /// | look-behind of any length (`(?<=a.*)b`) | bounded length only | `*`, `+`, `{n,}` in it bounded at 1,000 more |
 ///
-/// Known limits (the only differences left in `JSRegexTests`, which counts them by cause):
+/// Known limits (`JSRegexTests` tolerates differences of the first, second and fourth kind only, and counts them):
 /// - **Characters outside the BMP.** JavaScript's non-Unicode mode matches UTF-16 code units, so `😀` is two
 ///   characters to `.`, `[^a]`, `\S`, `[\s\S]`, `\B` and to a class holding it (`[😀]` matches either half); ICU
 ///   matches code points, so it is one. Patterns and subjects without such characters are unaffected; with them,
