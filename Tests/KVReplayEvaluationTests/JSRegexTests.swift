@@ -39,13 +39,14 @@ struct JSRegexTests {
     /// The cause of a known difference (`JSRegex`'s doc comment lists them), or nil where the answers must agree.
     /// A nil `subject` asks about a pattern that V8 compiles and ICU does not.
     static func knownLimit(_ pattern: String, _ subject: String?, timedOut: Bool = false) -> String? {
-        guard let subject else { return nil }
+        guard let subject else {
+            let lookBehind = pattern.contains("(?<=") || pattern.contains("(?<!")
+            let reference = pattern.range(of: #"\\[1-9]|\\k<"#, options: .regularExpression) != nil
+            return lookBehind && reference ? "back reference inside a look-behind" : nil
+        }
         func astral(_ t: String) -> Bool { t.unicodeScalars.contains { $0.value > 0xFFFF } }
         if astral(pattern) || astral(subject) || pattern.range(of: #"\\u[dD][89a-fA-F]"#, options: .regularExpression) != nil {
             return "UTF-16 code units against code points"
-        }
-        if ["(a)*\\1", "(a)?b\\1", "(?:(a)|b)\\1c", "(?:(a)|(b))\\1\\2"].contains(pattern) {
-            return "back reference to a group that did not take part"
         }
         if timedOut && pattern == #"^\w+([.-]?\w+)*@\w+([.-]?\w+)*(\.\w{2,3})+$"# { return "backtracking budget" }
         return nil
