@@ -111,6 +111,9 @@ struct JSRegexTests {
         #expect(Self.test("^[😀]$", "😀") == false && Self.test("^[😀]{2}$", "😀") == true)
         #expect(Self.test(#"\uD83D"#, "a😀") == true && Self.test("^😀+$", "😀😀") == false)  // + repeats the low half
         #expect(JSRegex.icuSubject("abc") == "abc" && JSRegex.icuSubject("a😀").unicodeScalars.map(\.value) == [0x61, 0x10003D, 0x100600])
+        // Deep nesting is refused, not a stack overflow.
+        #expect(Self.test(String(repeating: "(", count: 40) + "a" + String(repeating: ")", count: 40), "a") == true)
+        #expect(JSRegex.icuPattern(String(repeating: "(?:", count: 100_000) + "a" + String(repeating: ")", count: 100_000)) == nil)
         // JavaScript SyntaxErrors that ICU would accept.
         for p in ["a++", "a{2}*", "(?i)a", "(?#c)a", "(?>a)", "(?<=a)*", "^*", "[b-a]", "(?<a>x)(?<a>y)", "(?<a>x)\\k", "\\", "(", ")", "[a"] {
             #expect(JSRegex.icuPattern(p) == nil, "\(p)")

@@ -39,6 +39,8 @@
 ///   minimum (ICU needs a bounded length), so a look-behind reaching further back than that answers false (exact
 ///   for statsig-node, which tests only strings shorter than 1,000 code units); and three nested unbounded
 ///   quantifiers in one look-behind (`(?<=((a*)*)*)`) exceed ICU's bound: nil (false).
+/// - **Nesting**: groups nested about 100 deep or more (ICU's limit, counting the groups the translation adds)
+///   make the pattern nil (false); V8 reads some 10,000 levels.
 /// - **Backtracking budget**: `BoundedRegex` stops a match after its time budget (nil, answered false), where V8
 ///   finishes a catastrophically backtracking pattern however long it takes (the classic e-mail pattern
 ///   `^\w+([.-]?\w+)*@…$` takes V8 0.6 s on a 36-character id and 8 s on 31 `a`s and a `b`).
@@ -84,6 +86,9 @@ enum JSRegex {
         return classBody(parts)
     }
 
+    /// The deepest nesting of groups translated (the translator recurses once per group; ICU's parser takes
+    /// about 100 levels, counting the groups the translation adds).
+    static let maxNesting = 100
     /// An unbounded quantifier inside a look-behind repeats at most this many times more than its minimum.
     static let lookBehindRepetitions = 1000
     /// The largest repetition bound ICU accepts.
@@ -283,6 +288,7 @@ enum JSRegex {
 
         /// `(…)`, `(?:…)`, look-arounds and named groups.
         mutating func group(depth: Int) -> Bool {
+            guard depth < JSRegex.maxNesting else { return false }  // see the known limits
             let start = out.utf8.count  // the output is ASCII: every other character is written as \x{…}
             let groupsBefore = opened
             i += 1
