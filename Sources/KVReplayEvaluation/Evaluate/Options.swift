@@ -44,6 +44,11 @@ public struct IDLists: Sendable {
         guard let set = lists[list] else { return false }
         return set.contains(Hashing.idListKey(of: unitID))
     }
+
+    /// Whether list `list` holds the entry whose packed 8-character hash is `key`.
+    func contains(list: String, key: UInt64) -> Bool {
+        lists[list]?.contains(key) ?? false
+    }
 }
 
 public struct EvaluationOptions: Sendable {

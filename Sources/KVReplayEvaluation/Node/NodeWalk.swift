@@ -372,7 +372,7 @@ final class NodeWalk {
         case .matches:
             let s = JS.string(value)
             guard JS.length(s) < 1000, let regex = c.regex else { return false }
-            return regex.firstMatch(in: s) ?? false
+            return regex.firstMatch(in: JSRegex.icuSubject(s)) ?? false
         case .eq:
             return JS.looseEquals(value, target)
         case .neq:
@@ -390,12 +390,12 @@ final class NodeWalk {
             let name = target.map { JS.string($0) } ?? "undefined"
             usedIDList = true
             var inList = false
+            // `hashUnitIDForIDList`: only a string unit ID has a hash.
+            let key: UInt64? = if case .string(let id)? = value { Self.idListKey(id) } else { nil }
             if !profile.hasIDLists {
-                if idLists.contains(list: name), case .string(let id)? = value, idLists.contains(list: name, unitID: id) {
-                    blindSpots.insert(.idLists)
-                }
+                if let key, idLists.contains(list: name, key: key) { blindSpots.insert(.idLists) }
             } else if idLists.contains(list: name) {
-                if case .string(let id)? = value { inList = idLists.contains(list: name, unitID: id) }
+                if let key { inList = idLists.contains(list: name, key: key) }
             } else {
                 missingIDList = true
             }
@@ -430,6 +430,15 @@ final class NodeWalk {
         }
         return false
     }
+
+    /// statsig-node's ID-list key of a unit ID: the first 8 characters of the base64 of its own SHA-256
+    /// (`utils/Sha256.ts`), which agrees with SHA-256 except on the empty string: it hashes `""` to
+    /// `da5698be17b9b469…` (an unpadded final block), whose key is `2laYvhe5`, not SHA-256's `47DEQpj8`.
+    static func idListKey(_ id: String) -> UInt64 {
+        id.isEmpty ? emptyIDListKey : Hashing.idListKey(of: id)
+    }
+
+    static let emptyIDListKey = Hashing.packIDListHash("2laYvhe5")!
 
     /// `versionCompare`: the text before the first `-` of each side, split on `.`, missing parts `0`, each part read
     /// with `Number()` (NaN: no answer).

@@ -11,6 +11,9 @@ public struct StatsigUser: Sendable, Equatable {
     public var privateAttributes: JSONObject?
     public var customIDs: JSONObject?
     public var statsigEnvironment: JSONObject?
+    /// Members with other names, in wire order (`null` ones included). The server-core and Python SDKs ignore them;
+    /// statsig-node reads any member of the object it is handed (`user[field]`).
+    public var otherMembers: JSONObject? = nil
 
     public init(userID: JSONValue? = nil, email: JSONValue? = nil, ip: JSONValue? = nil, userAgent: JSONValue? = nil,
                 country: JSONValue? = nil, locale: JSONValue? = nil, appVersion: JSONValue? = nil,
@@ -72,6 +75,10 @@ extension StatsigUser {
             appVersion: try scalar("appVersion"), custom: try map("custom"),
             privateAttributes: try map("privateAttributes"), customIDs: try map("customIDs"),
             statsigEnvironment: try map("statsigEnvironment"))
+        let known = Set(Self.scalarKeys + Self.mapKeys)
+        var other = JSONObject()
+        for (k, v) in o.members where !known.contains(k) { other[k] = v }
+        if !other.keys.isEmpty { otherMembers = other }
     }
 
     /// The user as a JSON object (members in wire order, absent members omitted).
@@ -83,6 +90,9 @@ extension StatsigUser {
         let maps: [(String, JSONObject?)] = [("custom", custom), ("privateAttributes", privateAttributes),
                                              ("customIDs", customIDs), ("statsigEnvironment", statsigEnvironment)]
         for (k, v) in maps { if let v { o[k] = .object(v) } }
+        if let other = otherMembers {
+            for (k, v) in other.members where o[k] == nil { o[k] = v }
+        }
         return .object(o)
     }
 }
