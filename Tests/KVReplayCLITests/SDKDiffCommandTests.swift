@@ -55,26 +55,39 @@ private func kvreplay(_ arguments: [String], in directory: URL) throws -> (statu
 
     @Test func markdown() throws {
         let dir = try Self.setUp()
-        let r = try kvreplay(["sdk-diff", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000"], in: dir)
+        let r = try kvreplay(["sdk-diff", "--from", "legacy", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.hasPrefix("# SDK migration audit"))
+        #expect(r.stdout.hasPrefix("# SDK migration audit: legacy (statsig 0.72.1 (Python)) → core (statsig-server-core 0.24.2)"))
         // The rejected user differs everywhere (legacy: rule "" and reason error).
         #expect(r.stdout.contains("**3 of 3 entities**"))
         #expect(r.stdout.contains("| `disabled_public` | gate | 3 | 3 (100%) | 3 | 3 | 0 |"))
-        #expect(r.stdout.contains("- 1 user(s) rejected by the legacy SDK"))
+        #expect(r.stdout.contains("- 1 user(s) rejected by one of the SDKs"))
         #expect(r.stdout.contains("| condition ua_based/version_lt (os_version) | 1 |"))
-        #expect(r.stdout.contains("| `emails` | gate | 3 | 1 (33%) | 0 | 1 | 0 | user rejected by the legacy SDK"))
+        #expect(r.stdout.contains("| `emails` | gate | 3 | 1 (33%) | 0 | 1 | 0 | user rejected by statsig 0.72.1 (Python)"))
+    }
+
+    @Test func nodeToCoreByDefault() throws {
+        let dir = try Self.setUp()
+        let r = try kvreplay(["sdk-diff", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("# SDK migration audit: node (statsig-node 6.5.1) → core (statsig-server-core 0.24.2)"))
+        // statsig-node also skips the disabled spec's rules and rejects the user without IDs.
+        #expect(r.stdout.contains("| `disabled_public` | gate | 3 | 3 (100%) |"))
+        #expect(r.stdout.contains("user rejected by statsig-node 6.5.1"))
+        let same = try kvreplay(["sdk-diff", "--from", "core", "--payload", "p.json", "--users", "u.jsonl"], in: dir)
+        #expect(same.status != 0 && same.stderr.contains("--from and --to name the same SDK"))
     }
 
     @Test func json() throws {
         let dir = try Self.setUp()
-        let r = try kvreplay(["sdk-diff", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000", "--format", "json",
-                              "--out", "report.json"], in: dir)
+        let r = try kvreplay(["sdk-diff", "--from", "legacy", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000",
+                              "--format", "json", "--out", "report.json"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.isEmpty)
         let text = try String(contentsOf: dir.appendingPathComponent("report.json"), encoding: .utf8)
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Array(root.keys).sorted() == ["entities", "inputs", "now_ms", "sdks", "summary"])
+        #expect(Array(root.keys).sorted() == ["entities", "from", "inputs", "now_ms", "sdks", "summary", "to"])
+        #expect(root["from"] as? String == "legacy" && root["to"] as? String == "core")
         // Keys are written sorted.
         #expect(text.hasPrefix(#"{"entities":[{"causes":"#))
         let entities = try #require(root["entities"] as? [[String: Any]])
@@ -84,13 +97,13 @@ private func kvreplay(_ arguments: [String], in directory: URL) throws -> (statu
         #expect(oldOS["value_differs"] as? Int == 1)
         let examples = try #require(oldOS["examples"] as? [[String: Any]])
         #expect(examples.map { $0["u"] as? Int } == [0, 2])
-        #expect((examples[0]["legacy"] as? [String: Any])?["value"] as? Bool == true)
-        #expect((examples[1]["legacy"] as? [String: Any])?["reason"] as? String == "error")
+        #expect((examples[0]["from"] as? [String: Any])?["value"] as? Bool == true)
+        #expect((examples[1]["from"] as? [String: Any])?["reason"] as? String == "error")
         let summary = try #require(root["summary"] as? [String: Any])
         #expect(summary["entities_differing"] as? Int == 3)
         // Same input, same bytes.
-        let again = try kvreplay(["sdk-diff", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000", "--format", "json",
-                                  "--threads", "1"], in: dir)
+        let again = try kvreplay(["sdk-diff", "--from", "legacy", "--payload", "p.json", "--users", "u.jsonl", "--now", "1700000000000",
+                                  "--format", "json", "--threads", "1"], in: dir)
         #expect(again.stdout == text)
     }
 

@@ -18,10 +18,6 @@ extension SDKDiff {
         }
     }
 
-    static let sdks: JSONValue = object([
-        ("core", .string("statsig-server-core 0.24.2 (statsig-python-core)")),
-        ("legacy", .string("statsig 0.72.1 (Python legacy server SDK)")),
-    ])
 
     static func object(_ members: [(String, JSONValue)]) -> JSONValue {
         var o = JSONObject()
@@ -45,17 +41,19 @@ extension SDKDiff.Outcome {
 
 extension SDKDiff.Report {
     /// The report as JSON (keys sorted when written with `JSONWriter(style: .python)`):
-    /// `{inputs, sdks, now_ms, summary, entities: [{kind, name, id_type, users, differing_users, value_differs,
-    /// rule_differs, group_differs, causes: [{cause, users}], examples: [{u, unit_id, cause, core, legacy}]}]}`.
+    /// `{inputs, from, to, sdks, now_ms, summary, entities: [{kind, name, id_type, users, differing_users, value_differs,
+    /// rule_differs, group_differs, causes: [{cause, users}], examples: [{u, unit_id, cause, from, to}]}]}`.
     public func json(_ inputs: SDKDiff.Inputs) -> JSONValue {
         var root = JSONObject()
         let int = SDKDiff.int
         root["inputs"] = SDKDiff.object([
             ("payload", .string(inputs.payloadFile)), ("payload_format", .string(inputs.payloadFormat.rawValue)),
             ("users", .string(inputs.usersFile)), ("users_evaluated", int(users)),
-            ("user_lines_skipped", int(inputs.skippedUserLines)), ("users_rejected_by_legacy", int(rejectedByLegacy)),
+            ("user_lines_skipped", int(inputs.skippedUserLines)), ("users_rejected", int(rejected)),
         ])
-        root["sdks"] = SDKDiff.sdks
+        root["from"] = .string(from.rawValue)
+        root["to"] = .string(to.rawValue)
+        root["sdks"] = SDKDiff.object([(from.rawValue, .string(from.sdkName)), (to.rawValue, .string(to.sdkName))])
         root["now_ms"] = .int(now)
         root["summary"] = SDKDiff.object([
             ("entities", int(entities.count)), ("entities_differing", int(entitiesDiffering)),
@@ -77,8 +75,8 @@ extension SDKDiff.Report {
                 ex["u"] = .int(Int64(x.u))
                 ex["unit_id"] = .string(x.unitID)
                 ex["cause"] = .string(x.cause)
-                ex["core"] = x.core.json
-                ex["legacy"] = x.legacy.json
+                ex["from"] = x.from.json
+                ex["to"] = x.to.json
                 return .object(ex)
             })
             return .object(o)
@@ -89,13 +87,13 @@ extension SDKDiff.Report {
     /// The report as Markdown: a summary table of the entities with differences, then one section per such entity
     /// (causes and example users).
     public func markdown(_ inputs: SDKDiff.Inputs) -> String {
-        var out = "# SDK migration audit: legacy (statsig 0.72.1) → core (statsig-server-core 0.24.2)\n\n"
+        var out = "# SDK migration audit: \(from.rawValue) (\(from.sdkName)) → \(to.rawValue) (\(to.sdkName))\n\n"
         out += "- payload: `\(inputs.payloadFile)` (\(inputs.payloadFormat.rawValue), \(entities.count) entities)\n"
         out += "- users: `\(inputs.usersFile)`, \(users) evaluated"
         if inputs.skippedUserLines > 0 { out += ", \(inputs.skippedUserLines) unreadable line(s) skipped" }
         out += "\n"
-        if rejectedByLegacy > 0 {
-            out += "- \(rejectedByLegacy) user(s) rejected by the legacy SDK (neither userID nor customIDs): every entity is an error there\n"
+        if rejected > 0 {
+            out += "- \(rejected) user(s) rejected by one of the SDKs (neither userID nor customIDs): every entity is an error there\n"
         }
         out += "- now: \(now) ms\n\n"
         let differing = entities.filter { $0.differing > 0 }
@@ -119,9 +117,9 @@ extension SDKDiff.Report {
             out += "\(e.differing) of \(e.users) users differ (value \(e.valueDiffers), rule \(e.ruleDiffers), group \(e.groupDiffers)).\n\n"
             out += "| cause | users |\n|---|---:|\n"
             for c in e.sortedCauses { out += "| \(md(c.cause)) | \(c.users) |\n" }
-            out += "\n| user | unit ID (\(md(e.idType))) | core: value / rule / group | legacy: value / rule / group | cause |\n|---:|---|---|---|---|\n"
+            out += "\n| user | unit ID (\(md(e.idType))) | \(from.rawValue): value / rule / group | \(to.rawValue): value / rule / group | cause |\n|---:|---|---|---|---|\n"
             for x in e.examples {
-                out += "| \(x.u) | `\(md(x.unitID))` | \(outcome(x.core)) | \(outcome(x.legacy)) | \(md(x.cause)) |\n"
+                out += "| \(x.u) | `\(md(x.unitID))` | \(outcome(x.from)) | \(outcome(x.to)) | \(md(x.cause)) |\n"
             }
         }
         return out

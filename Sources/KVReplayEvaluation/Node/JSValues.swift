@@ -5,6 +5,26 @@ import KVReplayModel
 /// (an `.int` beyond 2^53 is rounded, as `JSON.parse` rounds it). Strings compare by code units (never by canonical
 /// equivalence, unlike Swift's `==`).
 enum JS {
+    /// A JSON value as `JSON.parse` holds it and `JSON.stringify` writes it back: every number is a double, so `10.0`
+    /// is `10` and an integer beyond 2^53 is rounded (written without exponent below 1e21).
+    static func normalized(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .double(let d):
+            if d.rounded(.towardZero) == d, abs(d) < 1e21, abs(d) < 9.2e18 { return .int(Int64(d)) }
+            return v
+        case .int(let i):
+            if i.magnitude <= 1 << 53 { return v }
+            let d = Double(i)
+            return abs(d) < 9.2e18 ? .int(Int64(d)) : .double(d)
+        case .array(let a):
+            return .array(a.map(normalized))
+        case .object(let o):
+            return .object(JSONObject(o.members.map { ($0.0, normalized($0.1)) }))
+        default:
+            return v
+        }
+    }
+
     /// `String(x)`.
     static func string(_ v: JSONValue?) -> String {
         guard let v else { return "undefined" }

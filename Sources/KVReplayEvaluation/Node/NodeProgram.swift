@@ -50,7 +50,7 @@ final class NodeSpec: Sendable {
         name = s.name
         salt = s.salt
         enabled = s.enabled
-        defaultValue = s.defaultValue
+        defaultValue = JS.normalized(s.defaultValue)
         idType = s.idType
         rules = s.rules.map(NodeRule.init)
         explicitParameters = s.explicitParameters
@@ -76,7 +76,7 @@ final class NodeRule: Sendable {
         hashSalt = r.salt ?? r.id
         passPercentage = r.passPercentage
         conditions = r.conditions.map(NodeCondition.init)
-        returnValue = r.returnValue
+        returnValue = JS.normalized(r.returnValue)
         idType = r.idType
         groupName = r.groupName
         isExperimentGroup = r.isExperimentGroup ?? false

@@ -116,7 +116,7 @@ final class NodeWalk {
             r.idType = spec.idType
             r.json = Self.jsonValue(spec.defaultValue)
             r.version = spec.version
-            trace?.record(.ruleMatched(id: "disabled", passed: false, depth: depth - 1))
+            trace?.record(.disabled(name: spec.name))
             return r
         }
         var secondary: [SecondaryExposure] = []
@@ -226,7 +226,7 @@ final class NodeWalk {
             if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
             var exposures = g.secondary
             exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
-            trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth))
+            trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
             return ConditionOutcome(passes: negate ? !g.value : g.value, exposures: exposures)
         case .multiGate(let multiPass):
             guard let names = c.target?.arrayValue else { return ConditionOutcome(passes: false, unsupported: true) }
@@ -238,7 +238,7 @@ final class NodeWalk {
                 if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
                 exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
                 exposures.append(contentsOf: g.secondary)
-                trace?.record(.nestedGate(name: name, negate: !multiPass, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth))
+                trace?.record(.nestedGate(name: name, negate: !multiPass, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
                 if multiPass ? g.value : !g.value {
                     passed = true
                     break
@@ -264,7 +264,7 @@ final class NodeWalk {
             let salt = c.bucketSalt.map { JS.string($0) } ?? "undefined"
             let unit = Self.concatenable(user.unitID(c.idType))
             let bucket = Hashing.hash(salt + "." + unit) % 1000
-            trace?.record(.userBucket(salt: salt, unitID: unit, bucket: bucket, depth: depth))
+            trace?.record(.userBucket(salt: salt, unitID: unit, bucket: bucket, depth: depth - 1))
             value = .int(Int64(bucket))
         case .unitID:
             value = user.unitID(c.idType)
@@ -310,11 +310,11 @@ final class NodeWalk {
     private func record(_ c: NodeCondition, value: JSONValue?, result: Bool, note: String? = nil) {
         guard let trace else { return }
         if let note {
-            trace.record(.conditionRaised(id: ObjectIdentifier(c), type: c.type, operator: c.operatorText, field: c.field, reason: note, depth: depth))
+            trace.record(.conditionRaised(id: ObjectIdentifier(c), type: c.type, operator: c.operatorText, field: c.field, reason: note, depth: depth - 1))
             return
         }
         trace.record(.condition(id: ObjectIdentifier(c), type: c.type, operator: c.operatorText, field: c.field, target: c.target ?? .null,
-                                userValue: value, userString: value.map { JS.string($0) }, result: result, depth: depth))
+                                userValue: value, userString: value.map { JS.string($0) }, result: result, depth: depth - 1))
     }
 
     // MARK: operators
