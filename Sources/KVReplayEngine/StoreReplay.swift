@@ -145,6 +145,11 @@ public struct StoreReplay {
             let sink = Sink(writer: writer, snapshots: snapshots)
             let targets = TargetValueCache()
             let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets, legacy: legacy) }
+            // Edge blind spots of the last snapshot, when statsig-node is in play (the replay's flavour or logged events).
+            let nodeInPlay = flavor == .node || sdkTypes.contains { SDKFlavor.forSDKType($0) == .node }
+            var blindSpots = nodeInPlay ? snapshots.last.map { s in
+                EdgeBlindSpots(payload: compiled[compiled.count - 1], now: s.lcut, idLists: idLists)
+            } : nil
             // The population streams through the replay one chunk at a time.
             let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(batches: { visit in
                 try readUsers { records in
@@ -155,6 +160,7 @@ public struct StoreReplay {
                         batch.append(ReplayUser(id: u.id, user: user))
                     }
                     result.users += batch.count
+                    blindSpots?.add(batch, threads: threads)
                     try visit(batch)
                 }
             }, sink: sink)
@@ -165,6 +171,19 @@ public struct StoreReplay {
                 for (o, n) in r.outcomes {
                     try writer.add(OutcomeCountRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, value: writerValue.string(o.value),
                                                    ruleID: o.ruleID, groupName: o.groupName, users: Int64(n)))
+                }
+            }
+            if let spots = blindSpots, let last = snapshots.last {
+                let w = JSONWriter(style: .python)
+                func outcome(_ o: EdgeBlindSpots.Outcome) -> JSONValue {
+                    .object(JSONObject([("value", .string(o.value)), ("rule_id", .string(o.ruleID)), ("group_name", o.groupName.map(JSONValue.string) ?? .null)]))
+                }
+                for e in spots.entries {
+                    let examples = JSONValue.array(e.examples.map { x in
+                        .object(JSONObject([("user_row", .int(x.userRow)), ("edge", outcome(x.edge)), ("intent", outcome(x.intent))]))
+                    })
+                    try writer.add(EdgeBlindSpotRow(snapshotID: last.id, kind: e.entity.kind.rawValue, entity: e.entity.name, cause: e.cause,
+                                                    users: Int64(e.users), examples: w.string(examples)))
                 }
             }
             result.entities = Set(summary.rollups.map(\.entity)).count
@@ -259,6 +278,7 @@ public enum ShardMerge {
                 for row in try s.replayOutcomes() { try writer.add(row) }
                 try s.forEachFlipBatch { batch in for row in batch { try writer.add(row) } }
                 try s.forEachAuditBatch { batch in for row in batch { try writer.add(row) } }
+                for row in try s.edgeBlindSpots() { try writer.add(row) }
             }
             try writer.setRun(merged)
         }

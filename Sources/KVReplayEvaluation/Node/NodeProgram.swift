@@ -41,7 +41,8 @@ final class NodeSpec: Sendable {
     let enabled: Bool
     let defaultValue: JSONValue
     let idType: String
-    let rules: [NodeRule]
+    var rules: [NodeRule] { storedRules }
+    private let storedRules: [NodeRule]
     let explicitParameters: [String]?
     let version: Int64?
     let isActive: Bool?
@@ -52,7 +53,7 @@ final class NodeSpec: Sendable {
         enabled = s.enabled
         defaultValue = JS.normalized(s.defaultValue)
         idType = s.idType
-        rules = s.rules.map(NodeRule.init)
+        storedRules = s.rules.map { NodeRule($0, specSalt: s.salt) }
         explicitParameters = s.explicitParameters
         version = s.version
         isActive = s.isActive
@@ -63,6 +64,8 @@ final class NodeRule: Sendable {
     let id: String
     /// `rule.salt ?? rule.id`, the middle part of the pass-percentage hash input.
     let hashSalt: String
+    /// `config.salt + '.' + (rule.salt ?? rule.id) + '.'` as UTF-8: the pass-percentage hash input before the unit ID.
+    let hashPrefix: [UInt8]
     let passPercentage: Double
     let conditions: [NodeCondition]
     let returnValue: JSONValue
@@ -71,9 +74,10 @@ final class NodeRule: Sendable {
     let isExperimentGroup: Bool
     let configDelegate: String?
 
-    init(_ r: Rule) {
+    init(_ r: Rule, specSalt: String) {
         id = r.id
         hashSalt = r.salt ?? r.id
+        hashPrefix = Array((specSalt + "." + (r.salt ?? r.id) + ".").utf8)
         passPercentage = r.passPercentage
         conditions = r.conditions.map(NodeCondition.init)
         returnValue = JS.normalized(r.returnValue)
@@ -111,6 +115,10 @@ final class NodeCondition: Sendable {
     let type: String
     let operatorText: String?
     let field: String?
+    /// `field.toLowerCase()`.
+    let fieldLower: String?
+    /// `additionalValues.salt + '.'` as UTF-8 (`user_bucket`).
+    let bucketPrefix: [UInt8]
     /// `targetValue` as the payload holds it; nil when the key is absent (`undefined`).
     let target: JSONValue?
     /// `additionalValues.salt` (nil: `undefined`).
@@ -134,6 +142,8 @@ final class NodeCondition: Sendable {
             type = ""
             operatorText = nil
             field = nil
+            fieldLower = nil
+            bucketPrefix = []
             target = nil
             bucketSalt = nil
             idType = nil
@@ -148,9 +158,11 @@ final class NodeCondition: Sendable {
         type = c.type
         operatorText = c.operator
         field = c.field
+        fieldLower = c.field.map(JS.lower)
         target = JS.property(c.raw, "targetValue")
         idType = c.idType
         bucketSalt = c.additionalValues.flatMap { JS.property($0, "salt") }
+        bucketPrefix = Array(((bucketSalt.map { JS.string($0) } ?? "undefined") + ".").utf8)
         let t = JS.lower(c.type)
         switch t {
         case "public": source = .pass

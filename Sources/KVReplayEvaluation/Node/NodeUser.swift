@@ -38,7 +38,10 @@ final class NodeUser {
     /// `getFromUser(user, field)`: `user[field] ?? user[field.toLowerCase()] ?? custom[field] ?? custom[lower] ??
     /// privateAttributes[field] ?? privateAttributes[lower]`. `statsigEnvironment` is the evaluator's (`environment`).
     func field(_ field: String, environment: JSONObject?) -> JSONValue? {
-        let lowered = JS.lower(field)
+        self.field(field, lowered: JS.lower(field), environment: environment)
+    }
+
+    func field(_ field: String, lowered: String, environment: JSONObject?) -> JSONValue? {
         func member(_ name: String) -> JSONValue? {
             if name.utf8.elementsEqual("statsigEnvironment".utf8) { return environment.map(JSONValue.object) }
             return JS.property(top, name)

@@ -124,14 +124,14 @@ final class NodeWalk {
             trace?.record(.rule(index: index, id: rule.id, depth: depth - 1))
             let rr = try evalRule(rule)
             if rr.unsupported { return .unsupportedResult(version: spec.version) }
-            secondary = (secondary + rr.exposures).legacyCleaned()
+            if !rr.exposures.isEmpty { secondary = (secondary + rr.exposures).legacyCleaned() }
             guard rr.passes else { continue }
             if let delegate = rule.configDelegate, let target = program.configs[JS.Key(delegate)] {
                 var d = try eval(target, kind: .experiment)
                 d.configDelegate = delegate
                 d.undelegated = secondary
                 d.explicitParameters = target.explicitParameters
-                d.secondary = (secondary + d.secondary).legacyCleaned()
+                if !secondary.isEmpty || !d.secondary.isEmpty { d.secondary = (secondary + d.secondary).legacyCleaned() }
                 return d
             }
             let pass = passes(rule, spec)
@@ -170,7 +170,7 @@ final class NodeWalk {
         if rule.passPercentage == 100 { return true }
         let unit = user.unitID(rule.idType)
         let unitText = Self.concatenable(unit)
-        let bucket = Hashing.hash(spec.salt + "." + rule.hashSalt + "." + unitText) % 10_000
+        let bucket = Hashing.evaluationHash(prefix: rule.hashPrefix, unit: unitText) % 10_000
         let passed = Double(bucket) < rule.passPercentage * 100
         trace?.record(.passPercentage(ruleID: rule.id, unitID: unitText, bucket: bucket, percentage: rule.passPercentage, passed: passed,
                                       depth: depth - 1))
@@ -246,25 +246,27 @@ final class NodeWalk {
             }
             return ConditionOutcome(passes: passed, exposures: exposures)
         case .ipBased:
-            if let f = c.field {
-                value = user.field(f, environment: environment)
+            if let f = c.field, let l = c.fieldLower {
+                value = user.field(f, lowered: l, environment: environment)
                 if value == nil { value = countryFromIP(field: f) }
             }
         case .uaBased:
-            if let f = c.field {
-                value = user.field(f, environment: environment) ?? user.userAgentField(f, environment: environment)
+            if let f = c.field, let l = c.fieldLower {
+                value = user.field(f, lowered: l, environment: environment) ?? user.userAgentField(f, environment: environment)
             }
         case .userField:
-            if let f = c.field { value = user.field(f, environment: environment) }
+            if let f = c.field, let l = c.fieldLower { value = user.field(f, lowered: l, environment: environment) }
         case .environment:
             if let f = c.field, let env = environment { value = JS.propertyCaseInsensitive(env, f) }
         case .currentTime:
             value = .double(now)
         case .userBucket:
-            let salt = c.bucketSalt.map { JS.string($0) } ?? "undefined"
             let unit = Self.concatenable(user.unitID(c.idType))
-            let bucket = Hashing.hash(salt + "." + unit) % 1000
-            trace?.record(.userBucket(salt: salt, unitID: unit, bucket: bucket, depth: depth - 1))
+            let bucket = Hashing.evaluationHash(prefix: c.bucketPrefix, unit: unit) % 1000
+            if let trace {
+                let salt = c.bucketSalt.map { JS.string($0) } ?? "undefined"
+                trace.record(.userBucket(salt: salt, unitID: unit, bucket: bucket, depth: depth - 1))
+            }
             value = .int(Int64(bucket))
         case .unitID:
             value = user.unitID(c.idType)
