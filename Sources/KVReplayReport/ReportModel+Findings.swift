@@ -60,16 +60,16 @@ extension ReportModel {
         public var anchor: String?
     }
 
-    /// The stable, linkable anchor of an entity: `entity-<kind>-<name>`, with every byte outside `[A-Za-z0-9-]`
-    /// written `_XX` (hex), so distinct names get distinct anchors.
+    /// The stable, linkable anchor of an entity: `entity-<kind>-<name>`, with every byte outside `[A-Za-z0-9_-]`
+    /// written `.XX` (hex), so distinct names get distinct anchors.
     public static func anchor(kind: String, name: String) -> String {
         var out = "entity-\(kind)-"
         for b in name.utf8 {
             switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
                 out.append(Character(UnicodeScalar(b)))
             default:
-                out += "_" + String(format: "%02X", b)
+                out += "." + String(format: "%02X", b)
             }
         }
         return out

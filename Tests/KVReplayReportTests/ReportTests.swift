@@ -232,7 +232,7 @@ func expectGolden(_ actual: String, _ name: String, filePath: String = #filePath
         #expect(shown.visibleUnescaped == name && name.visibleEscaped == shown)
         #expect("a\u{2066}b\u{85}".jsonInvisibleEscaped == "a\\u2066b\\u0085")
         // Distinct names keep distinct anchors.
-        #expect(ReportModel.anchor(kind: "gate", name: name) == "entity-gate-gate_00x_E2_80_AElave")
+        #expect(ReportModel.anchor(kind: "gate", name: name) == "entity-gate-gate.00x.E2.80.AElave")
         #expect(ReportModel.anchor(kind: "gate", name: "a b") != ReportModel.anchor(kind: "gate", name: "a_b"))
     }
 }
