@@ -318,17 +318,30 @@ extension Auditor {
         }
     }
 
+    static func depth(of step: EvaluationTrace.Step) -> Int? {
+        switch step {
+        case .enterSpec(_, _, let d), .rule(_, _, let d), .conditionRaised(_, _, _, _, _, let d), .unsupported(_, let d), .nestedGateStart(_, let d),
+             .nestedGate(_, _, _, _, _, let d), .userBucket(_, _, _, let d), .passPercentage(_, _, _, _, _, let d), .delegate(_, let d),
+             .ruleMatched(_, _, let d), .fellThrough(_, let d), .error(_, let d):
+            return d
+        case .condition(_, _, _, _, _, _, _, _, let d): return d
+        case .disabled: return nil
+        }
+    }
+
     /// The conditions the trace walked for the first rule with `id`, at that rule's depth (nested gates as one condition).
     static func conditions(ofRule id: String, in steps: [EvaluationTrace.Step]) -> [TracedCondition] {
         var out: [TracedCondition] = []
         var depth: Int? = nil
-        var nestedStart: Int? = nil
+        // Where the steps of a nested gate begin: after the last step at the rule's depth (both flavours record the
+        // gate's own steps deeper, then the gate's verdict at the rule's depth).
+        var nestedStart = 0
         for (i, step) in steps.enumerated() {
             if depth == nil {
-                if case .rule(_, let rid, let d) = step, rid == id { depth = d }
+                if case .rule(_, let rid, let d) = step, rid == id { depth = d; nestedStart = i + 1 }
                 continue
             }
-            if case .nestedGateStart(_, let d) = step, d == depth! + 1 { nestedStart = i + 1 }
+            defer { if Self.depth(of: step) == depth { nestedStart = i + 1 } }
             switch step {
             case .rule(_, _, let d) where d == depth: return out
             case .ruleMatched(_, _, let d) where d == depth: return out
@@ -336,8 +349,7 @@ extension Auditor {
             case .condition(_, let type, let op, let field, let target, let value, let string, let result, let d) where d == depth:
                 out.append(TracedCondition(type: type, op: op, field: field, target: target, userValue: value, userString: string, passed: result))
             case .nestedGate(let name, let negate, let result, _, let memoized, let d) where d == depth:
-                let nested = memoized ? nil : nestedStart.map { steps[$0..<i] }
-                nestedStart = nil
+                let nested = memoized || nestedStart >= i ? nil : steps[nestedStart..<i]
                 out.append(TracedCondition(type: negate ? "fail_gate" : "pass_gate", op: nil, field: nil, target: .string(name),
                                            userValue: .bool(result), userString: nil, passed: negate ? !result : result,
                                            gateValue: result, nested: nested))

@@ -95,6 +95,9 @@ enum CauseFixture {
         #expect(c.detail["via"] == ["seg"])
         #expect(c.detail["rule"] == "outer" && c.detail["replay"] == "fail" && c.detail["edge"] == "pass")
         #expect(c.summary.contains("inside seg"))
+        // The legacy walk (statsig-node) records nested gates differently; the same condition is found.
+        let legacy = try #require(F.audit("g_outer", user: 1, value: "true", rule: "outer", sdkType: "statsig-node").cause)
+        #expect(legacy.code == "condition:user_field/str_ends_with_any/email" && legacy.detail["via"] == ["seg"])
     }
 
     @Test func structuralReasons() throws {
