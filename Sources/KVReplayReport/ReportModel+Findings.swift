@@ -151,6 +151,11 @@ extension ReportModel {
             let causes = Set(mismatches.map(\.cause)).count
             let total = mismatches.reduce(0) { $0 + $1.exposures }
             out.append(Action(topic: "mismatch", text: "\(ReportModel.plural(total, "mismatched exposure")) in \(byEntity.count == 1 ? "1 entity" : "\(byEntity.count) entities"), \(ReportModel.plural(causes, "distinct cause")): check the entities below first", anchor: "findings"))
+            var byCause: [String: Int] = [:]
+            for f in mismatches { byCause[f.cause, default: 0] += f.exposures }
+            let top = byCause.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            out.append(Action(topic: "mismatch", text: "by cause: " + top.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + (top.count > 6 ? ", \(top.count - 6) more" : ""), anchor: "findings"))
             for e in byEntity.prefix(5) {
                 out.append(Action(topic: "mismatch", subject: (e.0, e.1), text: "\(ReportModel.plural(e.2, "mismatch", "mismatches")), \(e.2 == 1 ? "cause" : "mostly") \(e.3)", anchor: e.4))
             }
