@@ -1,5 +1,5 @@
 import Foundation
-public import KVReplayEngine
+import KVReplayEngine
 import KVReplayModel
 import KVReplayStore
 
