@@ -21,7 +21,7 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Verdicts to list, comma-separated (match, mismatch, stale, unevaluable, no-snapshot, ...; default: all but match).")
     var verdict: [String] = []
 
-    @Option(name: .long, help: "Only exposures of this entity (exact name).")
+    @Option(name: .long, help: "Only exposures of this entity (exact name; \\u{XXXX} escapes as reports show them, e.g. for a NUL).")
     var entity: String?
 
     @Option(name: .customLong("user-id"), help: "Only exposures of this user (the logged unit ID or the user's userID).")
@@ -64,7 +64,7 @@ struct AuditCommand: ParsableCommand {
         var filter = AuditFilter()
         filter.verdicts = Self.list(verdict)
         filter.nonMatchesOnly = filter.verdicts.isEmpty
-        filter.entity = entity
+        filter.entity = entity?.visibleUnescaped
         filter.userID = userID
         filter.cause = cause
         let listing = AuditListing(format: AuditListing.Format(rawValue: format)!, includePII: includePII, rawCSVFormulas: rawCSVFormulas)

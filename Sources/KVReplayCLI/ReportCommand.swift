@@ -32,6 +32,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .customLong("include-pii"), help: "Show unit IDs instead of short hashes.")
     var includePII = false
 
+    @Flag(name: .customLong("raw-csv-formulas"), help: "CSV: keep cells that start with =, +, -, @, tab or CR as they are (default: prefixed with ', as OWASP advises).")
+    var rawCSVFormulas = false
+
     @Option(name: .customLong("max-mismatch-rate"), help: "Share of exposures that may mismatch before the JUnit audit case fails (default 0.01).")
     var maxMismatchRate: Double = 0.01
 
@@ -52,6 +55,7 @@ struct ReportCommand: ParsableCommand {
         var options = ReportOptions()
         options.includePII = includePII
         options.maxMismatchRate = maxMismatchRate
+        options.rawCSVFormulas = rawCSVFormulas
         let model = ReportModel(input, options: options)
         let written = try model.write(to: out, formats: try formats(), gzip: gzip)
         for path in written { print(path) }

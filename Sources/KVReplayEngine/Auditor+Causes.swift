@@ -47,7 +47,7 @@ extension Auditor {
             let having = snapshots.indices.filter { $0 != served && entityRef(x, in: compiled[$0]) != nil }
             if let other = having.min(by: { (abs(snapshots[$0].lcut - lcut), $0) < (abs(snapshots[$1].lcut - lcut), $1) }) {
                 let o = snapshots[other].lcut
-                summary += "; config lcut \(o) (\(o > lcut ? "published later: the edge ran a newer config than the lcut it logged" : "older") has it"
+                summary += "; config lcut \(o) has it (\(o > lcut ? "published later: the edge ran a newer config than the lcut it logged" : "an older config"))"
                 detail.append(("spec_lcut", .int(o)))
             }
             return Cause(.specMissing, summary: summary, detail)
@@ -250,6 +250,36 @@ extension Auditor {
         var userValue: JSONValue?
         var userString: String?
         var passed: Bool
+        /// A nested gate: its value and the steps of its evaluation.
+        var gateValue: Bool? = nil
+        var nested: ArraySlice<EvaluationTrace.Step>? = nil
+
+        /// Through nested gates, the condition that decided: a passing gate's matched rule's first non-`public`
+        /// condition; a failing single-rule gate's first failing condition. With the gates passed through.
+        func drilled() -> (condition: TracedCondition, via: [String]) {
+            guard let nested, let value = gateValue, let name = target.stringValue else { return (self, []) }
+            let steps = Array(nested)
+            var depth: Int? = nil
+            for step in steps { if case .enterSpec(_, _, let d) = step { depth = d; break } }
+            guard let depth else { return (self, []) }
+            var inner: TracedCondition? = nil
+            if value {
+                for step in steps {
+                    if case .ruleMatched(let rid, _, let d) = step, d == depth {
+                        let conds = Auditor.conditions(ofRule: rid, in: steps)
+                        inner = conds.first { $0.type.lowercased() != "public" }
+                        break
+                    }
+                }
+            } else {
+                var rules: [String] = []
+                for step in steps { if case .rule(_, let rid, let d) = step, d == depth { rules.append(rid) } }
+                if rules.count == 1 { inner = Auditor.conditions(ofRule: rules[0], in: steps).first { !$0.passed } }
+            }
+            guard let inner else { return (self, []) }
+            let (deep, via) = inner.drilled()
+            return (deep, [name] + via)
+        }
 
         var userText: String {
             if let v = userValue, !v.isNull { return JSONWriter(style: .python).string(v) }
@@ -274,9 +304,28 @@ extension Auditor {
              ("user_value", userValue.map { $0.isNull ? Auditor.json(userString) : $0 } ?? Auditor.json(userString))]
         }
 
+        /// The cause, named after the innermost condition that decided (through nested gates: `via`).
         func cause(summary: String, rule: String, edge: String) -> Cause {
-            Cause(.condition, Auditor.qualifier(type, op, field, target: target), summary: summary,
-                  [("rule", .string(rule))] + detail + [("replay", .string(passed ? "pass" : "fail")), ("edge", .string(edge))])
+            let (c, via) = drilled()
+            var text = summary
+            var extra: [(String, JSONValue)] = []
+            if !via.isEmpty {
+                text += "; inside \(via.joined(separator: " > ")): \(c.text)"
+                extra.append(("via", .array(via.map { .string($0) })))
+            }
+            return Cause(.condition, Auditor.qualifier(c.type, c.op, c.field, target: c.target), summary: text,
+                         [("rule", .string(rule))] + c.detail + extra + [("replay", .string(passed ? "pass" : "fail")), ("edge", .string(edge))])
+        }
+    }
+
+    static func depth(of step: EvaluationTrace.Step) -> Int? {
+        switch step {
+        case .enterSpec(_, _, let d), .rule(_, _, let d), .conditionRaised(_, _, _, _, _, let d), .unsupported(_, let d), .nestedGateStart(_, let d),
+             .nestedGate(_, _, _, _, _, let d), .userBucket(_, _, _, let d), .passPercentage(_, _, _, _, _, let d), .delegate(_, let d),
+             .ruleMatched(_, _, let d), .fellThrough(_, let d), .error(_, let d):
+            return d
+        case .condition(_, _, _, _, _, _, _, _, let d): return d
+        case .disabled: return nil
         }
     }
 
@@ -284,20 +333,26 @@ extension Auditor {
     static func conditions(ofRule id: String, in steps: [EvaluationTrace.Step]) -> [TracedCondition] {
         var out: [TracedCondition] = []
         var depth: Int? = nil
-        for step in steps {
+        // Where the steps of a nested gate begin: after the last step at the rule's depth (both flavours record the
+        // gate's own steps deeper, then the gate's verdict at the rule's depth).
+        var nestedStart = 0
+        for (i, step) in steps.enumerated() {
             if depth == nil {
-                if case .rule(_, let rid, let d) = step, rid == id { depth = d }
+                if case .rule(_, let rid, let d) = step, rid == id { depth = d; nestedStart = i + 1 }
                 continue
             }
+            defer { if Self.depth(of: step) == depth { nestedStart = i + 1 } }
             switch step {
             case .rule(_, _, let d) where d == depth: return out
             case .ruleMatched(_, _, let d) where d == depth: return out
             case .fellThrough(_, let d) where d == depth: return out
             case .condition(_, let type, let op, let field, let target, let value, let string, let result, let d) where d == depth:
                 out.append(TracedCondition(type: type, op: op, field: field, target: target, userValue: value, userString: string, passed: result))
-            case .nestedGate(let name, let negate, let result, _, _, let d) where d == depth:
+            case .nestedGate(let name, let negate, let result, _, let memoized, let d) where d == depth:
+                let nested = memoized || nestedStart >= i ? nil : steps[nestedStart..<i]
                 out.append(TracedCondition(type: negate ? "fail_gate" : "pass_gate", op: nil, field: nil, target: .string(name),
-                                           userValue: .bool(result), userString: nil, passed: negate ? !result : result))
+                                           userValue: .bool(result), userString: nil, passed: negate ? !result : result,
+                                           gateValue: result, nested: nested))
             default: continue
             }
         }

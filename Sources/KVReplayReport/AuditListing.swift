@@ -70,7 +70,7 @@ public struct AuditListing: Sendable {
                 m.append(("newer_lcut", i(e.newerLcut)))
                 m.append(("stale_lag_ms", i(e.staleLagMs)))
             }
-            return JSONWriter(style: .serde).string(.object(JSONObject(m))) + "\n"
+            return JSONWriter(style: .serde).string(.object(JSONObject(m))).jsonInvisibleEscaped + "\n"
         case .csv:
             return csvRow([String(e.exposureID), e.verdict, e.cause ?? "", e.kind, e.entity, e.eventTime.map(String.init) ?? "", e.location,
                            user(e) ?? "", e.edge, e.loggedValue ?? "", e.loggedRuleID ?? "", e.loggedGroup ?? "", e.expectedValue ?? "",

@@ -16,9 +16,9 @@ extension ReportModel {
         .warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em 1em;margin:.5em 0}
         .bad{color:#b3261e;font-weight:600}.chart{margin:1em 0}.small{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
         svg text{font-size:11px;fill:#445}figure{margin:1em 0}figcaption{font-size:.85em;color:#556;max-width:900px}
-        .summary{background:#f3f6fc;border:1px solid #c9d6ef;border-radius:4px;padding:.4em 1.2em}.summary li{margin:.25em 0}
+        .summary{background:#f3f6fc;border:1px solid #c9d6ef;border-radius:4px;padding:.4em 1.2em}.summary h2{margin-top:.4em}.summary li{margin:.25em 0}
         .topic{display:inline-block;min-width:6.5em;font-weight:600}details{margin:.5em 0}summary{cursor:pointer;color:#2b59c3}
-        section.entity{border-top:1px solid #eef;margin-top:1em}
+        section.entity{border-top:1px solid #eef;margin-top:1em}td code{white-space:nowrap}
         </style></head><body>
         <h1>kvreplay report</h1>
 
@@ -126,7 +126,7 @@ extension ReportModel {
         for anchor in order {
             let fs = byAnchor[anchor]!
             let total = fs.reduce(0) { $0 + $1.exposures }
-            h += "<section class=entity id=\"\(esc(anchor))\"><h4>\(esc(fs[0].kind)) <code>\(esc(fs[0].name))</code> — \(total) exposures <a href=\"#\(esc(anchor))\">#</a></h4>\n"
+            h += "<section class=entity id=\"\(esc(anchor))\"><h4>\(esc(fs[0].kind)) <code>\(esc(fs[0].name))</code> — \(ReportModel.plural(total, "exposure")) <a href=\"#\(esc(anchor))\">#</a></h4>\n"
             h += "<table><tr><th>verdict</th><th>cause</th><th class=n>exposures</th><th class=n>users</th><th>first step where the answers part</th></tr>\n"
             for f in fs {
                 h += "<tr><td>\(esc(f.verdict))</td><td><code>\(esc(f.cause))</code></td><td class=n>\(f.exposures)</td><td class=n>\(f.users)</td><td>\(esc(f.summary))</td></tr>\n"
@@ -180,12 +180,12 @@ extension ReportModel {
         for sn in snapshots { s += "<circle cx=\"\(fmt(x(sn.capturedAt)))\" cy=\"\(fmt(y(Double(sn.bytes))))\" r=\"2.5\" fill=\"#2b59c3\"><title>\(esc(ReportModel.dateTime(sn.capturedAt))): \(sn.bytes) bytes</title></circle>" }
         let half = yMax / 2
         let halfLabel = half >= 1_048_576 ? String(format: "%.1f MiB", half / 1_048_576) : String(format: "%.0f KiB", half / 1024)
-        s += "<text x=\"4\" y=\"\(fmt(y(0)))\">0</text><text x=\"4\" y=\"\(fmt(y(half)))\">\(halfLabel)</text>"
+        s += "<text x=\"\(fmt(left - 10))\" y=\"\(fmt(y(0)))\">0</text><text x=\"20\" y=\"\(fmt(y(half)))\">\(halfLabel)</text>"
         if zoomed { s += "<text x=\"\(fmt(w - right - 160))\" y=\"\(fmt(top + 12))\">zoomed to the payload's range</text>" }
         s += "<text x=\"\(left)\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.first!.capturedAt)))</text>"
         s += "<text x=\"\(fmt(w - right - 70))\" y=\"\(fmt(hgt - 8))\">\(esc(ReportModel.date(snapshots.last!.capturedAt)))</text>"
         s += "<text x=\"\(fmt(left + (w - left - right) / 2 - 50))\" y=\"\(fmt(hgt - 8))\">capture time (UTC)</text>"
-        s += "<text transform=\"translate(12 \(fmt(top + (hgt - top - bottom) / 2 + 40))) rotate(-90)\">payload size (bytes)</text>"
+        s += "<text transform=\"translate(12 \(fmt(top + (hgt - top - bottom) / 2 + 50))) rotate(-90)\">payload size (bytes)</text>"
         return s + "</svg>\n"
     }
 

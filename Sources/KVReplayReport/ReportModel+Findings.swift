@@ -60,16 +60,16 @@ extension ReportModel {
         public var anchor: String?
     }
 
-    /// The stable, linkable anchor of an entity: `entity-<kind>-<name>`, with every byte outside `[A-Za-z0-9-]`
-    /// written `_XX` (hex), so distinct names get distinct anchors.
+    /// The stable, linkable anchor of an entity: `entity-<kind>-<name>`, with every byte outside `[A-Za-z0-9_-]`
+    /// written `.XX` (hex), so distinct names get distinct anchors.
     public static func anchor(kind: String, name: String) -> String {
         var out = "entity-\(kind)-"
         for b in name.utf8 {
             switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
                 out.append(Character(UnicodeScalar(b)))
             default:
-                out += "_" + String(format: "%02X", b)
+                out += "." + String(format: "%02X", b)
             }
         }
         return out
@@ -151,6 +151,11 @@ extension ReportModel {
             let causes = Set(mismatches.map(\.cause)).count
             let total = mismatches.reduce(0) { $0 + $1.exposures }
             out.append(Action(topic: "mismatch", text: "\(ReportModel.plural(total, "mismatched exposure")) in \(byEntity.count == 1 ? "1 entity" : "\(byEntity.count) entities"), \(ReportModel.plural(causes, "distinct cause")): check the entities below first", anchor: "findings"))
+            var byCause: [String: Int] = [:]
+            for f in mismatches { byCause[f.cause, default: 0] += f.exposures }
+            let top = byCause.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            out.append(Action(topic: "mismatch", text: "by cause: " + top.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + (top.count > 6 ? ", \(top.count - 6) more" : ""), anchor: "findings"))
             for e in byEntity.prefix(5) {
                 out.append(Action(topic: "mismatch", subject: (e.0, e.1), text: "\(ReportModel.plural(e.2, "mismatch", "mismatches")), \(e.2 == 1 ? "cause" : "mostly") \(e.3)", anchor: e.4))
             }

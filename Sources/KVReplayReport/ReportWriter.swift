@@ -18,7 +18,7 @@ extension ReportModel {
         for f in ReportFormat.allCases where formats.contains(f) {
             switch f {
             case .md: out.append(("report.md", Array(markdown().utf8)))
-            case .json: out.append(("report.json", Array((PrettyJSON.pretty(json()) + "\n").utf8)))
+            case .json: out.append(("report.json", Array((PrettyJSON.pretty(json()).jsonInvisibleEscaped + "\n").utf8)))
             case .html: out.append(("report.html", Array(html().utf8)))
             case .junit: out.append(("junit.xml", Array(junit().utf8)))
             case .csv: for (name, text) in csv() { out.append(("csv/" + name, Array(text.utf8))) }

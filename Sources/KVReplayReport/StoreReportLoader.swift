@@ -79,10 +79,28 @@ public enum StoreReportLoader {
         }
         var nonMatches = AuditFilter()
         nonMatches.nonMatchesOnly = true
+        // Source paths relative to the directory all log files share, so the same logs give the same report
+        // wherever they are (and the edge names come from the part of the path that tells the sources apart).
+        let root = commonDirectory(try store.rows("SELECT path FROM source_files WHERE kind = 'logs'").compactMap { $0[0] })
         try store.forEachAuditEntryBatch(nonMatches) { batch in
-            for e in batch { audit.addFinding(e) }
+            for var e in batch {
+                if let p = e.sourcePath, !root.isEmpty, p.hasPrefix(root) { e.sourcePath = String(p.dropFirst(root.count)) }
+                audit.addFinding(e)
+            }
         }
         return ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
+    }
+
+    /// The longest directory prefix (ending in `/`) that every path shares; empty when there is none.
+    static func commonDirectory(_ paths: [String]) -> String {
+        guard var prefix = paths.first.map({ $0.split(separator: "/", omittingEmptySubsequences: false).dropLast().map(String.init) }) else { return "" }
+        for p in paths.dropFirst() {
+            let parts = p.split(separator: "/", omittingEmptySubsequences: false).dropLast().map(String.init)
+            var n = 0
+            while n < min(prefix.count, parts.count) && prefix[n] == parts[n] { n += 1 }
+            prefix = Array(prefix.prefix(n))
+        }
+        return prefix.isEmpty ? "" : prefix.joined(separator: "/") + "/"
     }
 
     static func outcome(_ value: String, _ rule: String, _ group: String?) -> Outcome {

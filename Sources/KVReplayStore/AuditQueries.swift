@@ -186,6 +186,10 @@ extension Store {
 
     /// Whether the database holds an audit (a replay ran).
     public func hasAudit() throws(StoreError) -> Bool {
-        try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM replay_runs)") ?? false }
+        try read { db in
+            // A database opened read-only before any replay may not have the replay tables yet.
+            guard try db.tableExists("replay_runs"), try db.columns(in: "audit").contains(where: { $0.name == "cause" }) else { return false }
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM replay_runs)") ?? false
+        }
     }
 }

@@ -19,6 +19,8 @@ enum CauseFixture {
             History.gate("g_rules", rules: [History.rule(newer ? "new-rule" : "old-rule", conditions: [History.publicCondition])]),
             History.gate("listed", rules: [History.rule("list-rule", conditions: [History.condition("unit_id", "in_segment_list", "missing_list")])]),
             History.gate("g_ramp", rules: [History.rule("ramp-rule", pass: newer ? 100 : 0, conditions: [History.publicCondition])]),
+            History.gate("seg", rules: [History.rule("seg-rule", conditions: [History.condition("user_field", "str_ends_with_any", ["@a.com"], field: "email")])]),
+            History.gate("g_outer", rules: [History.rule("outer", conditions: [History.condition("pass_gate", nil, "seg")])]),
             History.gate("g_order", rules: [
                 History.rule("r_b", conditions: [History.condition("user_field", "str_ends_with_any", ["@b.com"], field: "email")]),
                 History.rule("r_public", conditions: [History.publicCondition]),
@@ -82,6 +84,20 @@ enum CauseFixture {
         #expect(c.code == "condition:user_field/str_ends_with_any/email")
         #expect(c.detail["rule"] == "r_b")
         #expect(c.detail["replay"] == "pass" && c.detail["edge"] == "fail")
+    }
+
+    @Test func throughANestedGateTheDecidingConditionIsNamed() throws {
+        // user-1 (@b.com) fails `seg`, so `outer` fails here; the edge logged it: the cause is seg's email condition.
+        let r = F.audit("g_outer", user: 1, value: "true", rule: "outer")
+        #expect(r.verdict == .mismatch)
+        let c = try #require(r.cause)
+        #expect(c.code == "condition:user_field/str_ends_with_any/email")
+        #expect(c.detail["via"] == ["seg"])
+        #expect(c.detail["rule"] == "outer" && c.detail["replay"] == "fail" && c.detail["edge"] == "pass")
+        #expect(c.summary.contains("inside seg"))
+        // The legacy walk (statsig-node) records nested gates differently; the same condition is found.
+        let legacy = try #require(F.audit("g_outer", user: 1, value: "true", rule: "outer", sdkType: "statsig-node").cause)
+        #expect(legacy.code == "condition:user_field/str_ends_with_any/email" && legacy.detail["via"] == ["seg"])
     }
 
     @Test func structuralReasons() throws {
@@ -154,10 +170,10 @@ enum CauseFixture {
     }
 
     @Test func everyNonMatchHasACause() {
-        for entity in ["g_cond", "g_disabled", "g_pct", "g_rules", "listed", "g_ramp", "g_order", "g_new", "nowhere"] {
+        for entity in ["g_outer", "g_cond", "g_disabled", "g_pct", "g_rules", "listed", "g_ramp", "g_order", "g_new", "nowhere"] {
             for u in [nil, 0, 1, 2] as [Int?] {
                 for value in ["true", "false"] {
-                    for rule in ["default", "r_email", "pct-rule", "old-rule", "new-rule", "r_public", ""] {
+                    for rule in ["default", "outer", "r_email", "pct-rule", "old-rule", "new-rule", "r_public", ""] {
                         for (t, l) in [(F.lcutA + 10, F.lcutA), (F.lcutB + 10, F.lcutA), (F.lcutA - 10, nil as Int64?)] {
                             let r = F.audit(entity, user: u, value: value, rule: rule, at: t, lcut: l)
                             #expect((r.verdict == .match) == (r.cause == nil), "\(entity) \(String(describing: u)) \(value) \(rule): \(r.verdict)")

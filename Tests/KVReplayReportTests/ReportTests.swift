@@ -229,8 +229,10 @@ func expectGolden(_ actual: String, _ name: String, filePath: String = #filePath
         let names = json["audit"]?["findings"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         #expect(names.contains(name))
         #expect(!PrettyJSON.pretty(model.json()).unicodeScalars.contains { $0.value == 0 })
+        #expect(shown.visibleUnescaped == name && name.visibleEscaped == shown)
+        #expect("a\u{2066}b\u{85}".jsonInvisibleEscaped == "a\\u2066b\\u0085")
         // Distinct names keep distinct anchors.
-        #expect(ReportModel.anchor(kind: "gate", name: name) == "entity-gate-gate_00x_E2_80_AElave")
+        #expect(ReportModel.anchor(kind: "gate", name: name) == "entity-gate-gate.00x.E2.80.AElave")
         #expect(ReportModel.anchor(kind: "gate", name: "a b") != ReportModel.anchor(kind: "gate", name: "a_b"))
     }
 }

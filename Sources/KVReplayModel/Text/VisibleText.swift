@@ -26,3 +26,43 @@ extension String {
         }
     }
 }
+
+extension String {
+    /// Reverses ``visibleEscaped``: every `\u{XXXX}` (1–6 hex digits) becomes its character. Lets a name be given on a
+    /// command line (which cannot carry a NUL) as reports show it.
+    public var visibleUnescaped: String {
+        guard contains("\\u{") else { return self }
+        var out = ""
+        var scalars = Array(unicodeScalars)[...]
+        while let c = scalars.first {
+            if c == "\\", scalars.dropFirst().starts(with: "u{".unicodeScalars), let close = scalars.firstIndex(of: "}") {
+                let hex = String(String.UnicodeScalarView(scalars[(scalars.startIndex + 3)..<close]))
+                if (1...6).contains(hex.count), let v = UInt32(hex, radix: 16), let u = Unicode.Scalar(v) {
+                    out.unicodeScalars.append(u)
+                    scalars = scalars[(close + 1)...]
+                    continue
+                }
+            }
+            out.unicodeScalars.append(c)
+            scalars = scalars.dropFirst()
+        }
+        return out
+    }
+
+    /// JSON text with the invisible characters that JSON allows raw inside strings (C1 controls, bidirectional and
+    /// zero-width characters, line and paragraph separators) written as `\uXXXX` escapes: the same value, safe to view.
+    /// (The writer already escapes C0 controls, so a line break here is layout.)
+    public var jsonInvisibleEscaped: String {
+        guard unicodeScalars.contains(where: { $0.value >= 0x7F && Self.isInvisible($0) }) else { return self }
+        var out = ""
+        for ch in unicodeScalars {
+            if ch.value >= 0x7F && Self.isInvisible(ch) {
+                let hex = String(ch.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+}
