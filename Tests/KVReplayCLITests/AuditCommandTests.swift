@@ -80,7 +80,8 @@ enum HostileNameFixture {
             let text = try String(contentsOf: out.appendingPathComponent(file), encoding: .utf8)
             #expect(text.contains(HostileNameFixture.shown), "\(file)")
         }
-        for file in ["report.md", "report.html", "report.json", "junit.xml"] + ["findings", "finding_examples", "rollouts", "audit", "diffs", "stale_windows"].map { "csv/\($0).csv" } {
+        let csvFiles = ["findings", "finding_examples", "rollouts", "audit", "diffs", "stale_windows"].map { "csv/\($0).csv" }
+        for file in ["report.md", "report.html", "report.json", "junit.xml"] + csvFiles {
             let bytes = try Data(contentsOf: out.appendingPathComponent(file))
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(!bytes.contains(0) && !text.unicodeScalars.contains { $0.value == 0x202E }, "\(file)")
