@@ -109,6 +109,7 @@ extension ReportModel {
             h += "<p>\(s.count) stale exposures: an older config was served a median of \(esc(duration(s.medianMs))) (at most \(esc(duration(s.maxMs)))) after a newer one was published (its lcut).</p>\n"
         }
         h += htmlFindings()
+        h += htmlEdgeBlindSpots()
         return h + "</body></html>\n"
     }
 
@@ -156,6 +157,22 @@ extension ReportModel {
     }
 
     private func esc(_ s: String) -> String { s.visibleEscaped.xmlEscaped }
+
+    /// Edge blind spots: per entity, the users the guide's statsig-node Worker decides otherwise than intended.
+    private func htmlEdgeBlindSpots() -> String {
+        guard !edgeBlindSpots.isEmpty else { return "" }
+        var h = "<h2 id=edge-blind-spots>Edge blind spots</h2>\n<p>Under the last snapshot, the users a statsig-node Worker set up as Statsig's Cloudflare KV guide says (no ID lists, no IP-to-country table) decides differently from the config's intent, by what it lacks.</p>\n"
+        h += "<details open><summary>\(edgeBlindSpots.count) entit\(edgeBlindSpots.count == 1 ? "y" : "ies")</summary><table><tr><th>entity</th><th>lacks</th><th class=n>users</th><th class=n>share</th><th>examples (unit: Worker → intended)</th></tr>\n"
+        // An entity without findings gets its anchor here (once), so that every link to it lands.
+        var anchored = Set(findings.map(\.anchor))
+        for e in edgeBlindSpots {
+            let share = e.population > 0 ? String(format: "%.1f%%", Double(e.users) * 100 / Double(e.population)) : "-"
+            h += anchored.insert(e.anchor).inserted ? "<tr id=\"\(esc(e.anchor))\"><td>" : "<tr><td>"
+            h += "<a href=\"#\(esc(e.anchor))\">\(esc(e.kind)) <code>\(esc(e.name))</code></a></td><td>\(esc(e.cause))</td><td class=n>\(e.users)</td><td class=n>\(share)</td><td>"
+            h += e.examples.map { "<code>\(esc($0.unit))</code>: \(esc($0.edge)) → \(esc($0.intent))" }.joined(separator: "<br>") + "</td></tr>\n"
+        }
+        return h + "</table></details>\n"
+    }
 
     /// Bytes over capture time against the 25 MiB limit and the 50/80/95% lines (the y axis reaches the limit), or,
     /// zoomed, against the payload's own range (limit lines shown only when they fall inside it).

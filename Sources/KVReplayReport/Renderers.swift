@@ -78,7 +78,8 @@ extension ReportModel {
         a.append(("edge_lags", .array(edgeLags.map(window))))
         let summary: JSONValue = .array(actions.map { x in o([("topic", .string(x.topic)), ("kind", x.subject.map { .string($0.kind) } ?? .null),
                                                               ("name", x.subject.map { .string($0.name) } ?? .null), ("text", .string(x.text)), ("anchor", x.anchor.map { .string($0) } ?? .null)]) })
-        return o([("summary", summary), ("snapshots", .array(snaps)), ("size", sizes), ("rollouts", .array(rolls)), ("diffs", .array(ds)), ("audit", o(a))])
+        return o([("summary", summary), ("snapshots", .array(snaps)), ("size", sizes), ("rollouts", .array(rolls)), ("diffs", .array(ds)), ("audit", o(a)),
+                  ("edge_blind_spots", jsonEdgeBlindSpots())])
     }
 
     // MARK: Markdown
@@ -159,6 +160,7 @@ extension ReportModel {
             md += "\nStale exposures: \(s.count); an older config was still served a median of \(duration(s.medianMs)) (at most \(duration(s.maxMs))) after a newer one was published (its lcut).\n"
         }
         md += markdownFindings()
+        md += markdownEdgeBlindSpots()
         return md
     }
 
@@ -253,6 +255,7 @@ extension ReportModel {
                          w.changes.map { "\($0.0) \($0.1)" }.joined(separator: "; ")])
         }
         out.append(("stale_windows.csv", t))
+        out.append(("edge_blind_spots.csv", csvEdgeBlindSpots()))
         return out
     }
 

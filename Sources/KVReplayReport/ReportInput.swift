@@ -181,6 +181,26 @@ public struct ReportInput: Sendable {
         }
     }
 
+    /// One row of the replay's edge blind spots (see `ReportModel.EdgeBlindSpot`).
+    public struct EdgeBlindSpot: Sendable {
+        public var kind: String
+        public var name: String
+        public var cause: String
+        public var users: Int
+        public var population: Int
+        public var examples: [(unit: String, edge: Outcome, intent: Outcome)]
+
+        public init(kind: String, name: String, cause: String, users: Int, population: Int, examples: [(unit: String, edge: Outcome, intent: Outcome)]) {
+            self.kind = kind
+            self.name = name
+            self.cause = cause
+            self.users = users
+            self.population = population
+            self.examples = examples
+        }
+    }
+
+    public var edgeBlindSpots: [EdgeBlindSpot] = []
     public var snapshots: [Snapshot]
     public var rollups: [ReplayRollup]
     public var flips: [FlipSummary]

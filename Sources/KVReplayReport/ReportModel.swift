@@ -120,6 +120,8 @@ public struct ReportModel: Sendable {
     public var edgeLags: [StaleWindow] = []
     /// The findings summary that opens every report.
     public var actions: [Action] = []
+    /// Per entity: the users the guide's statsig-node Worker decides otherwise than intended (`edge_blind_spots`).
+    public var edgeBlindSpots: [EdgeBlindSpot] = []
     public var options: ReportOptions
 }
 
@@ -255,6 +257,8 @@ extension ReportModel {
         staleWindows = ReportModel.staleWindows(a.staleByEntity, edges: false)
         edgeLags = ReportModel.staleWindows(a.staleByEdge, edges: true)
         computeActions()
+        edgeBlindSpots = ReportModel.edgeBlindSpots(input, options)
+        appendEdgeBlindSpotActions()
     }
 
     /// Bytes of each spec's JSON as it appears in the payload (compact).

@@ -91,7 +91,24 @@ public enum StoreReportLoader {
                 audit.addFinding(e)
             }
         }
-        return ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
+        var input = ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
+        if try store.appliedMigrations().contains("v3-edge-blind-spots") {
+            let rows = try store.edgeBlindSpots()
+            var examples: [(row: EdgeBlindSpotRow, items: [JSONValue])] = []
+            for r in rows { examples.append((r, (try? JSONParser.parse(r.examples))?.arrayValue ?? [])) }
+            let labels = try store.unitLabels(rows: examples.flatMap { $0.items.compactMap { $0["user_row"]?.doubleValue.map { Int64($0) } } })
+            func out(_ v: JSONValue?) -> Outcome {
+                outcome(v?["value"]?.stringValue ?? "null", v?["rule_id"]?.stringValue ?? "", v?["group_name"]?.stringValue)
+            }
+            input.edgeBlindSpots = examples.map { r, items in
+                ReportInput.EdgeBlindSpot(kind: r.kind, name: r.entity, cause: r.cause, users: Int(r.users), population: run.users,
+                                          examples: items.map { x in
+                                              let row = Int64(x["user_row"]?.doubleValue ?? 0)
+                                              return (labels[row] ?? "#\(row)", out(x["edge"]), out(x["intent"]))
+                                          })
+            }
+        }
+        return input
     }
 
     /// The longest directory prefix (ending in `/`) that every path shares; empty when there is none.
