@@ -252,7 +252,9 @@ struct DayContext: Sendable {
             ev.verdict = .inferred(fields: profile != .full && intentFields.isEmpty ? [] : fields)
             return ev
         }
-        if profile != .full, !Self.differences(edgeAnswer, intent, param: param).isEmpty {
+        // The audit knows the intent only when the dataset exports every list it reads.
+        let intentKnown = !(unevaluable.contains(entry.name) && intent.usedIDList)
+        if profile != .full, intentKnown, !Self.differences(edgeAnswer, intent, param: param).isEmpty {
             ev.verdict = .edgeBlind(cause: edgeCause(audited, ref, statsigUser, now: t, flavor: flavor, intent: intent, param: param, ctx: ctx),
                                    inferred: inferred)
             return ev
