@@ -1,3 +1,4 @@
+import Foundation
 import KVReplayModel
 
 /// JavaScript's value semantics on JSON values, as statsig-node's evaluator applies them (`String(x)`, `Number(x)`,
@@ -160,7 +161,7 @@ enum JS {
         if aNullish || bNullish { return aNullish && bNullish }
         let x = a!, y = b!
         switch (x, y) {
-        case (.string(let s), .string(let t)): return s.utf8.elementsEqual(t.utf8)
+        case (.string(let s), .string(let t)): return same(s, t)
         case (.bool(let p), .bool(let q)): return p == q
         case (.int, _), (.double, _):
             if let n = numberValue(x), let m = numberValue(y) { return n == m }
@@ -245,11 +246,21 @@ enum JS {
         return false
     }
 
+    /// Code-unit equality of two strings (JavaScript's `===` on strings), by length and then bytes.
+    @inline(__always)
+    static func same(_ a: String, _ b: String) -> Bool {
+        if a.utf8.count != b.utf8.count { return false }
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0 }
+        }
+    }
+
     /// A JS string key compared by code units (for `Set<string>` and object property lookups).
     struct Key: Hashable {
         let text: String
         init(_ text: String) { self.text = text }
-        static func == (a: Key, b: Key) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+        static func == (a: Key, b: Key) -> Bool { same(a.text, b.text) }
         func hash(into hasher: inout Hasher) {
             var t = text
             t.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
@@ -260,7 +271,8 @@ enum JS {
     /// keys wins, as in `JSON.parse`.
     static func property(_ o: JSONObject, _ key: String) -> JSONValue? {
         var found: JSONValue? = nil
-        for (i, k) in o.keys.enumerated() where k.utf8.elementsEqual(key.utf8) { found = o.values[i] }
+        let keys = o.keys
+        for i in keys.indices where same(keys[i], key) { found = o.values[i] }
         return found
     }
 
@@ -269,7 +281,7 @@ enum JS {
         let lowered = lower(key)
         var seen = Set<Key>()
         for k in o.keys where seen.insert(Key(k)).inserted {
-            if lower(k).utf8.elementsEqual(lowered.utf8) { return property(o, k) }
+            if same(lower(k), lowered) { return property(o, k) }
         }
         return nil
     }

@@ -43,7 +43,7 @@ final class NodeUser {
 
     func field(_ field: String, lowered: String, environment: JSONObject?) -> JSONValue? {
         func member(_ name: String) -> JSONValue? {
-            if name.utf8.elementsEqual("statsigEnvironment".utf8) { return environment.map(JSONValue.object) }
+            if JS.same(name, "statsigEnvironment") { return environment.map(JSONValue.object) }
             return JS.property(top, name)
         }
         if let v = Self.present(member(field)) { return v }
@@ -62,7 +62,7 @@ final class NodeUser {
     /// `getUnitID(user, idType)`: for an ID type other than (any casing of) `userID`, `customIDs[idType]` when it is
     /// not `undefined` (JSON `null` included), else the case-insensitive key search; otherwise `user.userID`.
     func unitID(_ idType: String?) -> JSONValue? {
-        if let idType, !JS.lower(idType).utf8.elementsEqual("userid".utf8) {
+        if let idType, !JS.same(idType, "userID"), !JS.same(JS.lower(idType), "userid") {
             guard let ids = customIDs else { return nil }
             if let v = JS.property(ids, idType) { return v }
             return JS.propertyCaseInsensitive(ids, idType)

@@ -311,7 +311,7 @@ final class NodeWalk {
     /// `lookupNumeric` for a number). Without the table (`initStrategyForIP3Country: 'none'`) the lookup searches
     /// empty arrays: `undefined` for a four-part string or a number, `null` otherwise.
     private func countryFromIP(field: String) -> JSONValue? {
-        guard field.utf8.elementsEqual("country".utf8) else { return nil }
+        guard JS.same(field, "country") else { return nil }
         guard let ip = user.field("ip", environment: environment) else { return nil }
         switch ip {
         case .string(let s):
@@ -377,7 +377,7 @@ final class NodeWalk {
                 let s = JS.string(value)
                 found = set.contains(JS.Key(s)) || set.contains(JS.Key(JS.lower(s)))
             } else {
-                found = arrayAny(value, c.targetItems, ignoreCase: true) { $0.utf8.elementsEqual($1.utf8) }
+                found = arrayAny(value, c.targetItems, ignoreCase: true, JS.same)
             }
             return c.op == .any ? found : !found
         case .anyCaseSensitive, .noneCaseSensitive:
@@ -385,7 +385,7 @@ final class NodeWalk {
             if let set = c.targetSet {
                 found = set.contains(JS.Key(JS.string(value)))
             } else {
-                found = arrayAny(value, c.targetItems, ignoreCase: false) { $0.utf8.elementsEqual($1.utf8) }
+                found = arrayAny(value, c.targetItems, ignoreCase: false, JS.same)
             }
             return c.op == .anyCaseSensitive ? found : !found
         case .startsWith:
