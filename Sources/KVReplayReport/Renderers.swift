@@ -194,12 +194,7 @@ extension ReportModel {
         return md
     }
 
-    func duration(_ ms: Int64) -> String {
-        let s = ms / 1000
-        if s < 120 { return "\(s) s" }
-        if s < 7200 { return "\(s / 60) min" }
-        return String(format: "%.1f h", Double(s) / 3600)
-    }
+    func duration(_ ms: Int64) -> String { ReportModel.durationText(ms) }
 
     // MARK: CSV
 

@@ -328,27 +328,18 @@ extension ReportModel {
     }
 
     /// UTC date `YYYY-MM-DD` of a ms timestamp.
-    static func date(_ ms: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func date(_ ms: Int64) -> String { utc(ms, "yyyy-MM-dd") }
 
-    static func dateTimeSeconds(_ ms: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func dateTimeSeconds(_ ms: Int64) -> String { utc(ms, "yyyy-MM-dd HH:mm:ss") }
 
-    static func dateTime(_ ms: Int64) -> String {
+    static func dateTime(_ ms: Int64) -> String { utc(ms, "yyyy-MM-dd HH:mm") }
+
+    /// A ms timestamp in UTC with a `DateFormatter` pattern (POSIX locale).
+    private static func utc(_ ms: Int64, _ format: String) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm"
+        f.dateFormat = format
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }

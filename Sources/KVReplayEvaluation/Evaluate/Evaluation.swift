@@ -39,8 +39,6 @@ public struct Evaluation: Sendable, Equatable {
     public var usedIDList: Bool
     /// The result read an ID list that the evaluation was not given (answered as "not in list").
     public var missingIDList: Bool = false
-    /// Node flavour under an edge profile: the lookups the profile answered without data the config's intent has.
-    public var edgeBlindSpots: Set<EdgeBlindSpot> = []
 
     public var boolValue: Bool { value.boolValue ?? false }
 }

@@ -143,6 +143,8 @@ enum JSRegex {
         var captureCount = 0
         var names: [String] = []
         var hasNamedGroups = false
+        /// The group number of each named group anywhere in the pattern (`\k<name>` may refer forward).
+        var namedGroups: [String: Int] = [:]
         var opened = 0
         var closed: Set<Int> = []
         var lookBehindDepth = 0
@@ -184,6 +186,11 @@ enum JSRegex {
                         if j + 2 < s.count, s[j + 2] == "<", j + 3 < s.count, s[j + 3] != "=", s[j + 3] != "!" {
                             captureCount += 1
                             hasNamedGroups = true
+                            var k = j + 3
+                            var n: [UInt16] = []
+                            while k < s.count, s[k] != ">" { n.append(UInt16(JSRegex.codeUnit(s[k].value))); k += 1 }
+                            let name = String(decoding: n, as: UTF16.self)
+                            if namedGroups[name] == nil { namedGroups[name] = captureCount }
                         }
                     } else {
                         captureCount += 1
@@ -549,32 +556,7 @@ enum JSRegex {
         }
 
         /// The group number of a named group anywhere in the pattern.
-        func namedGroupIndex(_ name: String) -> Int? {
-            var j = 0, inClass = false, index = 0
-            while j < s.count {
-                let c = s[j]
-                if c == "\\" { j += 2; continue }
-                if inClass {
-                    if c == "]" { inClass = false }
-                } else if c == "[" {
-                    inClass = true
-                } else if c == "(" {
-                    if j + 1 < s.count, s[j + 1] == "?" {
-                        if j + 2 < s.count, s[j + 2] == "<", j + 3 < s.count, s[j + 3] != "=", s[j + 3] != "!" {
-                            index += 1
-                            var k = j + 3
-                            var n: [UInt16] = []
-                            while k < s.count, s[k] != ">" { n.append(UInt16(JSRegex.codeUnit(s[k].value))); k += 1 }
-                            if String(decoding: n, as: UTF16.self) == name { return index }
-                        }
-                    } else {
-                        index += 1
-                    }
-                }
-                j += 1
-            }
-            return nil
-        }
+        func namedGroupIndex(_ name: String) -> Int? { namedGroups[name] }
 
         /// A character escape (control, hex, identity) whose `\` and letter `e` were read.
         mutating func escapedCharacter(_ e: Unicode.Scalar, inClass: Bool) -> String {

@@ -53,7 +53,7 @@ extension UserSession {
             undelegatedSecondaryExposures: isLayer ? (r.undelegated ?? r.secondary) : nil,
             explicitParameters: isLayer ? (r.explicitParameters ?? []) : nil,
             isExperimentGroup: r.isExperimentGroup, isExperimentActive: spec?.isActive == true,
-            version: r.version, usedIDList: w.usedIDList, missingIDList: w.missingIDList, edgeBlindSpots: w.blindSpots)
+            version: r.version, usedIDList: w.usedIDList, missingIDList: w.missingIDList)
     }
 
     func nodeCheckGate(_ name: String) -> Bool {

