@@ -41,10 +41,10 @@ extension Auditor {
                        answer: Answer, fields: [String]) -> Cause
     {
         let lcut = snapshots[served].lcut
-        guard entityRef(x, in: compiled[served]) != nil else {
+        guard entityRef(x, in: evaluators.payload(served)) != nil else {
             var summary = "the config served (lcut \(lcut)) has no \(x.kind.rawValue) named \(x.entity): the SDK answers it as unrecognized, the edge did not"
             var detail: [(String, JSONValue)] = [("lcut", .int(lcut))]
-            let having = snapshots.indices.filter { $0 != served && entityRef(x, in: compiled[$0]) != nil }
+            let having = snapshots.indices.filter { $0 != served && facts[$0].entity(x.kind, x.entity) != nil }
             if let other = having.min(by: { (abs(snapshots[$0].lcut - lcut), $0) < (abs(snapshots[$1].lcut - lcut), $1) }) {
                 let o = snapshots[other].lcut
                 summary += "; config lcut \(o) has it (\(o > lcut ? "published later: the edge ran a newer config than the lcut it logged" : "an older config"))"
@@ -86,7 +86,7 @@ extension Auditor {
                              [("lcut", .int(lcut)), ("expected_rule", .string(replayed))])
             }
             let literal = logged == "default" || logged.hasPrefix("layerAssignment")
-            let inServed = ruleOfEntity(logged, x, served) != nil
+            let inServed = facts[served].entityHasRule(x.kind, x.entity, logged)
             // The logged rule comes after the one matched here (or the edge matched none): the matched rule's conditions pass here.
             if literal || inServed {
                 let conds = Self.conditions(ofRule: replayed, in: steps)
@@ -149,7 +149,7 @@ extension Auditor {
                                              ("lag_ms", .int(x.eventTime - newLcut))]
         let lag = "the config of lcut \(newLcut) was published \(Self.duration(x.eventTime - newLcut)) before the event"
         func cause(_ change: String, _ what: String) -> Cause { Cause(.newerConfig, change, summary: "\(what); \(lag)", detail) }
-        let a = spec(x, served), b = spec(x, newest)
+        let a = spec(x, evaluators.payload(served)), b = spec(x, evaluators.payload(newest))
         guard let a else { return cause("spec-added", "the newer config adds \(x.entity)") }
         guard let b else { return cause("spec-removed", "the newer config deletes \(x.entity)") }
         if a.enabled && !b.enabled { return cause("disabled", "the newer config disables \(x.entity)") }
@@ -182,43 +182,29 @@ extension Auditor {
     private var byLcutOrderFirst: Int? { snapshots.indices.min { (snapshots[$0].lcut, $0) < (snapshots[$1].lcut, $1) } }
 
     func explain(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators) -> Explanation? {
-        guard let ref = entityRef(x, in: compiled[snapshot]) else { return nil }
+        guard let ref = entityRef(x, in: evaluators.payload(snapshot)) else { return nil }
         let evaluator = evaluators.evaluator(snapshot, flavor, now: x.eventTime)
         return evaluator.explain(ref, for: evaluator.prepare(user))
     }
 
-    func spec(_ x: LoggedExposure, _ snapshot: Int) -> Spec? {
+    /// The exposure's spec in a payload: the first of its collection with that name.
+    func spec(_ x: LoggedExposure, _ payload: CompiledPayload) -> Spec? {
         let collection: SpecCollection = x.kind == .gate ? .featureGates : x.kind == .layer ? .layerConfigs : .dynamicConfigs
-        return snapshots[snapshot].specs.allSpecs.first { $0.collection == collection && $0.name == x.entity }
+        return payload.specs.allSpecs.first { $0.collection == collection && $0.name == x.entity }
     }
 
-    func rule(_ id: String, in snapshot: Int) -> Rule? {
-        for s in snapshots[snapshot].specs.allSpecs { if let r = s.rules.first(where: { $0.id == id }) { return r } }
-        return nil
-    }
-
-    /// The rule with `id` in the exposure's spec, or in an experiment its rules delegate to (layers), under a snapshot.
-    func ruleOfEntity(_ id: String, _ x: LoggedExposure, _ snapshot: Int) -> Rule? {
-        guard let spec = spec(x, snapshot) else { return nil }
-        if let r = spec.rules.first(where: { $0.id == id }) { return r }
-        let delegates = Set(spec.rules.compactMap(\.configDelegate))
-        for s in snapshots[snapshot].specs.dynamicConfigs where delegates.contains(s.name) {
-            if let r = s.rules.first(where: { $0.id == id }) { return r }
-        }
-        return nil
-    }
-
-    /// The captured snapshot nearest in lcut to `served` whose spec of the exposure's entity has the rule.
+    /// The captured snapshot nearest in lcut to `served` whose spec of the exposure's entity (or an experiment it
+    /// delegates to) has the rule.
     func snapshotWithRule(_ id: String, of x: LoggedExposure, near served: Int) -> Int? {
-        snapshots.indices.filter { $0 != served && ruleOfEntity(id, x, $0) != nil }
+        snapshots.indices.filter { $0 != served && facts[$0].entityHasRule(x.kind, x.entity, id) }
             .min { (abs(snapshots[$0].lcut - snapshots[served].lcut), $0) < (abs(snapshots[$1].lcut - snapshots[served].lcut), $1) }
     }
 
     /// The nearest captured snapshot where the rule has another pass percentage.
     func otherPercentage(_ id: String, _ percentage: Double, near served: Int) -> (Int, Double)? {
         let candidates = snapshots.indices.compactMap { i -> (Int, Double)? in
-            guard i != served, let r = rule(id, in: i), r.passPercentage != percentage else { return nil }
-            return (i, r.passPercentage)
+            guard i != served, let p = facts[i].rulePercentage(id), p != percentage else { return nil }
+            return (i, p)
         }
         return candidates.min { (abs(snapshots[$0.0].lcut - snapshots[served].lcut), $0.0) < (abs(snapshots[$1.0].lcut - snapshots[served].lcut), $1.0) }
     }

@@ -122,41 +122,74 @@ public enum EdgeMode: String, Sendable, CaseIterable, Codable {
 /// logging SDK's type (`SDKFlavor.forSDKType`), else the default. "Stale" compares with the newest captured
 /// snapshot in force at the event time (greatest lcut at or before it): the edge had not picked that config up.
 public struct Auditor: Sendable {
-    public let snapshots: [ReplaySnapshot]
+    public let snapshots: [SnapshotMeta]
     public let defaultFlavor: SDKFlavor
     public let idLists: IDLists
     public let edge: EdgeMode
-    let compiled: [CompiledPayload]
+    /// What the causes look up in every snapshot.
+    let facts: [SnapshotFacts]
+    /// Every snapshot compiled, when the auditor was made from decoded payloads (`makeEvaluators()`).
+    private let resident: [Int: CompiledPayload]
     private let byLcut: [Int64: Int]
     /// Snapshot indices ordered by lcut.
     private let byLcutOrder: [Int]
 
-    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists, compiled: [CompiledPayload]? = nil,
-                edge: EdgeMode = .auto) {
+    /// An auditor of decoded snapshots, all compiled at once.
+    public init(snapshots: [ReplaySnapshot], defaultFlavor: SDKFlavor, idLists: IDLists, edge: EdgeMode = .auto) {
+        let compiled = snapshots.map { CompiledPayload($0.specs) }
+        self.init(snapshots: snapshots.map(\.meta), facts: compiled.map(SnapshotFacts.init), defaultFlavor: defaultFlavor, idLists: idLists,
+                  edge: edge, resident: Dictionary(uniqueKeysWithValues: compiled.enumerated().map { ($0.offset, $0.element) }))
+    }
+
+    /// An auditor of a history whose payloads are compiled a few at a time (`makeEvaluators(payloads:)`).
+    init(snapshots: [SnapshotMeta], facts: [SnapshotFacts], defaultFlavor: SDKFlavor, idLists: IDLists, edge: EdgeMode,
+         resident: [Int: CompiledPayload] = [:]) {
         self.snapshots = snapshots
+        self.facts = facts
         self.defaultFlavor = defaultFlavor
         self.idLists = idLists
         self.edge = edge
-        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs) }
+        self.resident = resident
         var m: [Int64: Int] = [:]
         for (i, s) in snapshots.enumerated() where m[s.lcut] == nil { m[s.lcut] = i }
         byLcut = m
         byLcutOrder = snapshots.indices.sorted { (snapshots[$0].lcut, $0) < (snapshots[$1].lcut, $1) }
     }
 
-    /// Evaluators are cheap to make; one per (snapshot, flavour) and batch.
-    public func makeEvaluators() -> Evaluators { Evaluators(auditor: self) }
+    /// Evaluators over every snapshot (an auditor made from decoded payloads); one set per batch and thread.
+    public func makeEvaluators() -> Evaluators { Evaluators(auditor: self, payloads: resident) }
+
+    /// Evaluators over the given compiled snapshots (by index): they must include every snapshot `snapshotsNeeded`
+    /// names for the exposures audited with them.
+    func makeEvaluators(payloads: [Int: CompiledPayload]) -> Evaluators { Evaluators(auditor: self, payloads: payloads) }
 
     public final class Evaluators {
         let auditor: Auditor
+        let payloads: [Int: CompiledPayload]
         let context = EvaluationContext()
 
-        init(auditor: Auditor) { self.auditor = auditor }
+        init(auditor: Auditor, payloads: [Int: CompiledPayload]) {
+            self.auditor = auditor
+            self.payloads = payloads
+        }
+
+        func payload(_ snapshot: Int) -> CompiledPayload {
+            guard let p = payloads[snapshot] else { preconditionFailure("snapshot \(snapshot) is not among the audit's compiled snapshots") }
+            return p
+        }
 
         /// An evaluator of `snapshot` whose clock reads `now` (the event time).
         func evaluator(_ snapshot: Int, _ flavor: SDKFlavor, now: Int64, profile: EdgeProfile = .full) -> Evaluator {
-            Evaluator(payload: auditor.compiled[snapshot], options: EvaluationOptions(flavor: flavor, now: now, idLists: auditor.idLists, edge: profile))
+            Evaluator(payload: payload(snapshot), options: EvaluationOptions(flavor: flavor, now: now, idLists: auditor.idLists, edge: profile))
         }
+    }
+
+    /// The snapshot an exposure is judged against (its lcut's, else the one in force at the event), and the newest
+    /// in force at the event when that one is newer: the snapshots its audit evaluates.
+    func snapshotsNeeded(lcut: Int64?, time: Int64) -> (served: Int?, newer: Int?) {
+        guard let served = lcut.flatMap({ byLcut[$0] }) ?? inForce(at: time) else { return (nil, nil) }
+        guard let newest = inForce(at: time), snapshots[newest].lcut > snapshots[served].lcut else { return (served, nil) }
+        return (served, newest)
     }
 
     /// The captured snapshot in force at `time`: the greatest lcut at or before it.
@@ -252,7 +285,7 @@ public struct Auditor: Sendable {
     /// audit lacks. An entity the snapshot does not have is unrecognized (rule `""`, value false / `{}`).
     func answer(_ snapshot: Int, _ x: LoggedExposure, _ user: StatsigUser, _ flavor: SDKFlavor, _ evaluators: Evaluators,
                 profile: EdgeProfile = .full) -> Answer? {
-        guard let ref = entityRef(x, in: compiled[snapshot]) else {
+        guard let ref = entityRef(x, in: evaluators.payload(snapshot)) else {
             return Answer(kind: x.kind == .gate ? .gate : x.kind == .layer ? .layer : .config, value: x.kind == .gate ? .bool(false) : .object(JSONObject()),
                           ruleID: "", groupName: nil, allocatedExperiment: nil, profile: profile)
         }
@@ -281,19 +314,23 @@ public struct Auditor: Sendable {
         }
     }
 
-    func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? {
-        switch x.kind {
+    func entityRef(_ x: LoggedExposure, in payload: CompiledPayload) -> EntityRef? { Self.entityRef(x.kind, x.entity, in: payload) }
+
+    /// The entity a logged exposure names in a payload (a config exposure names an experiment or a dynamic config),
+    /// nil when the payload has no readable spec of it.
+    static func entityRef(_ kind: LoggedExposure.Kind, _ name: String, in payload: CompiledPayload) -> EntityRef? {
+        switch kind {
         case .gate:
-            let r = EntityRef(kind: .gate, name: x.entity)
+            let r = EntityRef(kind: .gate, name: name)
             return payload.spec(r) != nil ? r : nil
         case .config:
             for kind in [EntityKind.experiment, .config] {
-                let r = EntityRef(kind: kind, name: x.entity)
+                let r = EntityRef(kind: kind, name: name)
                 if payload.spec(r) != nil, payload.entities.contains(r) { return r }
             }
             return nil
         case .layer:
-            let r = EntityRef(kind: .layer, name: x.entity)
+            let r = EntityRef(kind: .layer, name: name)
             return payload.spec(r) != nil ? r : nil
         }
     }

@@ -124,165 +124,164 @@ public struct ReplaySummary: Sendable {
 
 /// Re-evaluates every entity for every user under every snapshot, incrementally: an entity whose dependency
 /// closure did not change since the previous snapshot keeps its results. Conditions on the current time are
-/// evaluated as of each snapshot's lcut. Work is spread over `DispatchQueue.concurrentPerform` by user; results
-/// are merged in chunk order, so they are identical whatever the number of threads.
-public struct Replayer: Sendable {
-    public let snapshots: [ReplaySnapshot]
+/// evaluated as of each snapshot's lcut.
+///
+/// The history is walked snapshot after snapshot: each payload is decoded and compiled when its turn comes and
+/// dropped when the memory budget needs the room (`PayloadCache`), so memory does not grow with the number of
+/// snapshots. Each snapshot's changed entities are evaluated for the whole population, a chunk of users at a time,
+/// spread over `DispatchQueue.concurrentPerform` by user; results are merged in user order, so they are identical
+/// whatever the number of threads.
+public struct Replayer {
     public let options: ReplayOptions
-    /// The snapshots compiled (compiled here when not given).
-    public let compiled: [CompiledPayload]
+    let cache: PayloadCache
 
-    public init(snapshots: [ReplaySnapshot], options: ReplayOptions, compiled: [CompiledPayload]? = nil) {
-        self.snapshots = snapshots
+    /// Snapshots whose payloads are decoded already.
+    public init(snapshots: [ReplaySnapshot], options: ReplayOptions) {
+        self.init(source: SnapshotSource(snapshots), options: options)
+    }
+
+    /// - Parameter budget: bytes of compiled payloads kept between snapshots (estimated from their JSON size); the
+    ///   ones a step needs are kept whatever their size.
+    public init(source: SnapshotSource, options: ReplayOptions, legacy: Bool? = nil, budget: Int = Replayer.defaultBudget) {
         self.options = options
-        let targets = TargetValueCache()
-        self.compiled = compiled ?? snapshots.map { CompiledPayload($0.specs, targets: targets, legacy: options.flavor == .legacy) }
+        cache = PayloadCache(source, legacy: legacy ?? (options.flavor == .legacy), budget: budget)
     }
 
-    public func run(users: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
-        try run(batches: { visit in try visit(users) }, sink: sink)
-    }
+    /// 384 MiB of compiled payloads: a 14 MiB payload and its successor, with room for the audit's newer configs.
+    public static let defaultBudget = 384 << 20
 
-    /// Replays a population delivered in batches (for example read from a database a page at a time), so memory
-    /// depends on the chunk size, not on the population. `batches` calls its argument once per batch, in order.
+    public var snapshots: [SnapshotMeta] { cache.source.snapshots }
+
+    /// Replays a population delivered in batches (for example read from a database a page at a time); `batches`
+    /// calls its argument once per batch, in order. The population is held for the walk over the history.
     public func run(batches: ((([ReplayUser]) throws -> Void)) throws -> Void, sink: any ReplaySink) throws -> ReplaySummary {
-        let n = snapshots.count
-        // Compile each snapshot once; its evaluator reads time as of its lcut.
-        let evaluators: [Evaluator] = zip(snapshots, compiled).map { s, payload in
-            Evaluator(payload: payload, options: EvaluationOptions(flavor: options.flavor, now: s.lcut, idLists: options.idLists))
-        }
-        let flavor = options.flavor
-        let closures = snapshots.map { s in
-            DependencyClosure(specs: s.specs, idListHashes: options.idListHashes, now: s.lcut,
-                              timeCondition: { TimeProbe.outcome(of: $0, flavor: flavor, now: s.lcut) })
-        }
+        var users: [ReplayUser] = []
+        try batches { users.append(contentsOf: $0) }
+        return try run(users: users, sink: sink)
+    }
 
-        // Entities across the whole history, and per snapshot which are present and which must be evaluated.
+    public func run(users population: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
+        let n = snapshots.count
+        let flavor = options.flavor
+        let threads = options.threads
+        let perChunk = max(1, options.usersPerChunk)
+        let chunks = stride(from: 0, to: population.count, by: perChunk).map { $0..<min(population.count, $0 + perChunk) }
+
         var registry: [EntityRef: Int] = [:]
         var entities: [EntityRef] = []
-        var present: [[Int]] = []
-        var changed: [Set<Int>] = []
+        var tables: [OutcomeTable] = []
+        /// Per entity present at the previous snapshot: every user's outcome id (population order) and their counts.
+        var current: [Int: (ids: [UInt32], counts: [UInt32: Int])] = [:]
+        var previousClosure: [EntityRef: [UInt8]] = [:]
+        var rollups: [ReplayRollup] = []
+        var evaluations = 0
+        var carried = 0
+        // Users prepared once for the whole history where a prepared user does not depend on the payload (the core).
+        let preparedOnce: [PreparedUsers]? = flavor == .core
+            ? chunks.map { PreparedUsers(Array(population[$0]), threads: threads) { PreparedUser($0) } }
+            : nil
+        defer { preparedOnce?.forEach { $0.release(threads: threads) } }
+
         for s in 0..<n {
+            let meta = snapshots[s]
+            let payload = try cache.payload(s)
+            cache.trim(keeping: [s])
+            let evaluator = Evaluator(payload: payload, options: EvaluationOptions(flavor: flavor, now: meta.lcut, idLists: options.idLists))
+            let closure = DependencyClosure(specs: payload.specs, idListHashes: options.idListHashes, now: meta.lcut,
+                                            timeCondition: { TimeProbe.outcome(of: $0, flavor: flavor, now: meta.lcut) }).hashes
             var here: [Int] = []
             var dirty = Set<Int>()
-            for ref in evaluators[s].payload.entities {
+            for ref in payload.entities {
                 let e: Int
                 if let i = registry[ref] { e = i } else {
                     e = entities.count
                     registry[ref] = e
                     entities.append(ref)
+                    tables.append(OutcomeTable())
                 }
                 here.append(e)
-                let mine = closures[s].hashes[ref]
-                let before = s > 0 ? closures[s - 1].hashes[ref] : nil
+                let mine = closure[ref], before = s > 0 ? previousClosure[ref] : nil
                 if mine == nil || before == nil || mine! != before! { dirty.insert(e) }
             }
-            present.append(here)
-            changed.append(dirty)
-        }
-
-        var tables = [OutcomeTable](repeating: OutcomeTable(), count: entities.count)
-        var counts = [[Int: [UInt32: Int]]](repeating: [:], count: n)
-        var evaluations = 0
-        var carried = 0
-
-        func process(_ chunk: [ReplayUser]) throws {
-            // Core users are prepared once for the whole history; the legacy flavour prepares them per payload.
-            let reusable = options.flavor == .core
-            let preparedOnce = reusable ? PreparedUsers(chunk, for: evaluators[0], threads: options.threads) : nil
-            defer { preparedOnce?.release(threads: options.threads) }
-            var current: [Int: [UInt32]] = [:]
-            var chunkCounts: [Int: [UInt32: Int]] = [:]
-            for s in 0..<n {
-                let here = Set(present[s])
-                current = current.filter { here.contains($0.key) }
-                chunkCounts = chunkCounts.filter { here.contains($0.key) }
-                let toEvaluate = present[s].filter { changed[s].contains($0) || current[$0] == nil }
-                carried += (present[s].count - toEvaluate.count) * chunk.count
-                if !toEvaluate.isEmpty {
-                    let evaluator = evaluators[s]
-                    let preparedHere = preparedOnce ?? PreparedUsers(chunk, for: evaluator, threads: options.threads)
-                    defer { if preparedOnce == nil { preparedHere.release(threads: options.threads) } }
-                    let prepared = UncheckedBox(preparedHere.users)
-                    let refs = toEvaluate.map { evaluator.payload.resolve(entities[$0]) }
-                    // About 32k evaluations per task (at least 256 users): a snapshot that changed two entities hands out
-                    // long user ranges, so task overhead does not outweigh the work; still at least two tasks per thread.
-                    let taskUsers = max(256, min(32_768 / refs.count, chunk.count / max(1, 2 * options.threads)))
-                    let parts = Parallel.mapChunks(count: chunk.count, chunkSize: taskUsers, threads: options.threads) { range in
-                        var local = LocalOutcomes(entities: refs.count, users: range.count)
-                        let ctx = EvaluationContext()
-                        let evaluator = evaluator.replica()
-                        // Entities are read in place and repeated outcomes recognised by identity: nothing is copied
-                        // out of the payload per evaluation (copies would contend for reference counts that every
-                        // thread shares).
-                        for (j, u) in range.enumerated() {
-                            let session = evaluator.session(for: prepared.value[u], in: ctx)
-                            for k in refs.indices {
-                                let key = session.evaluateOutcome(refs, at: k)
-                                if let key, let id = local.known(entity: k, key) {
-                                    local.ids[k][j] = id
-                                    continue
-                                }
-                                let o = session.outcomeFields(refs, at: k)
-                                local.record(entity: k, user: j, Outcome(value: o.value, ruleID: o.ruleID, groupName: o.groupName), key: key)
-                            }
-                        }
-                        return local
-                    }
+            let present = Set(here)
+            current = current.filter { present.contains($0.key) }
+            let toEvaluate = here.filter { dirty.contains($0) || current[$0] == nil }
+            carried += (here.count - toEvaluate.count) * population.count
+            if !toEvaluate.isEmpty {
+                let refs = toEvaluate.map { payload.resolve(entities[$0]) }
+                var ids = [[UInt32]](repeating: [], count: toEvaluate.count)
+                for k in ids.indices { ids[k].reserveCapacity(population.count) }
+                var counts = [[UInt32: Int]](repeating: [:], count: toEvaluate.count)
+                for (c, range) in chunks.enumerated() {
+                    let chunk = Array(population[range])
+                    let preparedHere = preparedOnce?[c] ?? PreparedUsers(chunk, for: evaluator, threads: threads)
+                    defer { if preparedOnce == nil { preparedHere.release(threads: threads) } }
+                    let parts = Self.evaluate(refs, users: preparedHere.users, evaluator: evaluator, threads: threads)
                     evaluations += refs.count * chunk.count
                     // Per entity, on all threads: the chunk's outcome ids in the entity's table, their counts, and the
                     // users whose outcome changed (each entity's table is touched by one thread). Applied in entity order.
-                    let before = UncheckedBox(toEvaluate.map { e in s > 0 && changed[s].contains(e) ? current[e] : nil })
+                    let before = UncheckedBox(toEvaluate.map { e in s > 0 && dirty.contains(e) ? current[e].map { Array($0.ids[range]) } : nil })
                     let outcomes = UncheckedBox(parts)
                     let users = UncheckedBox(chunk)
                     let order = toEvaluate
                     let results = tables.withUnsafeMutableBufferPointer { tables in
                         nonisolated(unsafe) let shared = tables
-                        return Parallel.mapChunks(count: order.count, chunkSize: max(1, order.count / (4 * options.threads)),
-                                                  threads: options.threads) { range in
-                            UncheckedBox(range.map { k in
-                                EntityChunk(entity: k, table: &shared[order[k]], parts: outcomes.value, users: users.value,
-                                            before: before.value[k])
+                        return Parallel.mapChunks(count: order.count, chunkSize: max(1, order.count / (4 * threads)), threads: threads) { r in
+                            UncheckedBox(r.map { k in
+                                EntityChunk(entity: k, table: &shared[order[k]], parts: outcomes.value, users: users.value, before: before.value[k])
                             })
                         }.flatMap(\.value)
                     }
                     for (k, e) in toEvaluate.enumerated() {
                         let r = results[k]
                         if !r.flips.isEmpty { try sink.flips(from: s - 1, to: s, entity: entities[e], flips: r.flips) }
-                        chunkCounts[e] = r.counts
-                        current[e] = r.ids
+                        ids[k].append(contentsOf: r.ids)
+                        for (id, count) in r.counts { counts[k][id, default: 0] += count }
                     }
                 }
-                for e in present[s] {
-                    for (id, count) in chunkCounts[e] ?? [:] { counts[s][e, default: [:]][id, default: 0] += count }
-                }
+                for (k, e) in toEvaluate.enumerated() { current[e] = (ids[k], counts[k]) }
             }
-        }
-        let perChunk = max(1, options.usersPerChunk)
-        try batches { batch in
-            var start = 0
-            while start < batch.count {
-                let end = min(batch.count, start + perChunk)
-                try process(Array(batch[start..<end]))
-                start = end
-            }
-        }
-
-        var rollups: [ReplayRollup] = []
-        for s in 0..<n {
-            for e in present[s].sorted(by: { entities[$0] < entities[$1] }) {
-                let outcomes = (counts[s][e] ?? [:]).map { (tables[e].outcome($0.key), $0.value) }
+            for e in here.sorted(by: { entities[$0] < entities[$1] }) {
+                let outcomes = (current[e]?.counts ?? [:]).map { (tables[e].outcome($0.key), $0.value) }
                     .sorted { a, b in
                         if a.1 != b.1 { return a.1 > b.1 }
                         if a.0.ruleID != b.0.ruleID { return JSONWriter.codePointLess(a.0.ruleID, b.0.ruleID) }
                         return JSONWriter.codePointLess(JSONWriter().string(a.0.value), JSONWriter().string(b.0.value))
                     }
-                let hash = closures[s].hashes[entities[e]] ?? []
-                rollups.append(ReplayRollup(snapshot: s, entity: entities[e], closure: hex(hash),
-                                            evaluated: changed[s].contains(e) || s == 0, outcomes: outcomes.map { ($0.0, $0.1) }))
+                rollups.append(ReplayRollup(snapshot: s, entity: entities[e], closure: hex(closure[entities[e]] ?? []),
+                                            evaluated: dirty.contains(e) || s == 0, outcomes: outcomes.map { ($0.0, $0.1) }))
             }
+            previousClosure = closure
         }
         return ReplaySummary(rollups: rollups, evaluations: evaluations, carriedOver: carried)
+    }
+
+    /// Evaluates `refs` for a chunk's prepared users on all threads; each task returns its users' outcomes.
+    static func evaluate(_ refs: [ResolvedEntity], users: [PreparedUser], evaluator: Evaluator, threads: Int) -> [LocalOutcomes] {
+        let prepared = UncheckedBox(users)
+        // About 32k evaluations per task (at least 256 users): a snapshot that changed two entities hands out long user
+        // ranges, so task overhead does not outweigh the work; still at least two tasks per thread.
+        let taskUsers = max(256, min(32_768 / refs.count, users.count / max(1, 2 * threads)))
+        return Parallel.mapChunks(count: users.count, chunkSize: taskUsers, threads: threads) { range in
+            var local = LocalOutcomes(entities: refs.count, users: range.count)
+            let ctx = EvaluationContext()
+            let evaluator = evaluator.replica()
+            // Entities are read in place and repeated outcomes recognised by identity: nothing is copied out of the
+            // payload per evaluation (copies would contend for reference counts that every thread shares).
+            for (j, u) in range.enumerated() {
+                let session = evaluator.session(for: prepared.value[u], in: ctx)
+                for k in refs.indices {
+                    let key = session.evaluateOutcome(refs, at: k)
+                    if let key, let id = local.known(entity: k, key) {
+                        local.ids[k][j] = id
+                        continue
+                    }
+                    let o = session.outcomeFields(refs, at: k)
+                    local.record(entity: k, user: j, Outcome(value: o.value, ruleID: o.ruleID, groupName: o.groupName), key: key)
+                }
+            }
+            return local
+        }
     }
 }
 
@@ -348,10 +347,14 @@ final class PreparedUsers: @unchecked Sendable {
     private(set) var users: [PreparedUser]
     private var parts: [[PreparedUser]]
 
-    init(_ chunk: [ReplayUser], for evaluator: Evaluator, threads: Int) {
+    convenience init(_ chunk: [ReplayUser], for evaluator: Evaluator, threads: Int) {
+        self.init(chunk, threads: threads) { evaluator.prepare($0) }
+    }
+
+    init(_ chunk: [ReplayUser], threads: Int, prepare: @escaping @Sendable (StatsigUser) -> PreparedUser) {
         let source = UncheckedBox(chunk)
         parts = Parallel.mapChunks(count: chunk.count, chunkSize: max(512, chunk.count / max(1, 4 * threads)), threads: threads) { range in
-            UncheckedBox(range.map { evaluator.prepare(source.value[$0].user) })
+            UncheckedBox(range.map { prepare(source.value[$0].user) })
         }.map(\.value)
         users = parts.flatMap { $0 }
     }

@@ -94,8 +94,27 @@ public struct StoreReplay {
         return (infos, snapshots)
     }
 
+    /// The snapshots a replay covers, in order, without their payloads: each is read from the store when the
+    /// replay reaches it (`SnapshotSource`).
+    public func snapshotList(from store: Store) throws -> [SnapshotMeta] {
+        var infos = try store.snapshots()
+        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
+        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
+        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
+        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
+        infos = Array(infos[lo...hi])
+        // A snapshot's lcut is its payload's `time` (ingest stores it), so one without is one whose payload has none.
+        return infos.map { info in
+            let lcut = info.lcut ?? info.capturedAt ?? 0
+            return SnapshotMeta(id: info.id, sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, payloadBytes: Int(info.sizeBytes))
+        }
+    }
+
+    /// Bytes of compiled payloads the replay keeps between steps (`Replayer.defaultBudget`).
+    public var payloadBudget = Replayer.defaultBudget
+
     public func run(source: Store, results: Store) throws -> Result {
-        let (_, snapshots) = try loadSnapshots(from: source)
+        let metas = try snapshotList(from: source)
         let lists = try source.idLists()
         var listHashes: [String: String] = [:]
         for (name, hashes) in lists { listHashes[name] = Hashing.sha256Hex(Array(hashes.joined(separator: "\n").utf8)) }
@@ -107,19 +126,19 @@ public struct StoreReplay {
         // flavour, or logged exposures from legacy SDKs (the audit follows each exposure's SDK type).
         let sdkTypes = try source.rows("SELECT DISTINCT sdk_type FROM exposures WHERE sdk_type IS NOT NULL").compactMap { $0.first ?? nil }
         let legacy = flavor == .legacy || sdkTypes.contains { SDKFlavor.forSDKType($0) == .legacy }
-        let fingerprint = Hashing.sha256Hex(Array((snapshots.map(\.sha256) + ["users=\(totalUsers)", "exposures=\(totalExposures)",
-                                                                                "flavor=\(flavor.rawValue)"]).joined(separator: "\n").utf8))
-        var result = Result(snapshots: snapshots.count, users: 0, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
+        let fingerprint = Hashing.sha256Hex(Array((metas.map(\.sha256) + ["users=\(totalUsers)", "exposures=\(totalExposures)",
+                                                                          "flavor=\(flavor.rawValue)"]).joined(separator: "\n").utf8))
+        var result = Result(snapshots: metas.count, users: 0, entities: 0, evaluations: 0, carriedOver: 0, flips: 0,
                             exposures: 0, verdicts: [:])
         let writerValue = JSONWriter(style: .python)
         let shard = self.shard
-        let chunk = usersPerChunk
+        let threads = self.threads
         try results.replaceReplayResults { writer in
             final class Sink: ReplaySink {
                 let writer: ReplayResultsWriter
-                let snapshots: [ReplaySnapshot]
+                let snapshots: [SnapshotMeta]
                 var count = 0
-                init(writer: ReplayResultsWriter, snapshots: [ReplaySnapshot]) {
+                init(writer: ReplayResultsWriter, snapshots: [SnapshotMeta]) {
                     self.writer = writer
                     self.snapshots = snapshots
                 }
@@ -138,34 +157,37 @@ public struct StoreReplay {
             // Reads of the database being written share the write transaction's connection.
             let sameDatabase = results === source
             let readUsers: (([UserRecord]) throws -> Void) throws -> Void = sameDatabase
-                ? { try writer.forEachUserBatch(batchSize: chunk, $0) } : { try source.forEachUserBatch(batchSize: chunk, $0) }
+                ? { try writer.forEachUserBatch(batchSize: 16_384, $0) } : { try source.forEachUserBatch(batchSize: 16_384, $0) }
             let userObjects: ([Int64]) throws -> [Int64: (unitKey: String, json: String)] = sameDatabase
                 ? { try writer.users(rows: $0) } : { try source.userObjects(rows: $0) }
+            let payloadBytes: (Int64) throws -> [UInt8] = sameDatabase
+                ? { try writer.payloadBytes(snapshotID: $0) } : { try source.payloadBytes(snapshotID: $0) }
+            let exposures: (ArraySlice<Int64>) throws -> [AuditedExposure] = sameDatabase
+                ? { try writer.auditedExposures(ids: $0) } : { try source.auditedExposures(ids: $0) }
+            let forEachClockBatch: (([ExposureClock]) throws -> Void) throws -> Void = sameDatabase
+                ? { try writer.forEachExposureClockBatch($0) } : { try source.forEachExposureClockBatch($0) }
 
-            let sink = Sink(writer: writer, snapshots: snapshots)
-            let targets = TargetValueCache()
-            let compiled = snapshots.map { CompiledPayload($0.specs, targets: targets, legacy: legacy) }
-            // Edge blind spots of the last snapshot, when statsig-node is in play (the replay's flavour or logged events).
-            let nodeInPlay = flavor == .node || sdkTypes.contains { SDKFlavor.forSDKType($0) == .node }
-            var blindSpots = nodeInPlay ? snapshots.last.map { s in
-                EdgeBlindSpots(payload: compiled[compiled.count - 1], now: s.lcut, idLists: idLists)
-            } : nil
-            // The population streams through the replay one chunk at a time.
-            let summary = try Replayer(snapshots: snapshots, options: options, compiled: compiled).run(batches: { visit in
-                try readUsers { records in
-                    var batch: [ReplayUser] = []
-                    for u in records where shard.contains(unitKey: u.unitKey) {
-                        // A stored object that no longer reads is left out (its exposures are unevaluable).
-                        guard let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) else { continue }
-                        batch.append(ReplayUser(id: u.id, user: user))
-                    }
-                    result.users += batch.count
-                    blindSpots?.add(batch, threads: threads)
-                    try visit(batch)
+            let history = SnapshotSource(snapshots: metas) { i in
+                try ConfigSpecs(jsonBytes: try payloadBytes(metas[i].id), source: "snapshot \(metas[i].sha256.prefix(12))")
+            }
+            let replayer = Replayer(source: history, options: options, legacy: legacy, budget: payloadBudget)
+            let cache = replayer.cache
+
+            // The population: this shard's users (a stored object that no longer reads is left out: its exposures are
+            // unevaluable).
+            var population: [ReplayUser] = []
+            try readUsers { records in
+                for u in records where shard.contains(unitKey: u.unitKey) {
+                    guard let json = try? JSONParser.parse(u.json), let user = try? StatsigUser(json: json) else { continue }
+                    population.append(ReplayUser(id: u.id, user: user))
                 }
-            }, sink: sink)
+            }
+            result.users = population.count
+
+            let sink = Sink(writer: writer, snapshots: metas)
+            let summary = try replayer.run(users: population, sink: sink)
             for r in summary.rollups {
-                let id = snapshots[r.snapshot].id
+                let id = metas[r.snapshot].id
                 try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
                                                evaluated: r.evaluated, users: Int64(r.users)))
                 for (o, n) in r.outcomes {
@@ -173,7 +195,11 @@ public struct StoreReplay {
                                                    ruleID: o.ruleID, groupName: o.groupName, users: Int64(n)))
                 }
             }
-            if let spots = blindSpots, let last = snapshots.last {
+            // Edge blind spots of the last snapshot, when statsig-node is in play (the replay's flavour or logged events).
+            let nodeInPlay = flavor == .node || sdkTypes.contains { SDKFlavor.forSDKType($0) == .node }
+            if nodeInPlay, let last = metas.last {
+                var spots = EdgeBlindSpots(payload: try cache.payload(metas.count - 1), now: last.lcut, idLists: idLists)
+                spots.add(population, threads: threads)
                 let w = JSONWriter(style: .python)
                 func outcome(_ o: EdgeBlindSpots.Outcome) -> JSONValue {
                     .object(JSONObject([("value", .string(o.value)), ("rule_id", .string(o.ruleID)), ("group_name", o.groupName.map(JSONValue.string) ?? .null)]))
@@ -191,58 +217,86 @@ public struct StoreReplay {
             result.carriedOver = summary.carriedOver
             result.flips = sink.count
 
-            // The audit: every exposure of this shard's users (exposures without a user go to shard 1), a batch at a time.
-            let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled, edge: edge)
-            let visitExposures: (([ExposureRecord]) throws -> Void) throws -> Void = sameDatabase
-                ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
-            try visitExposures { batch in
-                let objects = try userObjects(Array(Set(batch.compactMap(\.userRow))))
-                let mine = batch.filter { x in x.userRow.map { objects[$0].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1) } ?? (shard.index == 1) }
-                var users: [Int64: StatsigUser] = [:]
-                for (id, o) in objects {
-                    if let json = try? JSONParser.parse(o.json), let u = try? StatsigUser(json: json) { users[id] = u }
+            // The audit: every exposure of this shard's users (exposures without a user go to shard 1). Exposures are
+            // grouped by the snapshot they are judged against and audited snapshot after snapshot, so that each group
+            // needs only its snapshot and the newer ones in force at its events compiled.
+            let auditor = Auditor(snapshots: metas, facts: try cache.allFacts(), defaultFlavor: flavor, idLists: idLists, edge: edge)
+            var groups = [[Int64]](repeating: [], count: metas.count)
+            var newer = [Set<Int>](repeating: [], count: metas.count)
+            var unplaced: [Int64] = []
+            try forEachClockBatch { batch in
+                for c in batch {
+                    let (served, newest) = auditor.snapshotsNeeded(lcut: c.lcut, time: c.time)
+                    guard let served else { unplaced.append(c.id); continue }
+                    groups[served].append(c.id)
+                    if let newest { newer[served].insert(newest) }
                 }
-                let logged = mine.map { StoreReplay.logged($0) }
-                let userBox = UncheckedBox(users)
-                let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
-                    let evaluators = auditor.makeEvaluators()
-                    return range.map { i -> (AuditResult, SDKFlavor) in
-                        let x = logged[i]
-                        let user = x.userID.flatMap { userBox.value[$0] }
-                        return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
-                    }
-                }.flatMap { $0 }
-                for (a, f) in verdicts {
-                    try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { snapshots[$0].id }, inferred: a.inferred,
-                                            verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
-                                            expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
-                                            newerSnapshotID: a.newerSnapshot.map { snapshots[$0].id }, flavor: f.rawValue,
-                                            cause: a.cause?.code, causeDetail: a.cause?.detailJSON, newerValue: a.newerValue,
-                                            newerRuleID: a.newerRuleID, newerGroup: a.newerGroup, staleLagMs: a.staleLagMs))
-                    result.verdicts[a.verdict, default: 0] += 1
-                }
-                result.exposures += mine.count
             }
-            try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: snapshots.count, firstSnapshotID: snapshots.first?.id,
-                                           lastSnapshotID: snapshots.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
+            var known: [Int64: StatsigUser] = [:]
+            known.reserveCapacity(population.count)
+            for u in population { known[u.id] = u.user }
+            population = []
+            func audit(_ ids: [Int64], payloads: [Int: CompiledPayload]) throws {
+                var start = 0
+                while start < ids.count {
+                    let end = min(ids.count, start + 50_000)
+                    let batch = try exposures(ids[start..<end])
+                    start = end
+                    // Users outside the population are another shard's, or stored objects that no longer read.
+                    let strangers = Set(batch.compactMap { x in x.userRow.flatMap { known[$0] == nil ? $0 : nil } })
+                    let objects = strangers.isEmpty ? [:] : try userObjects(Array(strangers))
+                    let mine = batch.filter { x in
+                        guard let row = x.userRow else { return shard.index == 1 }
+                        if known[row] != nil { return true }
+                        return objects[row].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1)
+                    }
+                    let logged = mine.map(StoreReplay.logged)
+                    let users = UncheckedBox(known)
+                    let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
+                        let evaluators = auditor.makeEvaluators(payloads: payloads)
+                        return range.map { i -> (AuditResult, SDKFlavor) in
+                            let x = logged[i]
+                            let user = x.userID.flatMap { users.value[$0] }
+                            return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
+                        }
+                    }.flatMap { $0 }
+                    for (a, f) in verdicts {
+                        try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { metas[$0].id }, inferred: a.inferred,
+                                                verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
+                                                expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
+                                                newerSnapshotID: a.newerSnapshot.map { metas[$0].id }, flavor: f.rawValue,
+                                                cause: a.cause?.code, causeDetail: a.cause?.detailJSON, newerValue: a.newerValue,
+                                                newerRuleID: a.newerRuleID, newerGroup: a.newerGroup, staleLagMs: a.staleLagMs))
+                        result.verdicts[a.verdict, default: 0] += 1
+                    }
+                    result.exposures += mine.count
+                }
+            }
+            try audit(unplaced, payloads: [:])
+            for s in metas.indices where !groups[s].isEmpty {
+                try audit(groups[s], payloads: try cache.pin([s] + newer[s].sorted()))
+            }
+            try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: metas.count, firstSnapshotID: metas.first?.id,
+                                           lastSnapshotID: metas.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
                                            evaluations: Int64(summary.evaluations), carriedOver: Int64(summary.carriedOver),
                                            exposures: result.exposures, sourceFingerprint: fingerprint))
         }
         return result
     }
 
-    static func logged(_ r: ExposureRecord) -> LoggedExposure {
-        let e = r.row
+    static func logged(_ e: AuditedExposure) -> LoggedExposure {
         let kind: LoggedExposure.Kind
         switch e.kind {
         case .gate: kind = .gate
         case .config: kind = .config
         case .layer: kind = .layer
         }
-        return LoggedExposure(id: r.id, kind: kind, entity: e.entity, userID: r.userRow, value: e.kind == .gate ? e.value : nil,
+        return LoggedExposure(id: e.id, kind: kind, entity: e.entity, userID: e.userRow, value: e.kind == .gate ? e.value : nil,
                               ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
-                              isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut, sdkType: e.sdkType)
+                              isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time, lcut: e.lcut,
+                              sdkType: e.sdkType)
     }
+
 }
 
 /// Combines shard databases into one: outcome counts add up, flips and verdicts are concatenated. The result equals a
