@@ -38,10 +38,14 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("shard-db"), help: "Where a shard's results go (default: kvreplay.shard-K-of-N.sqlite).")
     var shardDB: String?
 
+    @Option(name: .customLong("payload-memory"), help: ArgumentHelp("MiB of compiled payloads kept between snapshots (default: 384); the ones a step needs are kept whatever their size.", valueName: "MiB"))
+    var payloadMemory: Int?
+
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
     func validate() throws {
+        if let payloadMemory, payloadMemory < 0 { throw ValidationError("--payload-memory must be at least 0") }
         if let shard, Shard(shard) == nil { throw ValidationError("--shard expects K/N with 1 <= K <= N, got \(shard)") }
         if shardDB != nil && shard == nil { throw ValidationError("--shard-db goes with --shard") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -55,6 +59,7 @@ struct ReplayCommand: ParsableCommand {
         replay.from = from.map(SnapshotSelector.init)
         replay.to = to.map(SnapshotSelector.init)
         replay.threads = threads ?? Parallel.availableCores
+        if let payloadMemory { replay.payloadBudget = payloadMemory << 20 }
         var results = source
         if let s = shard.flatMap(Shard.init) {
             replay.shard = s
@@ -66,7 +71,8 @@ struct ReplayCommand: ParsableCommand {
         if !quiet {
             let seconds = Date().timeIntervalSince(start)
             print("replayed \(r.snapshots) snapshots for \(r.users) users\(shard.map { " (shard \($0))" } ?? ""): \(r.entities) entities, "
-                  + "\(r.evaluations) evaluations, \(r.carriedOver) results carried over, \(r.flips) flips in \(String(format: "%.2f", seconds)) s")
+                  + "\(r.evaluations) evaluations, \(r.carriedOver) results carried over, \(r.flips) flips in \(String(format: "%.2f", seconds)) s "
+                  + "(\(r.compilations) payload compilations)")
             let v = Verdict.allCases.map { "\($0.rawValue) \(r.verdicts[$0] ?? 0)" }.joined(separator: ", ")
             print("audited \(r.exposures) exposures: \(v)")
             if shard != nil { print("results in \(results.path); combine the shards with `kvreplay merge \(db) SHARD...`") }

@@ -74,6 +74,8 @@ public struct StoreReplay {
         public var flips: Int
         public var exposures: Int
         public var verdicts: [Verdict: Int]
+        /// How many times a payload was decoded and compiled (once per snapshot when the budget holds them all).
+        public var compilations = 0
     }
 
     /// The snapshots a replay covers, in order, with their parsed payloads.
@@ -276,6 +278,7 @@ public struct StoreReplay {
             for s in metas.indices where !groups[s].isEmpty {
                 try audit(groups[s], payloads: try cache.pin([s] + newer[s].sorted()))
             }
+            result.compilations = cache.compilations
             try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: metas.count, firstSnapshotID: metas.first?.id,
                                            lastSnapshotID: metas.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
                                            evaluations: Int64(summary.evaluations), carriedOver: Int64(summary.carriedOver),

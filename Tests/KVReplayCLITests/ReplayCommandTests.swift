@@ -71,6 +71,27 @@ enum ReplayFixture {
         #expect(partial.stderr.contains("exactly once"))
     }
 
+    /// The history streams through a bounded set of compiled payloads: with no room to keep any between steps, each
+    /// is compiled again when the audit needs it, and every result is the same.
+    @Test func aPayloadBudgetOfNothingGivesTheSameResults() throws {
+        let dir = try ReplayFixture.make()
+        let fm = FileManager.default
+        for name in ["kept", "streamed"] { try fm.copyItem(at: dir.appendingPathComponent("base.sqlite"), to: dir.appendingPathComponent("\(name).sqlite")) }
+        let kept = try runKVReplay(["replay", "--db", "kept.sqlite"], in: dir)
+        let streamed = try runKVReplay(["replay", "--db", "streamed.sqlite", "--payload-memory", "0", "--threads", "1"], in: dir)
+        #expect(kept.status == 0 && streamed.status == 0, "\(kept.stderr) \(streamed.stderr)")
+        func compilations(_ out: String) -> Int? {
+            guard let r = out.range(of: #"\((\d+) payload compilations\)"#, options: .regularExpression) else { return nil }
+            return Int(out[r].dropFirst().prefix { $0.isNumber })
+        }
+        let snapshots = History.snapshots.count
+        #expect(compilations(kept.stdout) == snapshots)
+        #expect((compilations(streamed.stdout) ?? 0) > snapshots)
+        #expect(try ReplayFixture.dump(dir.appendingPathComponent("kept.sqlite")) == ReplayFixture.dump(dir.appendingPathComponent("streamed.sqlite")))
+        let negative = try runKVReplay(["replay", "--db", "kept.sqlite", "--payload-memory", "-1"], in: dir)
+        #expect(negative.status != 0 && negative.stderr.contains("--payload-memory"))
+    }
+
     @Test func auditVerdictsFollowTheLoggedValues() throws {
         let dir = try ReplayFixture.make()
         #expect(try runKVReplay(["replay", "--db", "base.sqlite"], in: dir).status == 0)
