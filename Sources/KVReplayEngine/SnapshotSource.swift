@@ -107,6 +107,8 @@ final class PayloadCache {
     private(set) var facts: [SnapshotFacts?]
     /// How many times a payload was decoded and compiled.
     private(set) var compilations = 0
+    /// How many specs compiled payloads took from the one before instead of compiling them.
+    private(set) var reusedSpecs = 0
 
     /// A compiled payload (its decoded `ConfigSpecs` included) costs about this many times its JSON.
     static let costPerJSONByte = 12
@@ -125,8 +127,10 @@ final class PayloadCache {
             kept.append(entry)
             return entry.payload
         }
-        let payload = CompiledPayload(try source.decode(i), targets: targets, legacy: legacy)
+        // The most recently used payload lends the specs that did not change (most of them, between neighbours).
+        let payload = CompiledPayload(try source.decode(i), targets: targets, legacy: legacy, previous: kept.last?.payload)
         compilations += 1
+        reusedSpecs += payload.reusedSpecs
         if facts[i] == nil { facts[i] = SnapshotFacts(payload) }
         let cost = source.snapshots[i].payloadBytes * Self.costPerJSONByte
         kept.append((i, payload, cost))
@@ -156,7 +160,7 @@ final class PayloadCache {
     /// The facts of every snapshot, decoding those never compiled yet (one at a time, not kept).
     func allFacts() throws -> [SnapshotFacts] {
         for i in facts.indices where facts[i] == nil {
-            facts[i] = SnapshotFacts(CompiledPayload(try source.decode(i), targets: targets, legacy: false))
+            facts[i] = SnapshotFacts(CompiledPayload(try source.decode(i), targets: targets, legacy: false, previous: kept.last?.payload))
             compilations += 1
         }
         return facts.map { $0! }

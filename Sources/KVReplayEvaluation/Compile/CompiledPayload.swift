@@ -43,6 +43,8 @@ public final class CompiledPayload: Sendable {
     public let entities: [EntityRef]
     /// Whether the legacy view was compiled (see `init`).
     public let includesLegacy: Bool
+    /// How many specs were taken from the previous payload (`init`'s `previous`) instead of compiled.
+    public let reusedSpecs: Int
     /// The `node` flavour's view, built on first use (most replays never read it).
     private let nodeView = Mutex<NodeProgram?>(nil)
 
@@ -59,7 +61,11 @@ public final class CompiledPayload: Sendable {
     ///   (large inline ID lists, regexes) are converted once.
     ///   `legacy`: also compile the legacy SDK's view of every condition (needed to evaluate with `.legacy`; about
     ///   as costly as the rest of the compilation, so a core-only replay leaves it out).
-    public init(_ specs: ConfigSpecs, targets: TargetValueCache? = nil, legacy: Bool = true) {
+    ///   `previous`: the payload compiled before this one with the same `targets` (a history's previous snapshot):
+    ///   a spec equal to the one at the same place in it, in a payload whose gates and configs are numbered alike,
+    ///   compiles to the same thing and is taken from it instead (core and node views only: the legacy view numbers
+    ///   user fields per payload, so a payload with it is compiled in full).
+    public init(_ specs: ConfigSpecs, targets: TargetValueCache? = nil, legacy: Bool = true, previous: CompiledPayload? = nil) {
         self.specs = specs
         includesLegacy = legacy
         var gateIndex: [String: Int] = [:]
@@ -72,11 +78,34 @@ public final class CompiledPayload: Sendable {
         compiler.targets = targets
         if let targets { compiler.fields = targets.fields }
         compiler.includesLegacy = legacy
-        gates = specs.featureGates.map { compiler.compile($0) }
+        // What may be reused: the previous payload's specs, when the references a spec compiles (nested gates,
+        // delegates, experiment groups: indices by name) resolve alike and the user field table is the same.
+        let donor = previous.flatMap { p in
+            !legacy && !p.includesLegacy && p.fields === compiler.fields && p.gateIndex == gateIndex && p.configIndex == configIndex ? p : nil
+        }
+        if let donor {
+            // Fresh numbers for what is compiled anew, after the reused specs' (`LocalCopies` sizes by the counts).
+            compiler.specCount = donor.specCount
+            compiler.ruleCount = donor.ruleCount
+            compiler.gateConditionCount = donor.gateConditionCount
+        }
+        var reused = 0
+        var reusedReads = (userAgent: false, country: false)
+        func compile(_ spec: Spec, at i: Int, from old: [CompiledSpec]?) -> CompiledSpec {
+            if let old, i < old.count, old[i].source == spec {
+                reused += 1
+                reusedReads.userAgent = reusedReads.userAgent || old[i].readsUserAgent
+                reusedReads.country = reusedReads.country || old[i].readsCountry
+                return old[i]
+            }
+            return compiler.compile(spec)
+        }
+        gates = specs.featureGates.enumerated().map { compile($1, at: $0, from: donor?.gates) }
         gateRefs = gates.map { Unmanaged.passUnretained($0) }
-        configs = specs.dynamicConfigs.map { compiler.compile($0) }
+        configs = specs.dynamicConfigs.enumerated().map { compile($1, at: $0, from: donor?.configs) }
         configRefs = configs.map { Unmanaged.passUnretained($0) }
-        layers = specs.layerConfigs.map { compiler.compile($0) }
+        layers = specs.layerConfigs.enumerated().map { compile($1, at: $0, from: donor?.layers) }
+        reusedSpecs = reused
         fields = compiler.fields
         serial = CompiledPayload.serials.wrappingAdd(1, ordering: .relaxed).newValue
         specCount = compiler.specCount
@@ -86,8 +115,8 @@ public final class CompiledPayload: Sendable {
         self.configIndex = configIndex
         self.layerIndex = layerIndex
         appID = specs.appID.map(UserValue.core)
-        usesUserAgent = compiler.usesUserAgent
-        usesCountry = compiler.usesCountry
+        usesUserAgent = compiler.usesUserAgent || reusedReads.userAgent
+        usesCountry = compiler.usesCountry || reusedReads.country
         legacyAppID = specs.appID.map(LegacyValue.init)
         legacyLoadFailed = compiler.legacyLoadFailed
         legacyFieldCount = compiler.legacyFields.count
@@ -193,7 +222,13 @@ public final class CompiledSpec: Sendable {
         useNewLayerEval = source.useNewLayerEval == true
         self.legacyDropped = legacyDropped
         ruleRefs = rules.map { Unmanaged.passUnretained($0) }
+        readsUserAgent = rules.contains { $0.conditions.contains { $0.source?.type == "ua_based" } }
+        readsCountry = rules.contains { $0.conditions.contains { $0.source?.type == "ip_based" } }
     }
+
+    /// Whether a condition of this spec parses the user agent / looks up the IP's country (`CompiledPayload.usesUserAgent`).
+    let readsUserAgent: Bool
+    let readsCountry: Bool
 }
 
 final class CompiledRule: @unchecked Sendable {
