@@ -22,8 +22,11 @@ public struct DependencyClosure: Sendable {
     ///   - now: the evaluation time (the snapshot's lcut), mixed in only for time-dependent entities.
     /// - Parameter timeCondition: the outcome of a `current_time` condition at `now` (when nil, `now` itself is
     ///   recorded, so time-dependent entities are evaluated at every snapshot).
-    public init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)? = nil) {
-        var builder = Builder(specs: specs, idListHashes: idListHashes, now: now, timeCondition: timeCondition)
+    /// - Parameter fingerprint: a spec's `SpecFingerprint` by collection and name, when known already (a replay
+    ///   remembers those of the specs it did not compile again); nil to compute it.
+    public init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)? = nil,
+                fingerprint: ((SpecCollection, String, Spec) -> [UInt8])? = nil) {
+        var builder = Builder(specs: specs, idListHashes: idListHashes, now: now, timeCondition: timeCondition, known: fingerprint)
         for spec in specs.allSpecs {
             let ref = EntityRef(kind: spec.kind, name: spec.name)
             let closure = builder.closure(of: spec.collection, spec.name)
@@ -61,14 +64,18 @@ public struct DependencyClosure: Sendable {
         /// Spec fingerprints, computed once each (a cut closure is walked again from every depth it is reached at).
         var fingerprints: [String: [UInt8]] = [:]
 
-        mutating func fingerprint(_ key: String, _ spec: Spec) -> [UInt8] {
+        let known: ((SpecCollection, String, Spec) -> [UInt8])?
+
+        mutating func fingerprint(_ key: String, _ collection: SpecCollection, _ spec: Spec) -> [UInt8] {
             if let f = fingerprints[key] { return f }
-            let f = SpecFingerprint.fingerprint(spec)
+            let f = known?(collection, spec.name, spec) ?? SpecFingerprint.fingerprint(spec)
             fingerprints[key] = f
             return f
         }
 
-        init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)?) {
+        init(specs: ConfigSpecs, idListHashes: [String: String], now: Int64, timeCondition: ((Condition) -> Bool)?,
+             known: ((SpecCollection, String, Spec) -> [UInt8])?) {
+            self.known = known
             self.specs = specs
             self.idListHashes = idListHashes
             self.now = now
@@ -96,14 +103,14 @@ public struct DependencyClosure: Sendable {
             }
             if inProgress.contains(key) {
                 // A cycle: the evaluator stops it at its nesting limit; its own fingerprint identifies it.
-                return Closure(hash: fingerprint(key, spec), timeDependent: false)
+                return Closure(hash: fingerprint(key, collection, spec), timeDependent: false)
             }
             if depth >= DependencyClosure.maxDepth {
-                return Closure(hash: Hashing.sha256(Array("depth\u{0}".utf8) + fingerprint(key, spec)), timeDependent: false,
+                return Closure(hash: Hashing.sha256(Array("depth\u{0}".utf8) + fingerprint(key, collection, spec)), timeDependent: false,
                                truncated: true)
             }
             inProgress.insert(key)
-            var parts: [UInt8] = fingerprint(key, spec)
+            var parts: [UInt8] = fingerprint(key, collection, spec)
             var timeDependent = false
             var truncated = false
             for rule in spec.rules {

@@ -187,8 +187,11 @@ public struct Replayer {
             let payload = try cache.payload(s)
             cache.trim(keeping: [s])
             let evaluator = Evaluator(payload: payload, options: EvaluationOptions(flavor: flavor, now: meta.lcut, idLists: options.idLists))
+            let cache = self.cache
             let closure = DependencyClosure(specs: payload.specs, idListHashes: options.idListHashes, now: meta.lcut,
-                                            timeCondition: { TimeProbe.outcome(of: $0, flavor: flavor, now: meta.lcut) }).hashes
+                                            timeCondition: { TimeProbe.outcome(of: $0, flavor: flavor, now: meta.lcut) },
+                                            fingerprint: { cache.fingerprint($0, $1, $2, in: payload) }).hashes
+            cache.keepFingerprints(of: payload)
             var here: [Int] = []
             var dirty = Set<Int>()
             for ref in payload.entities {

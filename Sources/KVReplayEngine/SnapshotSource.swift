@@ -157,6 +157,27 @@ final class PayloadCache {
         }
     }
 
+    /// Fingerprints of the compiled specs in use (`SpecFingerprint`), by identity: a spec taken from the previous
+    /// payload keeps its fingerprint. Each entry holds its spec, so an identity is never reused while remembered.
+    private var fingerprints: [ObjectIdentifier: (spec: CompiledSpec, fingerprint: [UInt8])] = [:]
+
+    /// The fingerprint of the spec `payload` evaluates for a collection and name (`DependencyClosure`'s `fingerprint`
+    /// for `payload.specs`: both keep the last spec of a name).
+    func fingerprint(_ collection: SpecCollection, _ name: String, _ spec: Spec, in payload: CompiledPayload) -> [UInt8] {
+        let kind: EntityKind = collection == .featureGates ? .gate : collection == .layerConfigs ? .layer : .config
+        guard let compiled = payload.spec(EntityRef(kind: kind, name: name)) else { return SpecFingerprint.fingerprint(spec) }
+        if let known = fingerprints[ObjectIdentifier(compiled)] { return known.fingerprint }
+        let f = SpecFingerprint.fingerprint(spec)
+        fingerprints[ObjectIdentifier(compiled)] = (compiled, f)
+        return f
+    }
+
+    /// Forgets the fingerprints of specs `payload` does not hold.
+    func keepFingerprints(of payload: CompiledPayload) {
+        let live = Set((payload.gates + payload.configs + payload.layers).map(ObjectIdentifier.init))
+        fingerprints = fingerprints.filter { live.contains($0.key) }
+    }
+
     /// The facts of every snapshot, decoding those never compiled yet (one at a time, not kept).
     func allFacts() throws -> [SnapshotFacts] {
         for i in facts.indices where facts[i] == nil {
