@@ -173,6 +173,18 @@ public struct Auditor: Sendable {
             self.payloads = payloads
         }
 
+        /// The last user prepared for the core flavour, by population row: a core user does not depend on the payload,
+        /// and a log's exposures of one user come together, so each is prepared once for its run of exposures.
+        private var lastCore: (row: Int64, user: PreparedUser)?
+
+        func prepared(_ user: StatsigUser, row: Int64?, by evaluator: Evaluator, _ flavor: SDKFlavor) -> PreparedUser {
+            guard flavor == .core, let row else { return evaluator.prepare(user) }
+            if let last = lastCore, last.row == row { return last.user }
+            let p = evaluator.prepare(user)
+            lastCore = (row, p)
+            return p
+        }
+
         func payload(_ snapshot: Int) -> CompiledPayload {
             guard let p = payloads[snapshot] else { preconditionFailure("snapshot \(snapshot) is not among the audit's compiled snapshots") }
             return p
@@ -290,7 +302,7 @@ public struct Auditor: Sendable {
                           ruleID: "", groupName: nil, allocatedExperiment: nil, profile: profile)
         }
         let evaluator = evaluators.evaluator(snapshot, flavor, now: x.eventTime, profile: profile)
-        let e = evaluator.evaluate(ref, for: evaluator.prepare(user), in: evaluators.context)
+        let e = evaluator.evaluate(ref, for: evaluators.prepared(user, row: x.userID, by: evaluator, flavor), in: evaluators.context)
         // A list the database lacks matters only to an edge that held lists.
         if e.missingIDList && profile.hasIDLists { return nil }
         return Answer(kind: e.kind, value: e.value, ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
