@@ -177,6 +177,7 @@ public struct StoreReplay {
 
             // The population: this shard's users (a stored object that no longer reads is left out: its exposures are
             // unevaluable).
+            var timer = PhaseTimer()
             var population: [ReplayUser] = []
             try readUsers { records in
                 for u in records where shard.contains(unitKey: u.unitKey) {
@@ -185,9 +186,11 @@ public struct StoreReplay {
                 }
             }
             result.users = population.count
+            timer.mark("population read")
 
             let sink = Sink(writer: writer, snapshots: metas)
             let summary = try replayer.run(users: population, sink: sink)
+            timer.mark("snapshots replayed")
             for r in summary.rollups {
                 let id = metas[r.snapshot].id
                 try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
@@ -214,6 +217,7 @@ public struct StoreReplay {
                                                     users: Int64(e.users), examples: w.string(examples)))
                 }
             }
+            timer.mark("outcomes and edge blind spots written")
             result.entities = Set(summary.rollups.map(\.entity)).count
             result.evaluations = summary.evaluations
             result.carriedOver = summary.carriedOver
@@ -234,6 +238,7 @@ public struct StoreReplay {
                     if let newest { newer[served].insert(newest) }
                 }
             }
+            timer.mark("exposures grouped")
             var known: [Int64: StatsigUser] = [:]
             known.reserveCapacity(population.count)
             for u in population { known[u.id] = u.user }
@@ -278,6 +283,7 @@ public struct StoreReplay {
             for s in metas.indices where !groups[s].isEmpty {
                 try audit(groups[s], payloads: try cache.pin([s] + newer[s].sorted()))
             }
+            timer.mark("exposures audited")
             result.compilations = cache.compilations
             try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: metas.count, firstSnapshotID: metas.first?.id,
                                            lastSnapshotID: metas.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
