@@ -24,7 +24,6 @@ struct EdgeServer: Sendable {
     var sessionID: String
     /// Writes NDJSON (one event object per line) instead of `log_event` bodies.
     var ndjson: Bool
-    var initTime: Int64
 }
 
 /// What an audit of an exposure is expected to conclude.
