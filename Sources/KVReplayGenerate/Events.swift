@@ -178,6 +178,8 @@ struct DayContext: Sendable {
                     seq += 1
                     let name = r.weighted(Self.customEvents.map { ($0.1, $0.0) })
                     var ev = GenEvent(time: t, server: Int32(s), user: Int32(u), seq: seq, kind: .custom, name: name)
+                    // The config the server holds then (a statsig-node isolate logs the event with its session).
+                    ev.lcut = versions[served(server: s, at: t).version]?.lcut ?? 0
                     switch name {
                     case "purchase":
                         ev.customValue = .double(Double(r.int(199...25_000)) / 100)

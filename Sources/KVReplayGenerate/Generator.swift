@@ -276,11 +276,22 @@ public final class Generator {
                 while i < end {
                     let window = (events[i].time - dayStart) / interval
                     var j = i
-                    while j < end && j - i < 500 && (events[j].time - dayStart) / interval == window
-                            && (!node || events[j].lcut == events[i].lcut) { j += 1 }
-                    let flush = events[j - 1].time + 1_000 + Int64(Mix.unit(o.seed, 0x6F2, UInt64(day), UInt64(fileIndex)) * 9_000)
-                    try writeFile(events[i..<j], rel: "logs/\(date)/\(server.name)_log_event_\(flush).json", ndjson: false, server: server,
-                                  renderer: renderer, gzip: Mix.unit(o.seed, 0x6F1, UInt64(day), UInt64(fileIndex)) < o.gzipShare)
+                    while j < end && j - i < 500 && (events[j].time - dayStart) / interval == window { j += 1 }
+                    // One body per isolate of the flush (the first keeps the draws of a flush of its own).
+                    var k = i, part: UInt64 = 0
+                    while k < j {
+                        var m = k
+                        while m < j && (!node || events[m].lcut == events[k].lcut) { m += 1 }
+                        func draw(_ stream: UInt64) -> Double {
+                            part == 0 ? Mix.unit(o.seed, stream, UInt64(day), UInt64(fileIndex))
+                                      : Mix.unit(o.seed, stream, UInt64(day), UInt64(fileIndex), part)
+                        }
+                        let flush = events[m - 1].time + 1_000 + Int64(draw(0x6F2) * 9_000)
+                        try writeFile(events[k..<m], rel: "logs/\(date)/\(server.name)_log_event_\(flush).json", ndjson: false,
+                                      server: server, renderer: renderer, gzip: draw(0x6F1) < o.gzipShare)
+                        part += 1
+                        k = m
+                    }
                     fileIndex += 1
                     i = j
                 }
