@@ -97,7 +97,7 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayGenerateTests", dependencies: ["KVReplayGenerate", "KVReplayEvaluation", "KVReplayModel", "KVReplayIO"],
-            swiftSettings: swiftSettings),
+            resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "KVReplayCaptureTests",
             dependencies: ["KVReplayCapture", "KVReplayIngest", "KVReplayStore", "KVReplayModel", "kvreplay"],

@@ -24,7 +24,6 @@ struct EdgeServer: Sendable {
     var sessionID: String
     /// Writes NDJSON (one event object per line) instead of `log_event` bodies.
     var ndjson: Bool
-    var initTime: Int64
 }
 
 /// What an audit of an exposure is expected to conclude.
@@ -179,6 +178,8 @@ struct DayContext: Sendable {
                     seq += 1
                     let name = r.weighted(Self.customEvents.map { ($0.1, $0.0) })
                     var ev = GenEvent(time: t, server: Int32(s), user: Int32(u), seq: seq, kind: .custom, name: name)
+                    // The config the server holds then (a statsig-node isolate logs the event with its session).
+                    ev.lcut = versions[served(server: s, at: t).version]?.lcut ?? 0
                     switch name {
                     case "purchase":
                         ev.customValue = .double(Double(r.int(199...25_000)) / 100)

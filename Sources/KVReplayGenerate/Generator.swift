@@ -15,6 +15,8 @@ public struct GenerateSummary: Sendable {
     public var configExposures = 0
     public var layerExposures = 0
     public var customEvents = 0
+    /// `statsig::diagnostics` events statsig-node servers log (one per isolate start), not counted in `events`.
+    public var diagnosticsEvents = 0
     public var sampledOut = 0
     public var stale = 0
     public var noSnapshot = 0
@@ -91,7 +93,8 @@ public final class Generator {
         for s in 0..<o.servers {
             let profile: SDKProfile = s % 4 == 3 ? .legacyNode : (s % 4 == 1 ? .corePython : .coreNode)
             servers.append(EdgeServer(index: s, name: "edge-\(s < 10 ? "0" : "")\(s)", profile: profile, sessionID: sr.uuid(),
-                                      ndjson: profile.isCore && s % 3 == 2, initTime: o.start - Int64(sr.int(1...48)) * UTCTime.hourMs))
+                                      ndjson: profile.isCore && s % 3 == 2))
+            _ = sr.int(1...48)  // (drawn as before, so that every server keeps its session ID)
         }
         let renderer = EventRenderer(population: population, servers: servers)
         var changesText = [UInt8]()
@@ -265,16 +268,30 @@ public final class Generator {
                               renderer: renderer, gzip: Mix.unit(o.seed, 0x6F1, UInt64(day), UInt64(fileIndex)) < o.gzipShare)
                 fileIndex += 1
             } else {
-                // The SDK flushes every `flushMinutes`, at most 500 events a request.
+                // The SDK flushes every `flushMinutes`, at most 500 events a request. A statsig-node Worker's config
+                // changes only with a new isolate (its own session): a body holds one isolate's events.
                 let interval = Int64(o.flushMinutes) * UTCTime.minuteMs
+                let node = !server.profile.isCore
                 var i = start
                 while i < end {
                     let window = (events[i].time - dayStart) / interval
                     var j = i
                     while j < end && j - i < 500 && (events[j].time - dayStart) / interval == window { j += 1 }
-                    let flush = events[j - 1].time + 1_000 + Int64(Mix.unit(o.seed, 0x6F2, UInt64(day), UInt64(fileIndex)) * 9_000)
-                    try writeFile(events[i..<j], rel: "logs/\(date)/\(server.name)_log_event_\(flush).json", ndjson: false, server: server,
-                                  renderer: renderer, gzip: Mix.unit(o.seed, 0x6F1, UInt64(day), UInt64(fileIndex)) < o.gzipShare)
+                    // One body per isolate of the flush (the first keeps the draws of a flush of its own).
+                    var k = i, part: UInt64 = 0
+                    while k < j {
+                        var m = k
+                        while m < j && (!node || events[m].lcut == events[k].lcut) { m += 1 }
+                        func draw(_ stream: UInt64) -> Double {
+                            part == 0 ? Mix.unit(o.seed, stream, UInt64(day), UInt64(fileIndex))
+                                      : Mix.unit(o.seed, stream, UInt64(day), UInt64(fileIndex), part)
+                        }
+                        let flush = events[m - 1].time + 1_000 + Int64(draw(0x6F2) * 9_000)
+                        try writeFile(events[k..<m], rel: "logs/\(date)/\(server.name)_log_event_\(flush).json", ndjson: false,
+                                      server: server, renderer: renderer, gzip: draw(0x6F1) < o.gzipShare)
+                        part += 1
+                        k = m
+                    }
                     fileIndex += 1
                     i = j
                 }
@@ -288,20 +305,30 @@ public final class Generator {
         let name = gzip ? rel + ".gz" : rel
         var text = [UInt8]()
         text.reserveCapacity(events.count * 700)
+        var offset = 0
         if !ndjson {
             if server.profile.isCore {
                 text.append(contentsOf: "{\"events\":[".utf8)
             } else {
+                let lcut = events.first!.lcut
                 text.append(contentsOf: "{\"statsigMetadata\":".utf8)
-                sdkMetadata(server, into: &text)
+                sdkMetadata(server, sessionID: nodeSessionID(server, lcut: lcut), into: &text)
                 text.append(contentsOf: ",\"events\":[".utf8)
+                if nodeIsolates.insert(IsolateKey(server: server.index, lcut: lcut)).inserted {
+                    // The isolate's first request: `initialize` finished just before its first event.
+                    let end = events.first!.time - 1 - Int64(Mix.unit(options.seed, 0xD1A, UInt64(server.index), UInt64(bitPattern: lcut)) * 30)
+                    let start = end - 2 - Int64(Mix.unit(options.seed, 0xD1B, UInt64(server.index), UInt64(bitPattern: lcut)) * 60)
+                    EventRenderer.renderNodeInitialize(start: start, end: end, into: &text)
+                    summary.diagnosticsEvents += 1
+                    offset = 1
+                }
             }
         }
         for (n, e) in events.enumerated() {
-            if !ndjson && n > 0 { text.append(UInt8(ascii: ",")) }
+            if !ndjson && n + offset > 0 { text.append(UInt8(ascii: ",")) }
             renderer.render(e, into: &text)
             if ndjson { text.append(0x0A) }
-            record(e, file: name, position: ndjson ? n + 1 : n, ndjson: ndjson)
+            record(e, file: name, position: ndjson ? n + 1 : n + offset, ndjson: ndjson)
         }
         if !ndjson {
             text.append(UInt8(ascii: "]"))
@@ -339,10 +366,26 @@ public final class Generator {
         }
     }
 
-    func sdkMetadata(_ server: EdgeServer, into out: inout [UInt8]) {
+    /// statsig-node isolates already started (their `initialize` diagnostics event written).
+    var nodeIsolates: Set<IsolateKey> = []
+
+    struct IsolateKey: Hashable {
+        var server: Int
+        var lcut: Int64
+    }
+
+    /// The session ID of the statsig-node isolate of `server` that serves the config of `lcut` (one SDK instance, one
+    /// `initialize`, one config: the Worker reads KV at `initialize` only).
+    func nodeSessionID(_ server: EdgeServer, lcut: Int64) -> String {
+        var r = SplitMix64(options.seed, 0x5E8, UInt64(server.index), UInt64(bitPattern: lcut))
+        return r.uuid()
+    }
+
+    func sdkMetadata(_ server: EdgeServer, sessionID: String? = nil, into out: inout [UInt8]) {
         switch server.profile {
         case .legacyNode:
-            out.append(contentsOf: "{\"sdkType\":\"statsig-node\",\"sdkVersion\":\"6.4.2\",\"languageVersion\":\"20.18.1\",\"sessionID\":\"\(server.sessionID)\"}".utf8)
+            // `getStatsigMetadata()` and the session: what the real statsig-node 6.5.1 sends on node 20.20.2.
+            out.append(contentsOf: "{\"sdkType\":\"statsig-node\",\"sdkVersion\":\"6.5.1\",\"languageVersion\":\"20.20.2\",\"sessionID\":\"\(sessionID ?? server.sessionID)\"}".utf8)
         case .corePython:
             out.append(contentsOf: "{\"sdkType\":\"statsig-server-core-python\",\"sdkVersion\":\"0.24.2\",\"sessionID\":\"\(server.sessionID)\",\"os\":\"linux\",\"arch\":\"x86_64\",\"languageVersion\":\"3.11.9\",\"flushingIntervalMs\":1000,\"batchSize\":2000,\"maxPendingBatches\":100,\"flushType\":\"scheduled_max_time\"}".utf8)
         case .coreNode:
@@ -454,6 +497,7 @@ public final class Generator {
         c["config_exposures"] = .int(Int64(s.configExposures))
         c["layer_exposures"] = .int(Int64(s.layerExposures))
         c["custom_events"] = .int(Int64(s.customEvents))
+        c["diagnostics_events"] = .int(Int64(s.diagnosticsEvents))
         c["sampled_out"] = .int(Int64(s.sampledOut))
         c["stale"] = .int(Int64(s.stale))
         c["no_snapshot"] = .int(Int64(s.noSnapshot))

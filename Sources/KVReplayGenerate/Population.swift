@@ -6,21 +6,24 @@ public struct Population: Sendable {
     /// The user object as the core SDKs log it (`StatsigUserLoggable`): no `privateAttributes`, the SDK
     /// environment filled in when the user has none. Compact JSON.
     let loggedCore: [[UInt8]]
-    /// The user object as statsig-node logs it (the object as passed, `privateAttributes` dropped).
+    /// The user object as statsig-node 6.5.1 logs it (`JSON.stringify` of the object as passed, after
+    /// `_normalizeUser` and `LogEvent.setUser`): see `nodeLoggedJSON`.
     let loggedNode: [[UInt8]]
 
     static let overrideUserIDs = (1...8).map { "qa-override-0\($0)" }
     static let qaStableIDs = (1...6).map { "qa-device-0\($0)" }
     static let companies = (1...60).map { "company_\($0)" }
 
+    /// `sdkEnvironment`: the tier the core SDKs are configured with, and the payload's `default_environment`
+    /// that statsig-node gives every user.
     public init(seed: UInt64, count: Int, sdkEnvironment: String) {
         var users: [StatsigUser] = []
         users.reserveCapacity(count)
         for i in 0..<count { users.append(Population.makeUser(seed: seed, index: i)) }
         self.users = users
         let writer = JSONWriter(style: .serde)
-        loggedCore = users.map { writer.bytes(Population.loggedJSON($0, environment: sdkEnvironment, core: true)) }
-        loggedNode = users.map { writer.bytes(Population.loggedJSON($0, environment: sdkEnvironment, core: false)) }
+        loggedCore = users.map { writer.bytes(Population.coreLoggedJSON($0, environment: sdkEnvironment)) }
+        loggedNode = users.map { NodeJSON.bytes(Population.nodeLoggedJSON($0, defaultEnvironment: sdkEnvironment)) }
     }
 
     /// One line of `users.jsonl`: wire key order, compact.
@@ -40,13 +43,24 @@ public struct Population: Sendable {
         return .object(o)
     }
 
-    /// The user as an SDK logs it: the wire object without `privateAttributes`; core SDKs add the environment.
-    static func loggedJSON(_ u: StatsigUser, environment: String, core: Bool) -> JSONValue {
+    /// The user as a core SDK logs it: the wire object without `privateAttributes`, the environment added when the
+    /// user has none.
+    static func coreLoggedJSON(_ u: StatsigUser, environment: String) -> JSONValue {
         guard case .object(var o) = wireJSON(u) else { preconditionFailure("wireJSON returns an object") }
         o["privateAttributes"] = nil
-        if core && u.statsigEnvironment == nil {
+        if u.statsigEnvironment == nil {
             o["statsigEnvironment"] = .object(JSONObject([("tier", .string(environment))]))
         }
+        return .object(o)
+    }
+
+    /// The user as statsig-node 6.5.1 logs it, in a Worker that sets no `environment` option: `_normalizeUser`
+    /// sets `statsigEnvironment` to `{tier: <the payload's default_environment>}` (in place when the user has one,
+    /// else as the last member), then `LogEvent.setUser` sets `privateAttributes` to `null` (likewise).
+    static func nodeLoggedJSON(_ u: StatsigUser, defaultEnvironment: String) -> JSONValue {
+        guard case .object(var o) = wireJSON(u) else { preconditionFailure("wireJSON returns an object") }
+        o["statsigEnvironment"] = .object(JSONObject([("tier", .string(defaultEnvironment))]))
+        o["privateAttributes"] = .null
         return .object(o)
     }
 

@@ -18,6 +18,9 @@ struct TrafficCatalog: Sendable {
 /// The Statsig project whose history is generated: every spec, its lifecycle plan, and the edits that change it.
 /// Decisions are drawn from one sequential generator, so the history depends on the seed and options only.
 struct Project {
+    /// `sdk_configs.sampling_mode` of every version (statsig-node logs it in each exposure's `statsigMetadata`).
+    static let samplingMode = "on"
+
     let options: GenerateOptions
     var rng: SplitMix64
     var specs: [String: SpecModel] = [:]
@@ -757,7 +760,7 @@ struct Project {
         for n in idListNames { lists[n] = true }
         field("id_lists", .object(lists))
         field("diagnostics", ["initialize": 10000, "dcs": 1000, "download_config_specs": 1000, "idlist": 100, "log": 100])
-        field("sdk_configs", ["event_queue_size": 1000, "sampling_mode": "on"])
+        field("sdk_configs", ["event_queue_size": 1000, "sampling_mode": .string(Project.samplingMode)])
         field("sdk_flags", .object(JSONObject()))
         field("app_id", .string(appID))
         field("default_environment", "production")

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ExplainTests {
     /// `explain` is the evaluator with a recorder: on whole corpora its answer must be `eval`'s, field for field.
-    @Test(arguments: ["gen_realistic_v1", "eval_proj_v2", "edge_cases_v2"])
+    @Test(arguments: ["gen_realistic_v1", "eval_proj_v2", "edge_cases_v2", "gen_unsupported_v1"])
     func explainAgreesWithEvalOnACorpus(_ name: String) throws {
         let corpus = OracleCorpus(name)
         let evaluator = try corpus.evaluator(flavor: .core)

@@ -7,9 +7,9 @@ import Testing
 /// The gate-check fast path (no result record, no exposures; what `bench eval` and `check_gate` use) gives the same
 /// boolean as a full evaluation, in every flavour.
 struct GateCheckTests {
-    @Test(arguments: [SDKFlavor.core, .legacy, .node])
-    func fastPathEqualsFullEvaluation(_ flavor: SDKFlavor) throws {
-        let corpus = OracleCorpus("gen_node_v1")
+    @Test(arguments: [SDKFlavor.core, .legacy, .node], ["gen_node_v1", "gen_unsupported_v1"])
+    func fastPathEqualsFullEvaluation(_ flavor: SDKFlavor, _ name: String) throws {
+        let corpus = OracleCorpus(name)
         let evaluator = try corpus.evaluator(flavor: flavor)
         let users = try corpus.users().users
         let ctx = EvaluationContext(), full = EvaluationContext()
@@ -25,7 +25,7 @@ struct GateCheckTests {
             }
         }
         #expect(checked > 1000)
-        #expect(differing.isEmpty, "\(flavor): \(differing.prefix(10))")
+        #expect(differing.isEmpty, "\(name) \(flavor): \(differing.prefix(10))")
         // The benchmark runs on the same path (whole rounds of every gate for every user).
         let r = EvaluationBenchmark.run(evaluator: evaluator, users: Array(users.prefix(20)), threads: 2, passes: 1)
         let round = 20 * evaluator.payload.gates.count

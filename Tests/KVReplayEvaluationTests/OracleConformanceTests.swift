@@ -122,32 +122,11 @@ struct OracleConformanceTests {
     /// Corpora with core output (`gen_legacy_users_v1` has user shapes the core's bindings reject: python only).
     static let coreCorpora = OracleCorpus.all.filter { OracleCorpus($0).file("expected.core.jsonl.gz", "expected.core.jsonl") != nil }
 
-    /// Entities on which the core flavour is known to differ from statsig-python-core 0.24.2, still open: checked
-    /// apart, as a known issue (the test reports it when the difference disappears, so the entry goes with the fix).
-    /// Issue 13 item 6: an unsupported condition followed by a `pass_gate` on a segment; the core reports reason
-    /// `unsupported` with the rule ID the nested evaluation left behind, kvreplay `""`.
-    static let knownCoreDivergences: [String: Set<String>] = ["gen_node_v1": ["n_unsup_then_pass_segment"]]
-
     @Test("core flavour agrees with statsig-python-core 0.24.2", arguments: coreCorpora)
     func core(_ name: String) throws {
-        let corpus = OracleCorpus(name)
-        let known = Self.knownCoreDivergences[name] ?? []
-        let expected = try #require(try corpus.expected("core"))
-        let evaluator = try corpus.evaluator(flavor: .core)
-        let users = try corpus.users()
-        let ours = evaluator.records(users: users.users, indices: users.indices, range: 0..<users.users.count)
-        let (open, rest) = expected.reduce(into: ([(key: String, record: JSONObject)](), [(key: String, record: JSONObject)]())) { acc, e in
-            if let n = e.record["name"]?.stringValue, known.contains(n) { acc.0.append(e) } else { acc.1.append(e) }
-        }
-        let report = try ConformanceReport.compare(ours: ours, expected: rest)
+        let report = try #require(try Self.run(OracleCorpus(name), flavor: .core, sdk: "core"))
         #expect(report.compared > 0)
         #expect(report.mismatched == 0 && report.missing == 0, "\(name): \(report.summary)")
-        if !open.isEmpty {
-            let knownReport = try ConformanceReport.compare(ours: ours, expected: open)
-            withKnownIssue("issue 13 item 6: core rule ID after an unsupported condition and a segment pass_gate") {
-                #expect(knownReport.mismatched == 0 && knownReport.missing == 0, "\(name): \(knownReport.summary)")
-            }
-        }
     }
 
     /// Corpora with python output (`gen_node_ua_v1` has statsig-node output only).

@@ -42,12 +42,10 @@ struct SDKDiffTests {
         return out
     }
 
-    @Test(arguments: ["gen_divergent_v1", "gen_legacy_edges_v1", "gen_operator_matrix_v1", "gen_node_v1"], [SDKFlavor.legacy, .node])
+    @Test(arguments: ["gen_divergent_v1", "gen_legacy_edges_v1", "gen_operator_matrix_v1", "gen_node_v1", "gen_unsupported_v1"],
+          [SDKFlavor.legacy, .node])
     func countsMatchTheOracles(_ name: String, _ from: SDKFlavor) throws {
         let corpus = OracleCorpus(name)
-        // gen_node_v1's `n_unsup_then_pass_segment` is the shape on which statsig-python-core 0.24.2 reports the rule
-        // ID a nested segment left behind after an unsupported condition, and kvreplay's core "" (issue 13 item 6).
-        let known: Set<String> = name == "gen_node_v1" ? ["gate/n_unsup_then_pass_segment"] : []
         let expected = try Self.expectedCounts(corpus, sdk: from == .legacy ? "python" : "node")
         let evaluator = try corpus.evaluator(flavor: .core)
         let users = try corpus.users()
@@ -65,20 +63,14 @@ struct SDKDiffTests {
             let got = Counts(value: e.valueDiffers, rule: e.ruleDiffers, group: groupVisible ? e.groupDiffers : want.group,
                              differing: e.differing)
             if got != want {
-                if known.contains(key) {
-                    withKnownIssue("issue 13 item 6: core rule ID after an unsupported condition and a segment pass_gate") {
-                        Issue.record("\(key): sdk-diff \(got) vs oracles \(want)")
-                    }
-                    continue
-                }
                 mismatches.append("\(key): sdk-diff \(got) vs oracles \(want)")
             }
             #expect(e.causes.values.reduce(0, +) == e.differing)
             #expect(e.examples.count == min(5, e.differing))
             #expect(e.examples.map(\.u) == e.examples.map(\.u).sorted())
         }
-        let differingEntities = expected.filter { $0.value.differing > 0 && !known.contains($0.key) }.count
-        #expect(report.entities.filter { $0.differing > 0 && !known.contains("\($0.entity.kind.rawValue)/\($0.entity.name)") }.count == differingEntities)
+        let differingEntities = expected.filter { $0.value.differing > 0 }.count
+        #expect(report.entities.filter { $0.differing > 0 }.count == differingEntities)
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
     }
 

@@ -62,6 +62,34 @@ struct LogIngestTests {
         #expect(users[0].id == exposures[0].userRow)
     }
 
+    /// The body the real statsig-node 6.5.1 sent from a Worker (captured by `../shared/realclient/`, as
+    /// `Tests/KVReplayGenerateTests/Fixtures/statsig-node-6.5.1_log_event.json`): its `statsig::diagnostics` event
+    /// (`user: null`) is read and left out, no reject; `privateAttributes: null` is no attribute.
+    @Test("a statsig-node body: the diagnostics event is no exposure and no reject")
+    func statsigNodeBody() throws {
+        let db = try TestDB()
+        let report = try db.ingest(.logs, [fixture("logs/statsig_node_log_event_body.json")])
+        #expect(report.exitCode == 0)
+        // One line (statsig-node sends compact bodies): read as a line that holds a whole body.
+        #expect(report.files.first?.format == "ndjson")
+        #expect(report.records == 6)
+        #expect(report.added == 5)
+        #expect(try db.store.rejects().isEmpty)
+        var exposures: [ExposureRecord] = []
+        try db.store.forEachExposureBatch { exposures += $0 }
+        #expect(exposures.map(\.row.kind) == [.gate, .gate, .config, .layer, .layer])
+        let gate = try #require(exposures.first?.row)
+        #expect(gate.entity == "ios_home_widget" && gate.value == "true" && gate.ruleID == "Lbc1qWt2R6r9PHHTQev6ag")
+        #expect(gate.lcut == 1_772_231_794_934)
+        #expect(gate.reason == "DataAdapter")
+        #expect(gate.sdkType == "statsig-node" && gate.sdkVersion == "6.5.1")
+        #expect(gate.record == 1)
+        var users: [UserRecord] = []
+        try db.store.forEachUserBatch { users += $0 }
+        #expect(users.count == 1)
+        #expect(users[0].userID == "u_101850")
+    }
+
     @Test("a gzip body on one line; the same events from two files are stored once")
     func gzipBodyAndDedupe() throws {
         let db = try TestDB()

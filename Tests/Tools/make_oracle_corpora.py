@@ -1598,6 +1598,114 @@ def build_node(seed, ua_only=False):
     return v1
 
 
+# =============================================================================
+# unsupported conditions next to nested gates (gen_unsupported_v1, issue 13 item 6)
+# =============================================================================
+def build_unsupported(seed):
+    """Unsupported conditions (an unknown type, an unknown operator, `multi_pass_gate`, which the core does not
+    support) before and after pass_gate/fail_gate on segments and gates whose rules pass or fail, in gates, configs,
+    experiments and layers: what the core reports (value, rule ID, exposures) when a rule holds both."""
+    g = Gen(seed + 20)
+    C, R, S = cond, rule, g.simple
+    rid = g.rid
+    g.id_lists.update({"unsup_users"})
+    unsupported = {"type": lambda: C("device_field", "any", ["x"], "model"),
+                   "op": lambda: C("user_field", "str_frobnicate", ["x"], "email"),
+                   "multi": lambda: C("multi_pass_gate", None, ["u_on", "u_half"])}
+    # targets: segments and gates whose rules pass, fail, pass for some users, or nest further
+    g.gate("segment:unsup_list", [R("id_list", [C("unit_id", "in_segment_list", "unsup_users")], salt="")],
+           entity="segment")
+    g.gate("segment:unsup_rule", [R(rid(), [C("user_field", "str_contains_any", ["a", "e"], "email")])],
+           entity="segment")
+    S("u_on", [PUBLIC()])
+    g.gate("u_off", [R(rid(), [C("user_field", "any", ["nobody@nowhere"], "email")])])
+    S("u_half", [PUBLIC()], pp=50)
+    S("u_nested", [pass_gate("u_half"), pass_gate("segment:unsup_list")])
+    g.gate("u_two_rules", [R(rid(), [C("user_field", "any", ["pro", "team"], "plan")]),
+                           R(rid(), [fail_gate("u_half")])])
+    g.gate("u_disabled", [R(rid(), [PUBLIC()])], enabled=False)
+    S("u_has_unsup", [PUBLIC(), unsupported["type"]()])
+    targets = ["segment:unsup_list", "segment:unsup_rule", "u_on", "u_off", "u_half", "u_nested", "u_two_rules",
+               "u_disabled", "u_missing_gate"]
+    short = {"segment:unsup_list": "seglist", "segment:unsup_rule": "segrule", "u_on": "on", "u_off": "off",
+             "u_half": "half", "u_nested": "nested", "u_two_rules": "tworules", "u_disabled": "disabled",
+             "u_missing_gate": "missing"}
+    for kind, make in unsupported.items():
+        for t in targets:
+            for nest, fn in (("pass", pass_gate), ("fail", fail_gate)):
+                S(f"u_{kind}_then_{nest}_{short[t]}", [make(), fn(t)])
+                S(f"u_{nest}_{short[t]}_then_{kind}", [fn(t), make()])
+    # longer rules: exposures before, the memo, a second nested gate, a passing condition in between
+    S("u_pass_half_unsup_pass_seglist", [pass_gate("u_half"), unsupported["type"](), pass_gate("segment:unsup_list")])
+    S("u_unsup_pass_half_twice", [unsupported["type"](), pass_gate("u_half"), pass_gate("u_half")])
+    S("u_pass_half_unsup_pass_half", [pass_gate("u_half"), unsupported["type"](), pass_gate("u_half")])
+    S("u_unsup_pass_nested_pass_on", [unsupported["op"](), pass_gate("u_nested"), pass_gate("u_on")])
+    S("u_unsup_public_pass_seglist", [unsupported["type"](), PUBLIC(), pass_gate("segment:unsup_list")])
+    S("u_unsup_pass_seglist_then_plan", [unsupported["type"](), pass_gate("segment:unsup_list"),
+                                         C("user_field", "any", ["pro"], "plan")])
+    S("u_unsup_then_pass_has_unsup", [unsupported["type"](), pass_gate("u_has_unsup")])
+    S("u_pass_has_unsup_then_pass_seglist", [pass_gate("u_has_unsup"), pass_gate("segment:unsup_list")])
+    S("u_unsup_unsup_pass_seglist", [unsupported["op"](), unsupported["type"](), pass_gate("segment:unsup_list")])
+    # a rule that fails (with exposures) before the rule with the unsupported condition, and one after it
+    g.gate("u_rule_fails_then_unsup_rule", [R(rid(), [pass_gate("u_off")]),
+                                            R(rid(), [unsupported["type"](), pass_gate("segment:unsup_list")])])
+    g.gate("u_rule_passes_before_unsup_rule", [R(rid(), [pass_gate("u_half")]),
+                                               R(rid(), [unsupported["type"](), pass_gate("u_on")])])
+    g.gate("u_unsup_rule_then_public_rule", [R(rid(), [unsupported["type"](), pass_gate("u_half")]),
+                                             R(rid(), [PUBLIC()])])
+    g.gate("u_rollout_unsup_pass", [R(rid(), [unsupported["type"](), pass_gate("u_on")], pp=50)])
+    g.gate("u_default_true_unsup_pass", [R(rid(), [unsupported["type"](), pass_gate("segment:unsup_list")])],
+           default=True)
+    # gates that nest the shapes above
+    S("u_pass_of_unsup_then_pass", [pass_gate("u_type_then_pass_seglist")])
+    S("u_fail_of_unsup_then_pass", [fail_gate("u_type_then_pass_half")])
+    S("u_on_then_pass_of_unsup", [pass_gate("u_on"), pass_gate("u_type_then_pass_seglist")])
+    # configs
+    g.config("u_config_unsup_then_pass", [R(rid(), [unsupported["type"](), pass_gate("segment:unsup_list")],
+                                            ret={"v": 1}),
+                                          R(rid(), [PUBLIC()], ret={"v": 2})], {"v": 0})
+    g.config("u_config_pass_then_unsup", [R(rid(), [pass_gate("u_half"), unsupported["op"]()], ret={"v": 1})],
+             {"v": 0})
+    g.config("u_config_rule_before", [R(rid(), [pass_gate("u_half")], ret={"v": 1}),
+                                      R(rid(), [unsupported["multi"](), fail_gate("u_nested")], ret={"v": 2})],
+             {"v": 0})
+    # experiments: the unsupported rule as targeting, as a group rule, and in the targeting gate
+    S("u_targeting_unsup", [unsupported["type"](), pass_gate("segment:unsup_rule")])
+    dflt = {"color": "grey", "size": 1}
+    g.experiment("u_exp_targeting_gate", [("Control", 0.5, dict(dflt)), ("Test", 1.0, dict(dflt, color="red"))],
+                 dflt, targeting="u_targeting_unsup", explicit=["color"])
+    esalt = g.salt()
+    g.configs.append(spec("u_exp_group_rule", [
+        R("targetingGate", [fail_gate("u_half")], ret=dflt, salt=""),
+        R(rid(), [unsupported["type"](), pass_gate("segment:unsup_list")], group="Control", ret=dict(dflt),
+          experiment_group=True),
+        R(rid(), [C("user_bucket", "lt", 1000, None, "userID", {"salt": esalt})], group="Test",
+          ret=dict(dflt, size=3), experiment_group=True)], esalt, entity="experiment", default=dflt,
+        version=3, isActive=True, hasSharedParams=False, explicitParameters=["size"]))
+    # layers: an experiment delegated to whose group rule is unsupported, and a layer rule that is
+    g.layer("u_layer", dict(dflt), [("u_layer_exp", 1.0, [("A", 0.5, dict(dflt)), ("B", 1.0, dict(dflt, size=2))],
+                                     {"explicit": ["size"]})])
+    exp = next(s for s in g.configs if s["name"] == "u_layer_exp")
+    grp = next(r for r in exp["rules"] if r.get("groupName") == "A")
+    grp["conditions"] = [unsupported["type"](), pass_gate("segment:unsup_list")] + grp["conditions"]
+    lay = next(s for s in g.layer_specs if s["name"] == "u_layer")
+    lsalt = g.salt()
+    g.layer_specs.append(spec("u_layer_rule_unsup", [
+        R(rid(), [pass_gate("u_half"), unsupported["op"](), pass_gate("segment:unsup_list")], ret=dict(dflt, size=5)),
+        R(rid(), [PUBLIC()], ret=dict(dflt, size=6))], lsalt, entity="layer", default=dict(dflt), version=2))
+    g.layer_specs[-1]["type"] = "dynamic_config"
+    g.layers["u_layer_rule_unsup"] = []
+    del lay
+    v1 = g.payload()
+    v1["app_id"] = "app_web"
+    return v1
+
+
+def make_unsupported_id_lists(users):
+    uids = sorted(str(u["userID"]) for u in users if u.get("userID"))
+    return {"unsup_users": uids[::3]}
+
+
 NODE_EXTRA_AGENTS = [
     "", "curl/8.4.0", "okhttp/4.12.0", "MyShop/3.4.1 (iPhone; iOS 17.2; Scale/3.00)",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
@@ -1745,7 +1853,8 @@ SHARED_CORPORA = [
 ]
 
 GENERATED_CORPORA = ["gen_realistic_v1", "gen_divergent_v1", "gen_scale_v2", "gen_legacy_edges_v1",
-                     "gen_legacy_users_v1", "gen_operator_matrix_v1", "gen_node_v1", "gen_node_ua_v1"]
+                     "gen_legacy_users_v1", "gen_operator_matrix_v1", "gen_node_v1", "gen_node_ua_v1",
+                     "gen_unsupported_v1"]
 # corpora statsig-node cannot read (none so far): name -> why
 NODE_UNREADABLE = {}
 
@@ -1985,9 +2094,17 @@ class Runner:
                     f"carry every 4th agent of gen_node_ua_v1 ({len(agents)}, from ua-parser-js {UAPARSER_REF}'s test "
                     "files) plus odd ones, with and without IP or country, numeric "
                     "strings and mixed-case customID keys.")
+        elif corpus == "gen_unsupported_v1":
+            payload = build_unsupported(seed)
+            users = make_users(seed + 8, 60)
+            desc = ("Generated DCS v1 payload (issue 13 item 6): unsupported conditions (an unknown type, an unknown "
+                    "operator, multi_pass_gate) before and after pass_gate/fail_gate on segments and gates whose "
+                    "rules pass, fail or nest, in gates, configs, experiments and layers; 60 realistic users.")
         else:
             raise SystemExit(f"unknown corpus {corpus}")
-        if corpus == "gen_node_ua_v1":
+        if corpus == "gen_unsupported_v1":
+            id_lists = make_unsupported_id_lists(users)
+        elif corpus == "gen_node_ua_v1":
             id_lists = {}
         elif corpus == "gen_node_v1":
             id_lists = make_node_id_lists(users)

@@ -237,6 +237,59 @@ public struct UserSession {
     }
 }
 
+/// What a nested gate's evaluation may overwrite in the result, kept to be put back when the nested gate turns out
+/// unsupported.
+struct OuterResult {
+    let bool: Bool
+    let value: ResultValue
+    let ruleRef: Unmanaged<CompiledRule>?
+    let ruleText: String?
+    let groupRef: Unmanaged<CompiledRule>?
+    let groupText: String?
+    let isExperimentGroup: Bool
+    let isExperimentActive: Bool
+    let nested: Int
+    let unsupported: Bool
+    let unsupportedReason: String?
+
+    init(_ ctx: EvaluationContext) {
+        bool = ctx.bool
+        value = ctx.value
+        ruleRef = ctx.ruleRef
+        ruleText = ctx.ruleText
+        groupRef = ctx.groupRef
+        groupText = ctx.groupText
+        isExperimentGroup = ctx.isExperimentGroup
+        isExperimentActive = ctx.isExperimentActive
+        nested = ctx.nested
+        unsupported = ctx.unsupported
+        unsupportedReason = ctx.unsupportedReason
+    }
+
+    /// Puts the result back as it was (the exposures excepted) and leaves it unsupported, with the outer reason when
+    /// `keepingUnsupportedReason` (the first unsupported condition names the cause).
+    func restore(_ ctx: EvaluationContext, keepingUnsupportedReason: Bool) {
+        ctx.bool = bool
+        ctx.value = value
+        ctx.ruleRef = ruleRef
+        ctx.ruleText = ruleText
+        ctx.groupRef = groupRef
+        ctx.groupText = groupText
+        ctx.isExperimentGroup = isExperimentGroup
+        ctx.isExperimentActive = isExperimentActive
+        // An unsupported evaluation is not finalized: the nesting level is given back here.
+        ctx.nested = nested
+        ctx.unsupported = true
+        if keepingUnsupportedReason { ctx.unsupportedReason = unsupportedReason }
+    }
+}
+
+extension CompiledCondition {
+    /// A rule's condition ID that the payload's `condition_map` lacks (compiled as an unsupported condition with no
+    /// source): the core ends the rule there, where any other unsupported condition lets the rule go on.
+    var isMissingFromConditionMap: Bool { tag == .unsupported && source == nil }
+}
+
 struct EvaluationAbort: Error, CustomStringConvertible {
     var description: String
 }
@@ -381,9 +434,16 @@ struct Walk {
         }
         var all = true
         // Unmanaged references: the rule keeps its conditions alive, so the loop needs no retain per condition.
+        // An unsupported condition leaves the boolean as it was and the rule goes on: the conditions after it are
+        // evaluated (nested gates too, whose rule ID and exposures the result keeps), and the spec stops after the
+        // rule (statsig-python-core 0.24.2, gen_unsupported_v1). Only a condition missing from `condition_map` ends
+        // the rule at once.
         for ref in rule.conditionRefs {
-            try withGuaranteed(ref) { (c) throws(EvaluationAbort) in try evaluateCondition(c) }
-            if ctx.unsupported || ctx.failed { return }
+            let stop = try withGuaranteed(ref) { (c) throws(EvaluationAbort) -> Bool in
+                try evaluateCondition(c)
+                return c.isMissingFromConditionMap
+            }
+            if stop || ctx.failed { return }
             if !ctx.bool { all = false }
         }
         ctx.bool = all
@@ -499,7 +559,9 @@ struct Walk {
             ctx.ruleText = ctx.memo[hit].ruleText
             if !ctx.memo[hit].exposures.isEmpty { ctx.secondary.append(contentsOf: ctx.memo[hit].exposures) }
         } else {
-            let (outerBool, outerValue) = (ctx.bool, ctx.value)
+            let outer = OuterResult(ctx)
+            // Core: the nested gate is evaluated on its own, whether or not a condition before it was unsupported.
+            if !policy.isLegacy { ctx.unsupported = false }
             try prepareNested()
             if let trace = ctx.trace { trace.record(.nestedGateStart(name: condition.gateName, depth: ctx.nested)) }
             // The nested gate's exposures are appended after the outer ones, as the core's swap-and-extend does.
@@ -511,13 +573,22 @@ struct Walk {
                 // An unrecognized gate is not finalized: the nesting level is given back here.
                 ctx.nested -= 1
             }
-            if ctx.unsupported || ctx.failed {
-                // Observed with 0.24.2 (gen_legacy_edges_v1 `lx_dropped_nested`): the result keeps the outer
-                // exposures and the boolean it had before the nested gate.
-                ctx.bool = outerBool
-                ctx.value = outerValue
+            if ctx.failed || (ctx.unsupported && policy.isLegacy) {
+                ctx.bool = outer.bool
+                ctx.value = outer.value
                 if mark <= ctx.secondary.count { ctx.secondary.removeSubrange(mark...) }
                 return
+            }
+            if ctx.unsupported {
+                // Observed with 0.24.2 (gen_legacy_edges_v1 `lx_dropped_nested`, gen_unsupported_v1): the result has
+                // the boolean, value, rule and group it had before the nested gate, the outer exposures followed by
+                // those the nested evaluation gathered, and no exposure, memo entry or negation for the nested gate.
+                outer.restore(ctx, keepingUnsupportedReason: outer.unsupported)
+                return
+            }
+            if outer.unsupported {
+                ctx.unsupported = true
+                ctx.unsupportedReason = outer.unsupportedReason
             }
             if condition.gateNamed {
                 // (Without exposures to gather, `own` is empty and costs nothing.)
