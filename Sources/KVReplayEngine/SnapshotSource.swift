@@ -131,6 +131,7 @@ final class PayloadCache {
         let payload = CompiledPayload(try source.decode(i), targets: targets, legacy: legacy, previous: kept.last?.payload)
         compilations += 1
         reusedSpecs += payload.reusedSpecs
+        targets.endPayload(keep: 2)
         if facts[i] == nil { facts[i] = SnapshotFacts(payload) }
         let cost = source.snapshots[i].payloadBytes * Self.costPerJSONByte
         kept.append((i, payload, cost))
@@ -183,6 +184,7 @@ final class PayloadCache {
         for i in facts.indices where facts[i] == nil {
             facts[i] = SnapshotFacts(CompiledPayload(try source.decode(i), targets: targets, legacy: false, previous: kept.last?.payload))
             compilations += 1
+            targets.endPayload(keep: 2)
         }
         return facts.map { $0! }
     }

@@ -506,16 +506,32 @@ enum Operator: String, Sendable {
 public final class TargetValueCache {
     /// The user field names of the payloads compiled with this cache.
     let fields = CoreFieldTable()
-    private var entries: [JSONValue: [TargetValue.Use: TargetValue]] = [:]
+    private var entries: [JSONValue: (uses: [TargetValue.Use: TargetValue], generation: Int)] = [:]
+    /// Counts the payloads compiled (`endPayload`): an entry remembers the last one that looked it up.
+    private var generation = 0
 
     public init() {}
 
     func target(_ json: JSONValue, for use: TargetValue.Use) -> TargetValue {
-        if let t = entries[json]?[use] { return t }
+        if let t = entries[json]?.uses[use] {
+            entries[json]!.generation = generation
+            return t
+        }
         let t = TargetValue(core: json, use: use)
-        entries[json, default: [:]][use] = t
+        entries[json, default: ([:], generation)].uses[use] = t
+        entries[json]!.generation = generation
         return t
     }
+
+    /// Ends a payload's compilation and forgets the targets none of the last `keep` payloads looked up, so that a
+    /// long history holds the targets in use, not every target it ever had (a payload keeps its own alive).
+    public func endPayload(keep: Int) {
+        generation += 1
+        if entries.count > 0 { entries = entries.filter { $0.value.generation > generation - keep } }
+    }
+
+    /// How many distinct target values are remembered.
+    public var count: Int { entries.count }
 }
 
 struct Compiler {
