@@ -7,19 +7,21 @@ import Synchronization
 /// types and operators lower-cased where the evaluator lower-cases them, every target converted once (numbers, version
 /// parts, dates, regexes, the `any`/`none` sets exactly when the SDK builds them, byte lists for the string operators),
 /// and every user field, unit ID type and environment read numbered by slot (the per-user caches of `NodeUser`).
-/// Immutable; built once per payload (`CompiledPayload.nodeProgram`).
-final class NodeProgram: Sendable {
+/// Immutable; built once per payload (`CompiledPayload.nodeProgram`). (`@unchecked Sendable`: its buffers are written
+/// only while it is built, as those of its specs, rules and conditions.)
+final class NodeProgram: @unchecked Sendable {
     let gates: [NodeSpec]
     let configs: [NodeSpec]
     let layers: [NodeSpec]
-    /// `gates` and `configs` unretained (the arrays keep them alive), for the walk.
-    let gateRefs: [Unmanaged<NodeSpec>]
-    let configRefs: [Unmanaged<NodeSpec>]
+    /// `gates` and `configs` unretained (the arrays keep them alive), for the walk; in memory of their own, read
+    /// without touching a shared reference count (as every table the walk reads: see `ownedBuffer`).
+    let gateRefs: UnsafeBufferPointer<Unmanaged<NodeSpec>>
+    let configRefs: UnsafeBufferPointer<Unmanaged<NodeSpec>>
     private let gateIndex: [JS.Key: Int]
     private let configIndex: [JS.Key: Int]
     private let layerIndex: [JS.Key: Int]
     /// For gate `i` of the payload (`CompiledPayload.gates`, the payload's order), the node gate its name selects.
-    let payloadGates: [Int]
+    let payloadGates: UnsafeBufferPointer<Int>
     /// `store.getPrimaryTargetAppID()`: the payload's `app_id` (what `target_app` reads without a client key).
     let appID: JSONValue?
     /// The payload's `default_environment` (`_normalizeUser`'s `{tier: ...}` when the SDK has no `environment`).
@@ -28,6 +30,12 @@ final class NodeProgram: Sendable {
     let fieldSlots: Int
     let unitSlots: Int
     let environmentSlots: Int
+    /// How many hash inputs (rules' pass percentages, `user_bucket` conditions) are numbered: a user caches each
+    /// bucket (statsig-node evaluates nested gates again each time they are reached).
+    let hashSlots: Int
+    /// How many `in_segment_list` / `not_in_segment_list` conditions are numbered (a walk caches their answers for
+    /// its user).
+    let listSlots: Int
     /// Unique in the process: what a user's cache remembers the program by.
     let serial: UInt64
 
@@ -50,18 +58,26 @@ final class NodeProgram: Sendable {
         gates = g.specs.map { builder.spec($0) }
         configs = c.specs.map { builder.spec($0) }
         layers = l.specs.map { builder.spec($0) }
-        gateRefs = gates.map { Unmanaged.passUnretained($0) }
-        configRefs = configs.map { Unmanaged.passUnretained($0) }
+        gateRefs = ownedBuffer(gates.map { Unmanaged.passUnretained($0) })
+        configRefs = ownedBuffer(configs.map { Unmanaged.passUnretained($0) })
         gateIndex = g.index
         configIndex = c.index
         layerIndex = l.index
-        payloadGates = specs.featureGates.map { g.index[JS.Key($0.name)]! }
+        payloadGates = ownedBuffer(specs.featureGates.map { g.index[JS.Key($0.name)]! })
         appID = specs.appID
         defaultEnvironment = specs.defaultEnvironment
         fieldSlots = builder.fields.count
         unitSlots = builder.units.count
         environmentSlots = builder.environmentReads.count
+        hashSlots = builder.hashSlots
+        listSlots = builder.listSlots
         serial = NodeProgram.serials.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    deinit {
+        gateRefs.deallocate()
+        configRefs.deallocate()
+        payloadGates.deallocate()
     }
 
     func spec(_ ref: EntityRef) -> NodeSpec? {
@@ -84,6 +100,8 @@ struct NodeProgramBuilder {
     var fields: [JS.Key: Int] = [:]
     var units: [JS.Key: Int] = [:]
     var environmentReads: [JS.Key: Int] = [:]
+    private(set) var hashSlots = 0
+    private(set) var listSlots = 0
     /// Whether evaluating gate `i` can end the whole evaluation early, whatever it is nested in (`AbortSearch`).
     let gateAborts: [Bool]
 
@@ -99,7 +117,7 @@ struct NodeProgramBuilder {
     }
 
     mutating func rule(_ r: Rule, spec: Spec) -> NodeRule {
-        NodeRule(r, specSalt: spec.salt, conditions: r.conditions.map { condition($0) }, unitSlot: unitSlot(r.idType),
+        NodeRule(r, specSalt: spec.salt, conditions: r.conditions.map { condition($0) }, unitSlot: unitSlot(r.idType), hashSlot: hashSlot(),
                  delegateIndex: r.configDelegate.flatMap { configIndex[JS.Key($0)] } ?? -1)
     }
 
@@ -110,6 +128,16 @@ struct NodeProgramBuilder {
     mutating func fieldSlot(_ name: String) -> Int { slot(&fields, name) }
     mutating func unitSlot(_ idType: String) -> Int { slot(&units, idType) }
     mutating func environmentSlot(_ key: String) -> Int { slot(&environmentReads, key) }
+
+    mutating func hashSlot() -> Int {
+        hashSlots += 1
+        return hashSlots - 1
+    }
+
+    mutating func listSlot() -> Int {
+        listSlots += 1
+        return listSlots - 1
+    }
 
     private func slot(_ table: inout [JS.Key: Int], _ name: String) -> Int {
         if let s = table[JS.Key(name)] { return s }
@@ -176,7 +204,7 @@ private struct AbortSearch {
     }
 }
 
-final class NodeSpec: Sendable {
+final class NodeSpec: @unchecked Sendable {
     let name: String
     let salt: String
     let enabled: Bool
@@ -184,7 +212,7 @@ final class NodeSpec: Sendable {
     let idType: String
     let rules: [NodeRule]
     /// `rules` unretained (the array keeps them alive), for the walk.
-    let ruleRefs: [Unmanaged<NodeRule>]
+    let ruleRefs: UnsafeBufferPointer<Unmanaged<NodeRule>>
     let explicitParameters: [String]?
     let version: Int64?
     let isActive: Bool?
@@ -196,11 +224,13 @@ final class NodeSpec: Sendable {
         defaultValue = JS.normalized(s.defaultValue)
         idType = s.idType
         self.rules = rules
-        ruleRefs = rules.map { Unmanaged.passUnretained($0) }
+        ruleRefs = ownedBuffer(rules.map { Unmanaged.passUnretained($0) })
         explicitParameters = s.explicitParameters
         version = s.version
         isActive = s.isActive
     }
+
+    deinit { ruleRefs.deallocate() }
 }
 
 final class NodeRule: @unchecked Sendable {
@@ -211,33 +241,38 @@ final class NodeRule: @unchecked Sendable {
     let passPercentage: Double
     let conditions: [NodeCondition]
     /// `conditions` unretained (the array keeps them alive), for the walk.
-    let conditionRefs: [Unmanaged<NodeCondition>]
+    let conditionRefs: UnsafeBufferPointer<Unmanaged<NodeCondition>>
     let returnValue: JSONValue
     let idType: String
-    /// `idType`'s slot in the users' unit ID caches.
+    /// `idType`'s slot in the users' unit ID caches, and the pass-percentage hash's in their bucket caches.
     let unitSlot: Int
+    let hashSlot: Int
     let groupName: String?
     let isExperimentGroup: Bool
     let configDelegate: String?
     /// The config `configDelegate` names (-1: none, or no such config).
     let delegateIndex: Int
 
-    init(_ r: Rule, specSalt: String, conditions: [NodeCondition], unitSlot: Int, delegateIndex: Int) {
+    init(_ r: Rule, specSalt: String, conditions: [NodeCondition], unitSlot: Int, hashSlot: Int, delegateIndex: Int) {
         id = r.id
         hashPrefix = ownedCopy(Array((specSalt + "." + (r.salt ?? r.id) + ".").utf8))
         passPercentage = r.passPercentage
         self.conditions = conditions
-        conditionRefs = conditions.map { Unmanaged.passUnretained($0) }
+        conditionRefs = ownedBuffer(conditions.map { Unmanaged.passUnretained($0) })
         returnValue = JS.normalized(r.returnValue)
         idType = r.idType
         self.unitSlot = unitSlot
+        self.hashSlot = hashSlot
         groupName = r.groupName
         isExperimentGroup = r.isExperimentGroup ?? false
         configDelegate = r.configDelegate
         self.delegateIndex = delegateIndex
     }
 
-    deinit { hashPrefix.deallocate() }
+    deinit {
+        hashPrefix.deallocate()
+        conditionRefs.deallocate()
+    }
 }
 
 final class NodeCondition: @unchecked Sendable {
@@ -279,6 +314,8 @@ final class NodeCondition: @unchecked Sendable {
     let slot: Int
     /// `idType`'s slot in the users' unit ID caches (`user_bucket`, `unit_id`), or -1.
     let unitSlot: Int
+    /// `user_bucket`: the hash's slot in the users' bucket caches, or -1.
+    let hashSlot: Int
     /// `field === 'country'` (`ip_based` then falls back to the IP's country).
     let isCountry: Bool
     /// `additionalValues.salt + '.'` as UTF-8 (`user_bucket`), in memory of its own (freed with the condition).
@@ -311,15 +348,18 @@ final class NodeCondition: @unchecked Sendable {
     /// `array_contains_*`: for each element of an array target, its identity and that of its `parseInt` (nil when it
     /// has none: an object, or NaN); nil when the target is not an array.
     let targetMembers: [(JS.Primitive?, JS.Primitive?)]?
-    /// `in_segment_list` / `not_in_segment_list`: `String(target)`, the list's name.
+    /// `in_segment_list` / `not_in_segment_list`: `String(target)`, the list's name, and the condition's slot in a
+    /// walk's cache of answers (-1: another operator).
     let listName: String
+    let listSlot: Int
     /// `pass_gate` / `fail_gate`: the gate's name and number (-1: no such gate). `multi_*_gate`: each listed gate's
     /// (nil: the target is not an array).
     let gateName: String
     let gateIndex: Int
     let multiGates: [(name: String, index: Int)]?
-    /// The `str_matches` pattern compiled on ICU (nil: a JS SyntaxError, always false).
+    /// The `str_matches` pattern compiled on ICU (nil: a JS SyntaxError, always false), and unretained.
     let regex: BoundedRegex?
+    let regexRef: Unmanaged<BoundedRegex>?
     /// `current_time`, `before`/`after`/`on`: the target's time, computed once (NaN when it is not a date).
     let targetDate: Double
     /// Evaluating this condition can end the evaluation early (it is unsupported, throws, or a nested gate can).
@@ -338,6 +378,7 @@ final class NodeCondition: @unchecked Sendable {
             read = .none
             slot = -1
             unitSlot = -1
+            hashSlot = -1
             isCountry = false
             bucketPrefix = ownedCopy([])
             target = nil
@@ -355,10 +396,12 @@ final class NodeCondition: @unchecked Sendable {
             targetStringsRef = nil
             targetMembers = nil
             listName = ""
+            listSlot = -1
             gateName = ""
             gateIndex = -1
             multiGates = nil
             regex = nil
+            regexRef = nil
             targetDate = .nan
             raw = nil
             return
@@ -386,7 +429,7 @@ final class NodeCondition: @unchecked Sendable {
         let op = NodeCondition.op(c.operator)
         self.op = op
 
-        var read = Read.none, slot = -1, unitSlot = -1
+        var read = Read.none, slot = -1, unitSlot = -1, hashSlot = -1
         switch source {
         case .ipBased, .uaBased, .userField:
             if let f = c.field {
@@ -400,7 +443,10 @@ final class NodeCondition: @unchecked Sendable {
             }
         case .environment:
             if let f = c.field { slot = builder.environmentSlot("key:" + f) }
-        case .userBucket, .unitID:
+        case .userBucket:
+            unitSlot = builder.unitSlot(c.idType)
+            hashSlot = builder.hashSlot()
+        case .unitID:
             unitSlot = builder.unitSlot(c.idType)
         default:
             break
@@ -408,6 +454,7 @@ final class NodeCondition: @unchecked Sendable {
         self.read = read
         self.slot = slot
         self.unitSlot = unitSlot
+        self.hashSlot = hashSlot
         isCountry = c.field.map { JS.same($0, "country") } ?? false
 
         let items = target?.arrayValue
@@ -460,6 +507,7 @@ final class NodeCondition: @unchecked Sendable {
             targetMembers = nil
         }
         listName = target.map { JS.string($0) } ?? "undefined"
+        listSlot = op == .inList || op == .notInList ? builder.listSlot() : -1
 
         switch source {
         case .gate:
@@ -492,6 +540,7 @@ final class NodeCondition: @unchecked Sendable {
         } else {
             regex = nil
         }
+        regexRef = regex.map { Unmanaged.passUnretained($0) }
         targetDate = (op == .before || op == .after || op == .on) ? NodeDates.time(target) : .nan
     }
 
@@ -585,6 +634,15 @@ final class NodeCondition: @unchecked Sendable {
     static func aborts(_ rc: RuleCondition, gateIndex: [JS.Key: Int], gateAborts: [Bool]) -> Bool {
         abortsItself(rc) || nestedGateNames(rc).contains { gateIndex[JS.Key($0)].map { gateAborts[$0] } ?? false }
     }
+}
+
+/// A copy of `elements` in memory of its own, which its owner deallocates (the walk reads the program's tables through
+/// these, so that no evaluation writes a reference count of the shared program; elements are plain values or
+/// unretained references).
+func ownedBuffer<T>(_ elements: [T]) -> UnsafeBufferPointer<T> {
+    let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, elements.count))
+    _ = p.initialize(from: elements)
+    return UnsafeBufferPointer(rebasing: p[0..<elements.count])
 }
 
 /// `dateCompare`'s reading of one side: a string through `new Date(s)`, else (or when that is invalid) `Number(x)`,

@@ -28,6 +28,8 @@ final class NodeUser {
     /// shared program is touched, and a program freed and another allocated at its address cannot be mistaken for it.
     private var cacheProgram: UInt64 = 0
     private var values: [NodeValue] = []
+    /// Hash buckets by hash slot of the bound program (`UInt16.max`: not computed yet).
+    private var buckets: UnsafeMutablePointer<UInt16>
 
     init(_ user: StatsigUser) {
         guard case .object(let o) = user.json else { preconditionFailure("a user is an object") }
@@ -42,9 +44,13 @@ final class NodeUser {
         default: identifiable = !(user.customIDs?.keys.isEmpty ?? true)
         }
         slots = UnsafeMutablePointer.allocate(capacity: 0)
+        buckets = UnsafeMutablePointer.allocate(capacity: 0)
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        slots.deallocate()
+        buckets.deallocate()
+    }
 
     /// Points the cache at a program (a no-op when it already does; another program clears it).
     @inline(__always)
@@ -59,6 +65,9 @@ final class NodeUser {
         slots = UnsafeMutablePointer.allocate(capacity: max(1, slotCount))
         slots.initialize(repeating: 0, count: max(1, slotCount))
         values.removeAll()
+        buckets.deallocate()
+        buckets = UnsafeMutablePointer.allocate(capacity: max(1, program.hashSlots))
+        buckets.initialize(repeating: .max, count: max(1, program.hashSlots))
         cacheProgram = program.serial
     }
 
@@ -89,6 +98,16 @@ final class NodeUser {
     @inline(__always)
     func unitValue(slot: Int, idType: String) -> Unmanaged<NodeValue> {
         cached(2 * fieldCapacity + slot) { NodeValue(unitID(idType), unitID: true) }
+    }
+
+    /// The bucket of hash slot `slot` (`bind` first): `make()` the first time.
+    @inline(__always)
+    func bucket(_ slot: Int, _ make: () -> UInt64) -> UInt64 {
+        let b = buckets[slot]
+        if b != .max { return UInt64(b) }
+        let computed = make()
+        buckets[slot] = UInt16(computed)
+        return computed
     }
 
     /// An `ip_based` `country`'s fallback: the country of the user's `ip` (`getFromIP`) with the table loaded.

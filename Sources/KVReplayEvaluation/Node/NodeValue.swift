@@ -27,9 +27,11 @@ final class NodeValue: Sendable {
 
     init(_ json: JSONValue?, unitID: Bool = false) {
         self.json = json
-        isNullish = json == nil || json!.isNull
+        let nullish = json == nil || json!.isNull
+        isNullish = nullish
         let s = JS.string(json)
         string = s
+        concatenable = nullish ? "" : s
         let l = JS.lower(s)
         lower = l
         stringHash = ByteStringSet.hash(s)
@@ -55,7 +57,7 @@ final class NodeValue: Sendable {
     var isUndefined: Bool { json == nil }
 
     /// `x ?? ''` in a string concatenation (a unit ID in a hash input).
-    var concatenable: String { isNullish ? "" : string }
+    let concatenable: String
 
     /// The ID-list key of a string value (nil for any other value).
     var listKey: UInt64? {

@@ -129,6 +129,8 @@ final class NodeWalk {
     /// current environment (unretained; `environmentOwned` keeps them alive).
     private var environmentValues: [Unmanaged<NodeValue>?]
     private var environmentOwned: [NodeValue] = []
+    /// Answers of the `*_in_segment_list` conditions for the current user, by list slot.
+    private var listAnswers: [ListAnswer?]
 
     static let maxDepth = 1_000
 
@@ -142,6 +144,7 @@ final class NodeWalk {
         appValue = NodeValue(program.appID.flatMap { $0.isNull ? nil : $0 })
         self.user = user
         environmentValues = Array(repeating: nil, count: program.environmentSlots)
+        listAnswers = Array(repeating: nil, count: program.listSlots)
         user.bind(program)
     }
 
@@ -154,6 +157,7 @@ final class NodeWalk {
         if user !== self.user {
             self.user = user
             if sdkEnvironment == nil && !environmentOwned.isEmpty { forgetEnvironment() }
+            for i in listAnswers.indices { listAnswers[i] = nil }
         }
         user.bind(program)
         if trace != nil || self.trace != nil { self.trace = trace }
@@ -171,63 +175,64 @@ final class NodeWalk {
 
     func evaluate(_ ref: EntityRef) throws(NodeThrow) -> NodeResult {
         guard let spec = program.spec(ref) else { return NodeResult(end: .unrecognized) }
-        return try eval(spec, kind: ref.kind)
+        return try withExtendedLifetime(spec) { () throws(NodeThrow) in try eval(Unmanaged.passUnretained(spec), kind: ref.kind) }
     }
 
     func checkGate(_ name: String) throws(NodeThrow) -> NodeResult {
         guard let spec = program.gate(name) else { return NodeResult(end: .unrecognized) }
-        return try eval(spec, kind: .gate)
+        return try withExtendedLifetime(spec) { () throws(NodeThrow) in try eval(Unmanaged.passUnretained(spec), kind: .gate) }
     }
 
     /// The gate payload gate `index` names (`CompiledPayload.gates`).
     func checkGate(payloadIndex index: Int) throws(NodeThrow) -> NodeResult {
-        try withNodeRef(program.gateRefs[program.payloadGates[index]]) { (spec) throws(NodeThrow) in try eval(spec, kind: .gate) }
+        try eval(program.gateRefs[program.payloadGates[index]], kind: .gate)
     }
 
     /// A nested gate: `checkGate(name)` (for a missing gate, an unrecognized result).
-    private func nestedGate(_ index: Int, name: @autoclosure () -> String) throws(NodeThrow) -> NodeResult {
+    private func nestedGate(_ index: Int, name: () -> String) throws(NodeThrow) -> NodeResult {
         guard index >= 0 else {
             trace?.record(.nestedGateStart(name: name(), depth: depth))
             return NodeResult(end: .unrecognized)
         }
-        return try withNodeRef(program.gateRefs[index]) { (spec) throws(NodeThrow) in try eval(spec, kind: .gate) }
+        return try eval(program.gateRefs[index], kind: .gate)
     }
 
-    private func eval(_ spec: NodeSpec, kind: EntityKind) throws(NodeThrow) -> NodeResult {
+    // The recursion (spec → rule → condition → nested gate → spec) passes unretained references and reads each object
+    // in short closures that return before it goes deeper: no reference count is written, and each level of nesting
+    // costs four frames (gates nest up to `maxDepth` deep).
+
+    private func eval(_ specRef: Unmanaged<NodeSpec>, kind: EntityKind) throws(NodeThrow) -> NodeResult {
         depth += 1
         defer { depth -= 1 }
         if depth > Self.maxDepth { throw NodeThrow(reason: "RangeError: Maximum call stack size exceeded") }
-        trace?.record(.enterSpec(kind: kind, name: spec.name, depth: depth - 1))
-        let specRef = Unmanaged.passUnretained(spec)
-        if !spec.enabled {
-            trace?.record(.disabled(name: spec.name))
+        if let trace { trace.record(.enterSpec(kind: kind, name: specRef._withUnsafeGuaranteedRef { $0.name }, depth: depth - 1)) }
+        let (enabled, rules) = specRef._withUnsafeGuaranteedRef { ($0.enabled, $0.ruleRefs) }
+        if !enabled {
+            if let trace { trace.record(.disabled(name: specRef._withUnsafeGuaranteedRef { $0.name })) }
             return NodeResult(end: .disabled, spec: specRef)
         }
         var secondary: [SecondaryExposure] = []
-        let rules = spec.ruleRefs
-        for index in rules.indices {
-            let done = try withNodeRef(rules[index]) { (rule) throws(NodeThrow) -> NodeResult? in
-                trace?.record(.rule(index: index, id: rule.id, depth: depth - 1))
-                var exposures: [SecondaryExposure] = []
-                let verdict = try evalRule(rule, &exposures)
-                if verdict == .unsupported { return NodeResult(end: .unsupported, spec: specRef) }
-                if !exposures.isEmpty { secondary = (secondary + exposures).legacyCleaned() }
-                guard verdict == .pass else { return nil }
-                if rule.delegateIndex >= 0 {
-                    let target = program.configRefs[rule.delegateIndex]
-                    var d = try withNodeRef(target) { (t) throws(NodeThrow) in try eval(t, kind: .experiment) }
-                    d.delegatingRule = Unmanaged.passUnretained(rule)
-                    d.undelegated = secondary
-                    d.explicitFrom = target
-                    if !secondary.isEmpty || !d.secondary.isEmpty { d.secondary = (secondary + d.secondary).legacyCleaned() }
-                    return d
-                }
-                let pass = passes(rule)
-                trace?.record(.ruleMatched(id: rule.id, passed: pass, depth: depth - 1))
-                return NodeResult(end: .matched, value: pass, spec: specRef, rule: Unmanaged.passUnretained(rule), secondary: secondary,
-                                  explicitFrom: specRef)
+        for index in 0..<rules.count {
+            let rule = rules[index]
+            if let trace { trace.record(.rule(index: index, id: rule._withUnsafeGuaranteedRef { $0.id }, depth: depth - 1)) }
+            var exposures: [SecondaryExposure] = []
+            let verdict = try evalRule(rule, &exposures)
+            if verdict == .unsupported { return NodeResult(end: .unsupported, spec: specRef) }
+            if !exposures.isEmpty { secondary = (secondary + exposures).legacyCleaned() }
+            guard verdict == .pass else { continue }
+            let delegateIndex = rule._withUnsafeGuaranteedRef { $0.delegateIndex }
+            if delegateIndex >= 0 {
+                let target = program.configRefs[delegateIndex]
+                var d = try eval(target, kind: .experiment)
+                d.delegatingRule = rule
+                d.undelegated = secondary
+                d.explicitFrom = target
+                if !secondary.isEmpty || !d.secondary.isEmpty { d.secondary = (secondary + d.secondary).legacyCleaned() }
+                return d
             }
-            if let done { return done }
+            let pass = rule._withUnsafeGuaranteedRef { passes($0) }
+            if let trace { trace.record(.ruleMatched(id: rule._withUnsafeGuaranteedRef { $0.id }, passed: pass, depth: depth - 1)) }
+            return NodeResult(end: .matched, value: pass, spec: specRef, rule: rule, secondary: secondary, explicitFrom: specRef)
         }
         return NodeResult(end: .fellThrough, spec: specRef, secondary: secondary, explicitFrom: specRef)
     }
@@ -236,14 +241,23 @@ final class NodeWalk {
     private func passes(_ rule: NodeRule) -> Bool {
         if rule.passPercentage == 0 { return false }
         if rule.passPercentage == 100 { return true }
-        let unit = user.unitValue(slot: rule.unitSlot, idType: rule.idType)
-        let bucket = unit._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: rule.hashPrefix, unit: $0.concatenable) } % 10_000
+        let bucket = user.bucket(rule.hashSlot) { unitHash(prefix: rule.hashPrefix, slot: rule.unitSlot, idType: rule.idType) % 10_000 }
         let passed = Double(bucket) < rule.passPercentage * 100
         if let trace {
-            trace.record(.passPercentage(ruleID: rule.id, unitID: unit.takeUnretainedValue().concatenable, bucket: bucket,
+            trace.record(.passPercentage(ruleID: rule.id, unitID: unitText(slot: rule.unitSlot, idType: rule.idType), bucket: bucket,
                                          percentage: rule.passPercentage, passed: passed, depth: depth - 1))
         }
         return passed
+    }
+
+    /// `computeUserHash(prefix + (unitID ?? ''))`.
+    private func unitHash(prefix: UnsafeBufferPointer<UInt8>, slot: Int, idType: String) -> UInt64 {
+        user.unitValue(slot: slot, idType: idType)._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.concatenable) }
+    }
+
+    /// `unitID ?? ''`.
+    private func unitText(slot: Int, idType: String) -> String {
+        user.unitValue(slot: slot, idType: idType)._withUnsafeGuaranteedRef { $0.concatenable }
     }
 
     enum Verdict: UInt8 { case pass, fail, unsupported }
@@ -252,14 +266,12 @@ final class NodeWalk {
     /// wanted (`decidesOnly`), a failed condition decides the rule: of the conditions after it, only those that can
     /// end the evaluation early (unsupported, throwing, or nesting a gate that can) are still evaluated, for that
     /// effect alone.
-    private func evalRule(_ rule: NodeRule, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
+    private func evalRule(_ rule: Unmanaged<NodeRule>, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
+        let conditions = rule._withUnsafeGuaranteedRef { $0.conditionRefs }
         var passes = true
-        for ref in rule.conditionRefs {
-            let verdict = try withNodeRef(ref) { (c) throws(NodeThrow) -> Verdict in
-                if !passes && decidesOnly && !c.mayAbort { return .fail }
-                return try evalCondition(c, &exposures)
-            }
-            switch verdict {
+        for c in conditions {
+            if !passes && decidesOnly && !c._withUnsafeGuaranteedRef({ $0.mayAbort }) { continue }
+            switch try evalCondition(c, &exposures) {
             case .unsupported: return .unsupported
             case .fail: passes = false
             case .pass: break
@@ -268,30 +280,29 @@ final class NodeWalk {
         return passes ? .pass : .fail
     }
 
-    private func evalCondition(_ c: NodeCondition, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
-        let value: Unmanaged<NodeValue>
-        switch c.source {
+    /// `_evalCondition`. Nested gates are evaluated here; every other condition by `evalLeaf`.
+    private func evalCondition(_ ref: Unmanaged<NodeCondition>, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
+        let (source, gateIndex) = ref._withUnsafeGuaranteedRef { ($0.source, $0.gateIndex) }
+        switch source {
         case .throwsTypeError:
             throw NodeThrow(reason: "TypeError: Cannot read properties of undefined (reading 'toLowerCase')")
-        case .unsupported:
-            record(c, value: nil, result: false, note: "unsupported condition type")
-            return .unsupported
-        case .pass:
-            record(c, value: nil, result: true)
-            return .pass
         case .gate(let negate):
-            let g = try nestedGate(c.gateIndex, name: c.gateName)
+            let g = try nestedGate(gateIndex) { ref._withUnsafeGuaranteedRef { $0.gateName } }
             if g.unsupported { return .unsupported }
-            if collectsExposures {
-                exposures.append(contentsOf: g.secondary)
-                exposures.append(SecondaryExposure(gate: c.gateName, gateValue: g.value, ruleID: g.ruleID))
+            if collectsExposures || trace != nil {
+                let name = ref._withUnsafeGuaranteedRef { $0.gateName }
+                if collectsExposures {
+                    exposures.append(contentsOf: g.secondary)
+                    exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+                }
+                trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
             }
-            trace?.record(.nestedGate(name: c.gateName, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
             return negate != g.value ? .pass : .fail
         case .multiGate(let multiPass):
-            guard let gates = c.multiGates else { return .unsupported }
-            for (name, index) in gates {
-                let g = try nestedGate(index, name: name)
+            guard let count = ref._withUnsafeGuaranteedRef({ $0.multiGates?.count }) else { return .unsupported }
+            for i in 0..<count {
+                let (name, index) = ref._withUnsafeGuaranteedRef { $0.multiGates![i] }
+                let g = try nestedGate(index) { name }
                 if g.unsupported { return .unsupported }
                 if collectsExposures {
                     exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
@@ -301,6 +312,23 @@ final class NodeWalk {
                 if multiPass == g.value { return .pass }
             }
             return .fail
+        default:
+            return ref._withUnsafeGuaranteedRef { evalLeaf($0) }
+        }
+    }
+
+    /// A condition that nests no gate: its value, then its operator.
+    private func evalLeaf(_ c: NodeCondition) -> Verdict {
+        let value: Unmanaged<NodeValue>
+        switch c.source {
+        case .throwsTypeError, .gate, .multiGate:
+            preconditionFailure("evaluated by evalCondition")
+        case .unsupported:
+            record(c, value: nil, result: false, note: "unsupported condition type")
+            return .unsupported
+        case .pass:
+            record(c, value: nil, result: true)
+            return .pass
         case .ipBased:
             value = read(c)
             if value._withUnsafeGuaranteedRef({ $0.isUndefined }) && c.read == .user && c.isCountry && profile.hasCountryTable,
@@ -324,11 +352,10 @@ final class NodeWalk {
         case .currentTime:
             value = Unmanaged.passUnretained(nowValue)
         case .userBucket:
-            let unit = user.unitValue(slot: c.unitSlot, idType: c.idType!)
-            let bucket = unit._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: c.bucketPrefix, unit: $0.concatenable) } % 1000
+            let bucket = user.bucket(c.hashSlot) { unitHash(prefix: c.bucketPrefix, slot: c.unitSlot, idType: c.idType!) % 1000 }
             if let trace {
                 let salt = c.bucketSalt.map { JS.string($0) } ?? "undefined"
-                trace.record(.userBucket(salt: salt, unitID: unit.takeUnretainedValue().concatenable, bucket: bucket, depth: depth - 1))
+                trace.record(.userBucket(salt: salt, unitID: unitText(slot: c.unitSlot, idType: c.idType!), bucket: bucket, depth: depth - 1))
             }
             value = NodeValue.bucketRefs[Int(bucket)]
         case .unitID:
@@ -427,8 +454,8 @@ final class NodeWalk {
             return !anyString(.contains, v, c)
         case .matches:
             let s = v.string
-            guard JS.length(s) < 1000, let regex = c.regex else { return false }
-            return regex.firstMatch(in: JSRegex.icuSubject(s)) ?? false
+            guard JS.length(s) < 1000, let regex = c.regexRef else { return false }
+            return regex._withUnsafeGuaranteedRef { $0.firstMatch(in: JSRegex.icuSubject(s)) } ?? false
         case .eq:
             return JS.looseEquals(v.json, c.target)
         case .neq:
@@ -444,16 +471,9 @@ final class NodeWalk {
             }
         case .inList, .notInList:
             usedIDList = true
-            var inList = false
-            if !profile.hasIDLists {
-                // The Worker holds no lists: not in any.
-            } else if idLists.contains(list: c.listName) {
-                // `hashUnitIDForIDList`: only a string unit ID has a hash.
-                if let key = v.listKey { inList = idLists.contains(list: c.listName, key: key) }
-            } else {
-                missingIDList = true
-            }
-            return c.op == .inList ? inList : !inList
+            let answer = listAnswer(c, v)
+            if answer == .missingList { missingIDList = true }
+            return c.op == .inList ? answer == .inList : answer != .inList
         case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:
             guard let items = c.targetMembers, let set = v.arrayMembers else { return false }
             func has(_ t: (JS.Primitive?, JS.Primitive?)) -> Bool {
@@ -468,6 +488,26 @@ final class NodeWalk {
             default: return !items.allSatisfy(has)
             }
         }
+    }
+
+    enum ListAnswer: UInt8 { case inList, notInList, missingList }
+
+    /// Whether the user's value is in the condition's list (the answer is the same for every evaluation of the condition
+    /// for this user under this walk's lists, so it is looked up once per user).
+    private func listAnswer(_ c: NodeCondition, _ v: NodeValue) -> ListAnswer {
+        if let known = listAnswers[c.listSlot] { return known }
+        let answer: ListAnswer
+        if !profile.hasIDLists {
+            // The Worker holds no lists: not in any.
+            answer = .notInList
+        } else if idLists.contains(list: c.listName) {
+            // `hashUnitIDForIDList`: only a string unit ID has a hash.
+            if let key = v.listKey, idLists.contains(list: c.listName, key: key) { answer = .inList } else { answer = .notInList }
+        } else {
+            answer = .missingList
+        }
+        listAnswers[c.listSlot] = answer
+        return answer
     }
 
     /// `arrayAny(value, target, stringCompare(true, fn))`: false unless the target is an array; an element matches when
@@ -486,19 +526,6 @@ final class NodeWalk {
     }
 
     static let emptyIDListKey = Hashing.packIDListHash("2laYvhe5")!
-}
-
-/// Calls `body` with the object an unmanaged reference points to, without retaining it: the caller guarantees that
-/// something else keeps it alive (the program its specs, rules and conditions; a user its values).
-@inline(__always)
-func withNodeRef<T: AnyObject, R>(_ ref: Unmanaged<T>, _ body: (T) throws(NodeThrow) -> R) throws(NodeThrow) -> R {
-    do {
-        return try ref._withUnsafeGuaranteedRef { try body($0) }
-    } catch let error as NodeThrow {
-        throw error
-    } catch {
-        preconditionFailure("unexpected error \(error)")
-    }
 }
 
 /// A lookup the edge profile answered without data the config's intent has.
