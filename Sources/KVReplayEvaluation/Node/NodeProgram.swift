@@ -33,9 +33,9 @@ final class NodeProgram: @unchecked Sendable {
     /// How many hash inputs (rules' pass percentages, `user_bucket` conditions) are numbered: a user caches each
     /// bucket (statsig-node evaluates nested gates again each time they are reached).
     let hashSlots: Int
-    /// How many `in_segment_list` / `not_in_segment_list` conditions are numbered (a walk caches their answers for
-    /// its user).
-    let listSlots: Int
+    /// How many conditions with a costly operator (ID lists, `array_contains_*`, `str_matches`, dates) are numbered:
+    /// a walk caches their answers for its user.
+    let answerSlots: Int
     /// Unique in the process: what a user's cache remembers the program by.
     let serial: UInt64
 
@@ -70,7 +70,7 @@ final class NodeProgram: @unchecked Sendable {
         unitSlots = builder.units.count
         environmentSlots = builder.environmentReads.count
         hashSlots = builder.hashSlots
-        listSlots = builder.listSlots
+        answerSlots = builder.answerSlots
         serial = NodeProgram.serials.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
@@ -101,7 +101,7 @@ struct NodeProgramBuilder {
     var units: [JS.Key: Int] = [:]
     var environmentReads: [JS.Key: Int] = [:]
     private(set) var hashSlots = 0
-    private(set) var listSlots = 0
+    private(set) var answerSlots = 0
     /// Whether evaluating gate `i` can end the whole evaluation early, whatever it is nested in (`AbortSearch`).
     let gateAborts: [Bool]
 
@@ -134,9 +134,9 @@ struct NodeProgramBuilder {
         return hashSlots - 1
     }
 
-    mutating func listSlot() -> Int {
-        listSlots += 1
-        return listSlots - 1
+    mutating func answerSlot() -> Int {
+        answerSlots += 1
+        return answerSlots - 1
     }
 
     private func slot(_ table: inout [JS.Key: Int], _ name: String) -> Int {
@@ -348,10 +348,11 @@ final class NodeCondition: @unchecked Sendable {
     /// `array_contains_*`: for each element of an array target, its identity and that of its `parseInt` (nil when it
     /// has none: an object, or NaN); nil when the target is not an array.
     let targetMembers: [(JS.Primitive?, JS.Primitive?)]?
-    /// `in_segment_list` / `not_in_segment_list`: `String(target)`, the list's name, and the condition's slot in a
-    /// walk's cache of answers (-1: another operator).
+    /// `in_segment_list` / `not_in_segment_list`: `String(target)`, the list's name.
     let listName: String
-    let listSlot: Int
+    /// The condition's slot in a walk's cache of answers, for the operators that cost more than a comparison (ID lists,
+    /// `array_contains_*`, `str_matches`, `before`/`after`/`on`); -1 for the others.
+    let answerSlot: Int
     /// `pass_gate` / `fail_gate`: the gate's name and number (-1: no such gate). `multi_*_gate`: each listed gate's
     /// (nil: the target is not an array).
     let gateName: String
@@ -396,7 +397,7 @@ final class NodeCondition: @unchecked Sendable {
             targetStringsRef = nil
             targetMembers = nil
             listName = ""
-            listSlot = -1
+            answerSlot = -1
             gateName = ""
             gateIndex = -1
             multiGates = nil
@@ -507,7 +508,12 @@ final class NodeCondition: @unchecked Sendable {
             targetMembers = nil
         }
         listName = target.map { JS.string($0) } ?? "undefined"
-        listSlot = op == .inList || op == .notInList ? builder.listSlot() : -1
+        switch op {
+        case .inList, .notInList, .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll, .matches, .before, .after, .on:
+            answerSlot = builder.answerSlot()
+        default:
+            answerSlot = -1
+        }
 
         switch source {
         case .gate:

@@ -129,8 +129,9 @@ final class NodeWalk {
     /// current environment (unretained; `environmentOwned` keeps them alive).
     private var environmentValues: [Unmanaged<NodeValue>?]
     private var environmentOwned: [NodeValue] = []
-    /// Answers of the `*_in_segment_list` conditions for the current user, by list slot.
-    private var listAnswers: [ListAnswer?]
+    /// Answers of the conditions with costly operators for the current user, by answer slot (a condition's value, and
+    /// so its answer, is the same each time it is reached for one user under one evaluator).
+    private var answers: [Answer?]
 
     static let maxDepth = 1_000
 
@@ -144,7 +145,7 @@ final class NodeWalk {
         appValue = NodeValue(program.appID.flatMap { $0.isNull ? nil : $0 })
         self.user = user
         environmentValues = Array(repeating: nil, count: program.environmentSlots)
-        listAnswers = Array(repeating: nil, count: program.listSlots)
+        answers = Array(repeating: nil, count: program.answerSlots)
         user.bind(program)
     }
 
@@ -157,7 +158,7 @@ final class NodeWalk {
         if user !== self.user {
             self.user = user
             if sdkEnvironment == nil && !environmentOwned.isEmpty { forgetEnvironment() }
-            for i in listAnswers.indices { listAnswers[i] = nil }
+            for i in answers.indices { answers[i] = nil }
         }
         user.bind(program)
         if trace != nil || self.trace != nil { self.trace = trace }
@@ -413,6 +414,14 @@ final class NodeWalk {
     // MARK: operators
 
     private func compare(_ c: NodeCondition, _ v: NodeValue) -> Bool {
+        if c.answerSlot < 0 || c.op == .inList || c.op == .notInList { return operate(c, v) }
+        if let known = answers[c.answerSlot] { return known == .yes }
+        let result = operate(c, v)
+        answers[c.answerSlot] = result ? .yes : .no
+        return result
+    }
+
+    private func operate(_ c: NodeCondition, _ v: NodeValue) -> Bool {
         switch c.op {
         case .unsupported:
             return false
@@ -473,7 +482,7 @@ final class NodeWalk {
             usedIDList = true
             let answer = listAnswer(c, v)
             if answer == .missingList { missingIDList = true }
-            return c.op == .inList ? answer == .inList : answer != .inList
+            return c.op == .inList ? answer == .yes : answer != .yes
         case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:
             guard let items = c.targetMembers, let set = v.arrayMembers else { return false }
             func has(_ t: (JS.Primitive?, JS.Primitive?)) -> Bool {
@@ -490,23 +499,22 @@ final class NodeWalk {
         }
     }
 
-    enum ListAnswer: UInt8 { case inList, notInList, missingList }
+    enum Answer: UInt8 { case yes, no, missingList }
 
-    /// Whether the user's value is in the condition's list (the answer is the same for every evaluation of the condition
-    /// for this user under this walk's lists, so it is looked up once per user).
-    private func listAnswer(_ c: NodeCondition, _ v: NodeValue) -> ListAnswer {
-        if let known = listAnswers[c.listSlot] { return known }
-        let answer: ListAnswer
+    /// Whether the user's value is in the condition's list (looked up once per user).
+    private func listAnswer(_ c: NodeCondition, _ v: NodeValue) -> Answer {
+        if let known = answers[c.answerSlot] { return known }
+        let answer: Answer
         if !profile.hasIDLists {
             // The Worker holds no lists: not in any.
-            answer = .notInList
+            answer = .no
         } else if idLists.contains(list: c.listName) {
             // `hashUnitIDForIDList`: only a string unit ID has a hash.
-            if let key = v.listKey, idLists.contains(list: c.listName, key: key) { answer = .inList } else { answer = .notInList }
+            if let key = v.listKey, idLists.contains(list: c.listName, key: key) { answer = .yes } else { answer = .no }
         } else {
             answer = .missingList
         }
-        listAnswers[c.listSlot] = answer
+        answers[c.answerSlot] = answer
         return answer
     }
 
