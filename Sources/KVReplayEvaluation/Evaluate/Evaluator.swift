@@ -217,7 +217,7 @@ public struct UserSession {
 
     /// The boolean of gate number `index` (payload order). Exposures are not gathered: they never change the boolean.
     func checkGate(index: Int) -> Bool {
-        if walk.isNode { return nodeCheckGate(walk.payload.gates[index].name) }
+        if walk.isNode { return nodeCheckGate(index: index) }
         let ctx = walk.ctx
         ctx.reset()
         ctx.collectsExposures = false

@@ -1,21 +1,23 @@
 import KVReplayModel
 
-/// The node flavour behind `UserSession`: one `NodeWalk` per evaluation, its result turned into the shared
-/// `Evaluation` record as statsig-node's public API reports it (`oracle_node.js`'s normalisation).
+/// The node flavour behind `UserSession`: the context's `NodeWalk` for this evaluator, begun for each evaluation,
+/// its result turned into the shared `Evaluation` record as statsig-node's public API reports it (`oracle_node.js`'s
+/// normalisation).
 extension UserSession {
-    private func nodeWalk() -> NodeWalk {
+    /// The context's walk for this session's evaluator (made when the context first evaluates with it), begun for this
+    /// session's user.
+    @inline(__always)
+    private func nodeWalk(_ user: NodeUser, collectsExposures: Bool) -> NodeWalk {
         let evaluator = walk.evaluator
-        guard let user = walk.user.node else { preconditionFailure("a node evaluation needs a user prepared by a node evaluator (Evaluator.prepare)") }
-        let program = evaluator.payload.nodeProgram
-        let environment = evaluator.nodeEnvironment ?? user.ownEnvironment
-        if let w = walk.ctx.nodeWalk {
-            w.rebind(program: program, user: user, environment: environment, now: evaluator.options.now, idLists: evaluator.options.idLists,
-                     profile: evaluator.options.edge, trace: walk.ctx.trace)
-            return w
+        let ctx = walk.ctx
+        let w: NodeWalk
+        if let kept = ctx.nodeWalk, kept.evaluator === evaluator {
+            w = kept
+        } else {
+            w = NodeWalk(evaluator: evaluator, program: evaluator.payload.nodeProgram, user: user)
+            ctx.nodeWalk = w
         }
-        let w = NodeWalk(program: program, user: user, environment: environment, now: evaluator.options.now, idLists: evaluator.options.idLists,
-                         profile: evaluator.options.edge, trace: walk.ctx.trace)
-        walk.ctx.nodeWalk = w
+        w.begin(user: user, trace: ctx.trace, collectsExposures: collectsExposures)
         return w
     }
 
@@ -24,7 +26,7 @@ extension UserSession {
         guard let user = walk.user.node else { preconditionFailure("a node evaluation needs a user prepared by a node evaluator (Evaluator.prepare)") }
         // `StatsigServer._validateInputs`: the public API throws for a user without a userID or customIDs.
         guard user.identifiable else { return FlavorPolicy.legacyRejectedUser(ref) }
-        let w = nodeWalk()
+        let w = nodeWalk(user, collectsExposures: true)
         let r: NodeResult
         do {
             r = try w.evaluate(ref)
@@ -56,10 +58,15 @@ extension UserSession {
             version: r.version, usedIDList: w.usedIDList, missingIDList: w.missingIDList)
     }
 
+    /// `checkGate(user, name)`'s boolean (no exposures gathered: they never change it).
     func nodeCheckGate(_ name: String) -> Bool {
         guard let user = walk.user.node, user.identifiable else { return false }
-        let w = nodeWalk()
-        w.collectsExposures = false
-        return (try? w.checkGate(name).value) ?? false
+        return (try? nodeWalk(user, collectsExposures: false).checkGate(name).value) ?? false
+    }
+
+    /// The boolean of the gate payload gate `index` names (`CompiledPayload.gates`).
+    func nodeCheckGate(index: Int) -> Bool {
+        guard let user = walk.user.node, user.identifiable else { return false }
+        return (try? nodeWalk(user, collectsExposures: false).checkGate(payloadIndex: index).value) ?? false
     }
 }

@@ -1,36 +1,73 @@
 import KVReplayModel
 
-/// statsig-node 6.5.1's `ConfigEvaluation`, the fields its public results are built from.
+/// statsig-node 6.5.1's `ConfigEvaluation`, the fields its public results are built from, held as references to the
+/// compiled spec and rule they come from (nothing is copied out of the program, so no shared reference count is
+/// written, until a record is made).
 struct NodeResult {
+    enum End: UInt8 {
+        /// A rule matched (its pass percentage decided `value`).
+        case matched
+        /// No rule matched: `default`.
+        case fellThrough
+        case disabled
+        case unsupported
+        case unrecognized
+    }
+
+    var end: End
     var value = false
-    var ruleID = ""
-    var groupName: String? = nil
-    /// `null` for unsupported and unrecognized results.
-    var idType: String? = nil
+    /// The spec evaluated (nil: unrecognized); after a delegation, the experiment's.
+    var spec: Unmanaged<NodeSpec>? = nil
+    /// The matched rule.
+    var rule: Unmanaged<NodeRule>? = nil
     var secondary: [SecondaryExposure] = []
     /// nil: the same list as `secondary` (the constructor's `undelegated_secondary_exposures = secondary_exposures`).
     var undelegated: [SecondaryExposure]? = nil
+    /// The spec whose `explicitParameters` the result reports (nil: none).
+    var explicitFrom: Unmanaged<NodeSpec>? = nil
+    /// The layer rule that delegated to the experiment (its `configDelegate`).
+    var delegatingRule: Unmanaged<NodeRule>? = nil
+
+    var unsupported: Bool { end == .unsupported }
+    var unrecognized: Bool { end == .unrecognized }
+
+    var ruleID: String {
+        switch end {
+        case .matched: rule!._withUnsafeGuaranteedRef { $0.id }
+        case .fellThrough: "default"
+        case .disabled: "disabled"
+        case .unsupported, .unrecognized: ""
+        }
+    }
+
+    var groupName: String? {
+        end == .matched ? rule!._withUnsafeGuaranteedRef { $0.groupName } : nil
+    }
+
+    /// `null` for unsupported and unrecognized results.
+    var idType: String? {
+        switch end {
+        case .matched, .fellThrough, .disabled: spec!._withUnsafeGuaranteedRef { $0.idType }
+        case .unsupported, .unrecognized: nil
+        }
+    }
+
     /// `json_value` (a boolean becomes `{}` in the constructor).
-    var json: JSONValue = .object(JSONObject())
-    var explicitParameters: [String]? = nil
-    var configDelegate: String? = nil
-    var unsupported = false
-    var unrecognized = false
-    var isExperimentGroup = false
-    var version: Int64? = nil
-
-    static func unrecognizedResult() -> NodeResult {
-        var r = NodeResult()
-        r.unrecognized = true
-        return r
+    var json: JSONValue {
+        let v: JSONValue
+        switch end {
+        case .matched: v = value ? rule!._withUnsafeGuaranteedRef { $0.returnValue } : spec!._withUnsafeGuaranteedRef { $0.defaultValue }
+        case .fellThrough, .disabled: v = spec!._withUnsafeGuaranteedRef { $0.defaultValue }
+        case .unsupported, .unrecognized: return .object(JSONObject())
+        }
+        if case .bool = v { return .object(JSONObject()) }
+        return v
     }
 
-    static func unsupportedResult(version: Int64?) -> NodeResult {
-        var r = NodeResult()
-        r.unsupported = true
-        r.version = version
-        return r
-    }
+    var explicitParameters: [String]? { explicitFrom?._withUnsafeGuaranteedRef { $0.explicitParameters } }
+    var configDelegate: String? { delegatingRule?._withUnsafeGuaranteedRef { $0.configDelegate } }
+    var isExperimentGroup: Bool { end == .matched && rule!._withUnsafeGuaranteedRef { $0.isExperimentGroup } }
+    var version: Int64? { spec?._withUnsafeGuaranteedRef { $0.version } }
 }
 
 /// A throw inside the evaluator (a condition without `type`, recursion past the stack): the public API's error
@@ -65,285 +102,332 @@ public struct EdgeProfile: Sendable, Equatable, Hashable {
 /// evaluation (its result is not shared with the parent), every condition of a rule is evaluated, an unsupported
 /// condition makes the whole spec `unsupported` only once it is reached, and every result's exposures are cleaned
 /// (`segment:` gates and duplicates dropped) rule by rule.
+///
+/// A walk is kept by an evaluation context for one evaluator (`UserSession.nodeWalk`) and begun again for each
+/// evaluation. It reads the program through unretained references (the walk holds the program, the program its
+/// specs, rules and conditions) and the user's values through the user's slot caches.
 final class NodeWalk {
-    private(set) var program: NodeProgram
+    let evaluator: Evaluator
+    let program: NodeProgram
+    /// The `statsigEnvironment` `_normalizeUser` gives every user (nil: the user's own).
+    let sdkEnvironment: JSONObject?
+    let idLists: IDLists
+    let profile: EdgeProfile
+    /// `current_time`'s and `target_app`'s values.
+    private let nowValue: NodeValue
+    private let appValue: NodeValue
     private(set) var user: NodeUser
-    private(set) var environment: JSONObject?
-    private(set) var now: Double
-    private(set) var idLists: IDLists
-    private(set) var profile: EdgeProfile
     private(set) var trace: EvaluationTrace?
     /// Gather secondary exposures (a gate check needs only the boolean, which exposures never change).
-    var collectsExposures = true
+    private(set) var collectsExposures = true
+    /// No exposures and no trace: a rule may stop at its first failed condition (see `evalRule`).
+    private var decidesOnly = false
     private(set) var depth = 0
     var usedIDList = false
     var missingIDList = false
+    /// Environment-dependent reads (`environment_field`, the member `statsigEnvironment`) by environment slot, for the
+    /// current environment (unretained; `environmentOwned` keeps them alive).
+    private var environmentValues: [Unmanaged<NodeValue>?]
+    private var environmentOwned: [NodeValue] = []
+    /// Answers of the conditions with costly operators for the current user, by answer slot (a condition's value, and
+    /// so its answer, is the same each time it is reached for one user under one evaluator).
+    private var answers: [Answer?]
 
     static let maxDepth = 1_000
 
-    init(program: NodeProgram, user: NodeUser, environment: JSONObject?, now: Int64, idLists: IDLists, profile: EdgeProfile,
-         trace: EvaluationTrace?) {
+    init(evaluator: Evaluator, program: NodeProgram, user: NodeUser) {
+        self.evaluator = evaluator
         self.program = program
+        sdkEnvironment = evaluator.nodeEnvironment
+        idLists = evaluator.options.idLists
+        profile = evaluator.options.edge
+        nowValue = NodeValue(.double(Double(evaluator.options.now)))
+        appValue = NodeValue(program.appID.flatMap { $0.isNull ? nil : $0 })
         self.user = user
-        self.environment = environment
-        self.now = Double(now)
-        self.idLists = idLists
-        self.profile = profile
-        self.trace = trace
+        environmentValues = Array(repeating: nil, count: program.environmentSlots)
+        answers = Array(repeating: nil, count: program.answerSlots)
+        user.bind(program)
     }
 
-    /// Rebinds a walk kept by a context for another evaluation (no allocation per evaluation).
-    func rebind(program: NodeProgram, user: NodeUser, environment: JSONObject?, now: Int64, idLists: IDLists, profile: EdgeProfile,
-                trace: EvaluationTrace?) {
-        self.program = program
-        self.user = user
-        self.environment = environment
-        self.now = Double(now)
-        self.idLists = idLists
-        self.profile = profile
-        self.trace = trace
+    /// The environment the SDK gives the user.
+    var environment: JSONObject? { sdkEnvironment ?? user.ownEnvironment }
+
+    /// Begins an evaluation for `user` (no allocation, and nothing shared written, per evaluation).
+    @inline(__always)
+    func begin(user: NodeUser, trace: EvaluationTrace?, collectsExposures: Bool) {
+        if user !== self.user {
+            self.user = user
+            if sdkEnvironment == nil && !environmentOwned.isEmpty { forgetEnvironment() }
+            for i in answers.indices { answers[i] = nil }
+        }
+        user.bind(program)
+        if trace != nil || self.trace != nil { self.trace = trace }
+        self.collectsExposures = collectsExposures
+        decidesOnly = !collectsExposures && trace == nil
         depth = 0
         usedIDList = false
         missingIDList = false
-        collectsExposures = true
+    }
+
+    private func forgetEnvironment() {
+        for i in environmentValues.indices { environmentValues[i] = nil }
+        environmentOwned.removeAll()
     }
 
     func evaluate(_ ref: EntityRef) throws(NodeThrow) -> NodeResult {
-        guard let spec = program.spec(ref) else { return .unrecognizedResult() }
-        return try eval(spec, kind: ref.kind)
+        guard let spec = program.spec(ref) else { return NodeResult(end: .unrecognized) }
+        return try withExtendedLifetime(spec) { () throws(NodeThrow) in try eval(Unmanaged.passUnretained(spec), kind: ref.kind) }
     }
 
     func checkGate(_ name: String) throws(NodeThrow) -> NodeResult {
-        guard let spec = program.gates[JS.Key(name)] else {
-            trace?.record(.nestedGateStart(name: name, depth: depth))
-            return .unrecognizedResult()
-        }
-        return try eval(spec, kind: .gate)
+        guard let spec = program.gate(name) else { return NodeResult(end: .unrecognized) }
+        return try withExtendedLifetime(spec) { () throws(NodeThrow) in try eval(Unmanaged.passUnretained(spec), kind: .gate) }
     }
 
-    private func eval(_ spec: NodeSpec, kind: EntityKind) throws(NodeThrow) -> NodeResult {
+    /// The gate payload gate `index` names (`CompiledPayload.gates`).
+    func checkGate(payloadIndex index: Int) throws(NodeThrow) -> NodeResult {
+        try eval(program.gateRefs[program.payloadGates[index]], kind: .gate)
+    }
+
+    /// A nested gate: `checkGate(name)` (for a missing gate, an unrecognized result).
+    private func nestedGate(_ index: Int, name: () -> String) throws(NodeThrow) -> NodeResult {
+        guard index >= 0 else {
+            trace?.record(.nestedGateStart(name: name(), depth: depth))
+            return NodeResult(end: .unrecognized)
+        }
+        return try eval(program.gateRefs[index], kind: .gate)
+    }
+
+    // The recursion (spec → rule → condition → nested gate → spec) passes unretained references and reads each object
+    // in short closures that return before it goes deeper: no reference count is written, and each level of nesting
+    // costs four frames (gates nest up to `maxDepth` deep).
+
+    private func eval(_ specRef: Unmanaged<NodeSpec>, kind: EntityKind) throws(NodeThrow) -> NodeResult {
         depth += 1
         defer { depth -= 1 }
         if depth > Self.maxDepth { throw NodeThrow(reason: "RangeError: Maximum call stack size exceeded") }
-        trace?.record(.enterSpec(kind: kind, name: spec.name, depth: depth - 1))
-        if !spec.enabled {
-            var r = NodeResult()
-            r.ruleID = "disabled"
-            r.idType = spec.idType
-            r.json = Self.jsonValue(spec.defaultValue)
-            r.version = spec.version
-            trace?.record(.disabled(name: spec.name))
-            return r
+        if let trace { trace.record(.enterSpec(kind: kind, name: specRef._withUnsafeGuaranteedRef { $0.name }, depth: depth - 1)) }
+        let (enabled, rules) = specRef._withUnsafeGuaranteedRef { ($0.enabled, $0.ruleRefs) }
+        if !enabled {
+            if let trace { trace.record(.disabled(name: specRef._withUnsafeGuaranteedRef { $0.name })) }
+            return NodeResult(end: .disabled, spec: specRef)
         }
         var secondary: [SecondaryExposure] = []
-        for (index, rule) in spec.rules.enumerated() {
-            trace?.record(.rule(index: index, id: rule.id, depth: depth - 1))
-            let rr = try evalRule(rule)
-            if rr.unsupported { return .unsupportedResult(version: spec.version) }
-            if !rr.exposures.isEmpty { secondary = (secondary + rr.exposures).legacyCleaned() }
-            guard rr.passes else { continue }
-            if let delegate = rule.configDelegate, let target = program.configs[JS.Key(delegate)] {
+        for index in 0..<rules.count {
+            let rule = rules[index]
+            if let trace { trace.record(.rule(index: index, id: rule._withUnsafeGuaranteedRef { $0.id }, depth: depth - 1)) }
+            var exposures: [SecondaryExposure] = []
+            let verdict = try evalRule(rule, &exposures)
+            if verdict == .unsupported { return NodeResult(end: .unsupported, spec: specRef) }
+            if !exposures.isEmpty { secondary = (secondary + exposures).legacyCleaned() }
+            guard verdict == .pass else { continue }
+            let delegateIndex = rule._withUnsafeGuaranteedRef { $0.delegateIndex }
+            if delegateIndex >= 0 {
+                let target = program.configRefs[delegateIndex]
                 var d = try eval(target, kind: .experiment)
-                d.configDelegate = delegate
+                d.delegatingRule = rule
                 d.undelegated = secondary
-                d.explicitParameters = target.explicitParameters
+                d.explicitFrom = target
                 if !secondary.isEmpty || !d.secondary.isEmpty { d.secondary = (secondary + d.secondary).legacyCleaned() }
                 return d
             }
-            let pass = passes(rule, spec)
-            trace?.record(.ruleMatched(id: rule.id, passed: pass, depth: depth - 1))
-            var r = NodeResult()
-            r.value = pass
-            r.ruleID = rule.id
-            r.groupName = rule.groupName
-            r.idType = spec.idType
-            r.secondary = secondary
-            r.json = Self.jsonValue(pass ? rule.returnValue : spec.defaultValue)
-            r.explicitParameters = spec.explicitParameters
-            r.isExperimentGroup = rule.isExperimentGroup
-            r.version = spec.version
-            return r
+            let pass = rule._withUnsafeGuaranteedRef { passes($0) }
+            if let trace { trace.record(.ruleMatched(id: rule._withUnsafeGuaranteedRef { $0.id }, passed: pass, depth: depth - 1)) }
+            return NodeResult(end: .matched, value: pass, spec: specRef, rule: rule, secondary: secondary, explicitFrom: specRef)
         }
-        var r = NodeResult()
-        r.ruleID = "default"
-        r.idType = spec.idType
-        r.secondary = secondary
-        r.json = Self.jsonValue(spec.defaultValue)
-        r.explicitParameters = spec.explicitParameters
-        r.version = spec.version
-        return r
-    }
-
-    /// The constructor's `json_value`: a boolean becomes `{}`.
-    private static func jsonValue(_ v: JSONValue) -> JSONValue {
-        if case .bool = v { return .object(JSONObject()) }
-        return v
+        return NodeResult(end: .fellThrough, spec: specRef, secondary: secondary, explicitFrom: specRef)
     }
 
     /// `_evalPassPercent`: `computeUserHash(config.salt + '.' + (rule.salt ?? rule.id) + '.' + (unitID ?? ''))`.
-    private func passes(_ rule: NodeRule, _ spec: NodeSpec) -> Bool {
+    private func passes(_ rule: NodeRule) -> Bool {
         if rule.passPercentage == 0 { return false }
         if rule.passPercentage == 100 { return true }
-        let unit = user.unitID(rule.idType)
-        let unitText = Self.concatenable(unit)
-        let bucket = Hashing.evaluationHash(prefix: rule.hashPrefix, unit: unitText) % 10_000
+        let bucket = user.bucket(rule.hashSlot) { unitHash(prefix: rule.hashPrefix, slot: rule.unitSlot, idType: rule.idType) % 10_000 }
         let passed = Double(bucket) < rule.passPercentage * 100
-        trace?.record(.passPercentage(ruleID: rule.id, unitID: unitText, bucket: bucket, percentage: rule.passPercentage, passed: passed,
-                                      depth: depth - 1))
+        if let trace {
+            trace.record(.passPercentage(ruleID: rule.id, unitID: unitText(slot: rule.unitSlot, idType: rule.idType), bucket: bucket,
+                                         percentage: rule.passPercentage, passed: passed, depth: depth - 1))
+        }
         return passed
     }
 
-    /// `x ?? ''` in a string concatenation.
-    private static func concatenable(_ v: JSONValue?) -> String {
-        guard let v, !v.isNull else { return "" }
-        return JS.string(v)
+    /// `computeUserHash(prefix + (unitID ?? ''))`.
+    private func unitHash(prefix: UnsafeBufferPointer<UInt8>, slot: Int, idType: String) -> UInt64 {
+        user.unitValue(slot: slot, idType: idType)._withUnsafeGuaranteedRef { Hashing.evaluationHash(prefix: prefix, unit: $0.concatenable) }
     }
 
-    private struct RuleOutcome {
+    /// `unitID ?? ''`.
+    private func unitText(slot: Int, idType: String) -> String {
+        user.unitValue(slot: slot, idType: idType)._withUnsafeGuaranteedRef { $0.concatenable }
+    }
+
+    enum Verdict: UInt8 { case pass, fail, unsupported }
+
+    /// `_evalRule`: every condition, in order (their exposures gathered into `exposures`). When only the boolean is
+    /// wanted (`decidesOnly`), a failed condition decides the rule: of the conditions after it, only those that can
+    /// end the evaluation early (unsupported, throwing, or nesting a gate that can) are still evaluated, for that
+    /// effect alone.
+    private func evalRule(_ rule: Unmanaged<NodeRule>, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
+        let conditions = rule._withUnsafeGuaranteedRef { $0.conditionRefs }
         var passes = true
-        var unsupported = false
-        var exposures: [SecondaryExposure] = []
-    }
-
-    private func evalRule(_ rule: NodeRule) throws(NodeThrow) -> RuleOutcome {
-        var out = RuleOutcome()
-        for c in rule.conditions {
-            let r = try evalCondition(c)
-            if r.unsupported {
-                out.unsupported = true
-                return out
+        for c in conditions {
+            if !passes && decidesOnly && !c._withUnsafeGuaranteedRef({ $0.mayAbort }) { continue }
+            switch try evalCondition(c, &exposures) {
+            case .unsupported: return .unsupported
+            case .fail: passes = false
+            case .pass: break
             }
-            if !r.passes { out.passes = false }
-            out.exposures.append(contentsOf: r.exposures)
         }
-        return out
+        return passes ? .pass : .fail
     }
 
-    private struct ConditionOutcome {
-        var passes: Bool
-        var unsupported = false
-        var exposures: [SecondaryExposure] = []
-    }
-
-    private func evalCondition(_ c: NodeCondition) throws(NodeThrow) -> ConditionOutcome {
-        var value: JSONValue? = nil
-        switch c.source {
+    /// `_evalCondition`. Nested gates are evaluated here; every other condition by `evalLeaf`.
+    private func evalCondition(_ ref: Unmanaged<NodeCondition>, _ exposures: inout [SecondaryExposure]) throws(NodeThrow) -> Verdict {
+        let (source, gateIndex) = ref._withUnsafeGuaranteedRef { ($0.source, $0.gateIndex) }
+        switch source {
         case .throwsTypeError:
             throw NodeThrow(reason: "TypeError: Cannot read properties of undefined (reading 'toLowerCase')")
-        case .unsupported:
-            record(c, value: nil, result: false, note: "unsupported condition type")
-            return ConditionOutcome(passes: false, unsupported: true)
-        case .pass:
-            record(c, value: nil, result: true)
-            return ConditionOutcome(passes: true)
         case .gate(let negate):
-            let name: String
-            if case .string(let s)? = c.target { name = s } else { name = c.target.map { JS.string($0) } ?? "undefined" }
-            let g = try checkGate(name)
-            if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
-            var exposures: [SecondaryExposure] = []
-            if collectsExposures {
-                exposures = g.secondary
-                exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+            let g = try nestedGate(gateIndex) { ref._withUnsafeGuaranteedRef { $0.gateName } }
+            if g.unsupported { return .unsupported }
+            if collectsExposures || trace != nil {
+                let name = ref._withUnsafeGuaranteedRef { $0.gateName }
+                if collectsExposures {
+                    exposures.append(contentsOf: g.secondary)
+                    exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
+                }
+                trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
             }
-            trace?.record(.nestedGate(name: name, negate: negate, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
-            return ConditionOutcome(passes: negate ? !g.value : g.value, exposures: exposures)
+            return negate != g.value ? .pass : .fail
         case .multiGate(let multiPass):
-            guard let names = c.target?.arrayValue else { return ConditionOutcome(passes: false, unsupported: true) }
-            var exposures: [SecondaryExposure] = []
-            var passed = false
-            for n in names {
-                let name = JS.string(n)
-                let g = try checkGate(name)
-                if g.unsupported { return ConditionOutcome(passes: false, unsupported: true) }
+            guard let count = ref._withUnsafeGuaranteedRef({ $0.multiGates?.count }) else { return .unsupported }
+            for i in 0..<count {
+                let (name, index) = ref._withUnsafeGuaranteedRef { $0.multiGates![i] }
+                let g = try nestedGate(index) { name }
+                if g.unsupported { return .unsupported }
                 if collectsExposures {
                     exposures.append(SecondaryExposure(gate: name, gateValue: g.value, ruleID: g.ruleID))
                     exposures.append(contentsOf: g.secondary)
                 }
                 trace?.record(.nestedGate(name: name, negate: !multiPass, result: g.value, ruleID: g.ruleID, memoized: false, depth: depth - 1))
-                if multiPass ? g.value : !g.value {
-                    passed = true
-                    break
-                }
+                if multiPass == g.value { return .pass }
             }
-            return ConditionOutcome(passes: passed, exposures: exposures)
+            return .fail
+        default:
+            return ref._withUnsafeGuaranteedRef { evalLeaf($0) }
+        }
+    }
+
+    /// A condition that nests no gate: its value, then its operator.
+    private func evalLeaf(_ c: NodeCondition) -> Verdict {
+        let value: Unmanaged<NodeValue>
+        switch c.source {
+        case .throwsTypeError, .gate, .multiGate:
+            preconditionFailure("evaluated by evalCondition")
+        case .unsupported:
+            record(c, value: nil, result: false, note: "unsupported condition type")
+            return .unsupported
+        case .pass:
+            record(c, value: nil, result: true)
+            return .pass
         case .ipBased:
-            if let f = c.field, let l = c.fieldLower {
-                value = user.field(f, lowered: l, environment: environment)
-                if value == nil { value = countryFromIP(field: f) }
+            value = read(c)
+            if value._withUnsafeGuaranteedRef({ $0.isUndefined }) && c.read == .user && c.isCountry && profile.hasCountryTable,
+               let country = user.countryValue
+            {
+                return compare(c, Unmanaged.passUnretained(country))
             }
         case .uaBased:
-            if let f = c.field, let l = c.fieldLower {
-                value = user.field(f, lowered: l, environment: environment) ?? user.userAgentField(f, environment: environment)
+            value = read(c)
+            if value._withUnsafeGuaranteedRef({ $0.isUndefined }) && c.read == .user {
+                return compare(c, user.userAgentValue(c))
             }
         case .userField:
-            if let f = c.field, let l = c.fieldLower { value = user.field(f, lowered: l, environment: environment) }
+            value = read(c)
         case .environment:
-            if let f = c.field, let env = environment { value = JS.propertyCaseInsensitive(env, f) }
+            if c.slot >= 0 {
+                value = environmentValue(c.slot) { env in env.flatMap { JS.propertyCaseInsensitive($0, c.field!) } }
+            } else {
+                value = NodeValue.undefinedRef
+            }
         case .currentTime:
-            value = .double(now)
+            value = Unmanaged.passUnretained(nowValue)
         case .userBucket:
-            let unit = Self.concatenable(user.unitID(c.idType))
-            let bucket = Hashing.evaluationHash(prefix: c.bucketPrefix, unit: unit) % 1000
+            let bucket = user.bucket(c.hashSlot) { unitHash(prefix: c.bucketPrefix, slot: c.unitSlot, idType: c.idType!) % 1000 }
             if let trace {
                 let salt = c.bucketSalt.map { JS.string($0) } ?? "undefined"
-                trace.record(.userBucket(salt: salt, unitID: unit, bucket: bucket, depth: depth - 1))
+                trace.record(.userBucket(salt: salt, unitID: unitText(slot: c.unitSlot, idType: c.idType!), bucket: bucket, depth: depth - 1))
             }
-            value = .int(Int64(bucket))
+            value = NodeValue.bucketRefs[Int(bucket)]
         case .unitID:
-            value = user.unitID(c.idType)
+            value = user.unitValue(slot: c.unitSlot, idType: c.idType!)
         case .targetApp:
-            value = program.appID.flatMap { $0.isNull ? nil : $0 }
+            value = Unmanaged.passUnretained(appValue)
         }
+        return compare(c, value)
+    }
+
+    /// A `user_field` / `ua_based` / `ip_based` field as `getFromUser` finds it.
+    @inline(__always)
+    private func read(_ c: NodeCondition) -> Unmanaged<NodeValue> {
+        switch c.read {
+        case .none: NodeValue.undefinedRef
+        case .user: user.fieldValue(c)
+        case .environment: environmentValue(c.slot) { [user] env in user.field(c.field!, lowered: c.fieldLower!, environment: env) }
+        }
+    }
+
+    /// An environment-dependent read, made once per environment.
+    private func environmentValue(_ slot: Int, _ make: (JSONObject?) -> JSONValue?) -> Unmanaged<NodeValue> {
+        if let v = environmentValues[slot] { return v }
+        let v = make(environment).map { NodeValue($0) } ?? NodeValue.undefined
+        environmentOwned.append(v)
+        let ref = Unmanaged.passUnretained(v)
+        environmentValues[slot] = ref
+        return ref
+    }
+
+    /// The operator on the value, recorded.
+    @inline(__always)
+    private func compare(_ c: NodeCondition, _ value: Unmanaged<NodeValue>) -> Verdict {
         if c.op == .unsupported {
             record(c, value: value, result: false, note: "unsupported operator")
-            return ConditionOutcome(passes: false, unsupported: true)
+            return .unsupported
         }
-        let result = compare(c, value)
+        let result = value._withUnsafeGuaranteedRef { compare(c, $0) }
         record(c, value: value, result: result)
-        return ConditionOutcome(passes: result)
+        return result ? .pass : .fail
     }
 
-    /// `getFromIP`: only for the field `country` (exact), from the user's `ip` (`lookupStr` for a string,
-    /// `lookupNumeric` for a number). Without the table (`initStrategyForIP3Country: 'none'`) the lookup searches
-    /// empty arrays: `undefined` for a four-part string or a number, `null` otherwise.
-    private func countryFromIP(field: String) -> JSONValue? {
-        guard JS.same(field, "country") else { return nil }
-        guard let ip = user.field("ip", environment: environment) else { return nil }
-        switch ip {
-        case .string(let s):
-            guard profile.hasCountryTable else { return nil }
-            if case .country(let code) = CountryLookup.shared.nodeLookup(ip: s) { return .string(code) }
-            return nil
-        case .int, .double:
-            guard profile.hasCountryTable else { return nil }
-            if case .country(let code) = CountryLookup.shared.nodeLookup(number: JS.number(ip)) { return .string(code) }
-            return nil
-        default:
-            return nil
-        }
-    }
-
-    private func record(_ c: NodeCondition, value: JSONValue?, result: Bool, note: String? = nil) {
+    @inline(__always)
+    private func record(_ c: NodeCondition, value: Unmanaged<NodeValue>?, result: Bool, note: String? = nil) {
         guard let trace else { return }
         if let note {
             trace.record(.conditionRaised(id: ObjectIdentifier(c), type: c.type, operator: c.operatorText, field: c.field, reason: note, depth: depth - 1))
             return
         }
+        let v = value?.takeUnretainedValue()
         trace.record(.condition(id: ObjectIdentifier(c), type: c.type, operator: c.operatorText, field: c.field, target: c.target ?? .null,
-                                userValue: value, userString: value.map { JS.string($0) }, result: result, depth: depth - 1))
+                                userValue: v?.json, userString: v?.json == nil ? nil : v?.string, result: result, depth: depth - 1))
     }
 
     // MARK: operators
 
-    private func compare(_ c: NodeCondition, _ value: JSONValue?) -> Bool {
-        let target = c.target
+    private func compare(_ c: NodeCondition, _ v: NodeValue) -> Bool {
+        if c.answerSlot < 0 || c.op == .inList || c.op == .notInList { return operate(c, v) }
+        if let known = answers[c.answerSlot] { return known == .yes }
+        let result = operate(c, v)
+        answers[c.answerSlot] = result ? .yes : .no
+        return result
+    }
+
+    private func operate(_ c: NodeCondition, _ v: NodeValue) -> Bool {
         switch c.op {
         case .unsupported:
             return false
         case .gt, .gte, .lt, .lte:
-            guard let value, !value.isNull, let target, !target.isNull else { return false }
-            let a = JS.number(value), b = JS.number(target)
+            if v.isNullish || c.targetNullish { return false }
+            let a = v.number, b = c.targetNumber
             if a.isNaN || b.isNaN { return false }
             switch c.op {
             case .gt: return a > b
@@ -352,7 +436,7 @@ final class NodeWalk {
             default: return a <= b
             }
         case .versionGT, .versionGTE, .versionLT, .versionLTE, .versionEQ, .versionNEQ:
-            guard case .string(let a)? = value, case .string(let b)? = target, let r = Self.versionCompare(a, b) else { return false }
+            guard let a = v.versionParts, let b = c.targetVersion, let r = NodeValue.versionCompare(a, b) else { return false }
             switch c.op {
             case .versionGT: return r > 0
             case .versionGTE: return r >= 0
@@ -361,42 +445,33 @@ final class NodeWalk {
             case .versionEQ: return r == 0
             default: return r != 0
             }
-        case .any, .none:
-            let found: Bool
-            if let set = c.targetSet {
-                let s = JS.string(value)
-                found = set.contains(JS.Key(s)) || set.contains(JS.Key(JS.lower(s)))
-            } else {
-                found = arrayAny(value, c.targetItems, ignoreCase: true, JS.same)
+        case .any, .none, .anyCaseSensitive, .noneCaseSensitive:
+            var found = false
+            if let set = c.targetSetRef, !(c.nullishFails && v.isNullish) {
+                found = set._withUnsafeGuaranteedRef { set in
+                    (c.probesExact && set.contains(v.string, hash: v.stringHash)) || (c.probesLower && set.contains(v.lower, hash: v.lowerHash))
+                }
             }
-            return c.op == .any ? found : !found
-        case .anyCaseSensitive, .noneCaseSensitive:
-            let found: Bool
-            if let set = c.targetSet {
-                found = set.contains(JS.Key(JS.string(value)))
-            } else {
-                found = arrayAny(value, c.targetItems, ignoreCase: false, JS.same)
-            }
-            return c.op == .anyCaseSensitive ? found : !found
+            return c.op == .any || c.op == .anyCaseSensitive ? found : !found
         case .startsWith:
-            return arrayAny(value, c.targetItems, ignoreCase: true, JS.startsWith)
+            return anyString(.prefix, v, c)
         case .endsWith:
-            return arrayAny(value, c.targetItems, ignoreCase: true, JS.endsWith)
+            return anyString(.suffix, v, c)
         case .contains:
-            return arrayAny(value, c.targetItems, ignoreCase: true, JS.includes)
+            return anyString(.contains, v, c)
         case .containsNone:
-            return !arrayAny(value, c.targetItems, ignoreCase: true, JS.includes)
+            return !anyString(.contains, v, c)
         case .matches:
-            let s = JS.string(value)
-            guard JS.length(s) < 1000, let regex = c.regex else { return false }
-            return regex.firstMatch(in: JSRegex.icuSubject(s)) ?? false
+            let s = v.string
+            guard JS.length(s) < 1000, let regex = c.regexRef else { return false }
+            return regex._withUnsafeGuaranteedRef { $0.firstMatch(in: JSRegex.icuSubject(s)) } ?? false
         case .eq:
-            return JS.looseEquals(value, target)
+            return JS.looseEquals(v.json, c.target)
         case .neq:
-            return !JS.looseEquals(value, target)
+            return !JS.looseEquals(v.json, c.target)
         case .before, .after, .on:
-            guard let value, !value.isNull, let target, !target.isNull else { return false }
-            let a = NodeDates.time(value), b = c.targetDate
+            if v.isNullish || c.targetNullish { return false }
+            let a = NodeDates.time(v.json), b = c.targetDate
             if a.isNaN || b.isNaN { return false }
             switch c.op {
             case .before: return a < b
@@ -404,27 +479,16 @@ final class NodeWalk {
             default: return NodeDates.startOfDay(a) == NodeDates.startOfDay(b)
             }
         case .inList, .notInList:
-            let name = target.map { JS.string($0) } ?? "undefined"
             usedIDList = true
-            var inList = false
-            // `hashUnitIDForIDList`: only a string unit ID has a hash.
-            let key: UInt64? = if case .string(let id)? = value { Self.idListKey(id) } else { nil }
-            if !profile.hasIDLists {
-                // The Worker holds no lists: not in any.
-            } else if idLists.contains(list: name) {
-                if let key { inList = idLists.contains(list: name, key: key) }
-            } else {
-                missingIDList = true
-            }
-            return c.op == .inList ? inList : !inList
+            let answer = listAnswer(c, v)
+            if answer == .missingList { missingIDList = true }
+            return c.op == .inList ? answer == .yes : answer != .yes
         case .arrayContainsAny, .arrayContainsNone, .arrayContainsAll, .notArrayContainsAll:
-            guard let items = c.targetItems, case .array(let values)? = value else { return false }
-            var set = Set<JS.Primitive>()
-            for v in values { if let p = JS.Primitive(v) { set.insert(p) } }
-            func has(_ t: JSONValue) -> Bool {
-                if let p = JS.Primitive(t), set.contains(p) { return true }
-                let n = JS.parseInt(t)
-                return !n.isNaN && set.contains(JS.Primitive(number: n))
+            guard let items = c.targetMembers, let set = v.arrayMembers else { return false }
+            func has(_ t: (JS.Primitive?, JS.Primitive?)) -> Bool {
+                if let p = t.0, set.contains(p) { return true }
+                if let n = t.1 { return set.contains(n) }
+                return false
             }
             switch c.op {
             case .arrayContainsAny: return items.contains(where: has)
@@ -435,17 +499,31 @@ final class NodeWalk {
         }
     }
 
-    /// `arrayAny(value, target, stringCompare(ignoreCase, fn))`: false unless the target is an array; an element
-    /// matches when neither side is `null`/`undefined` and `fn(String(a), String(b))` (both lower-cased first).
-    private func arrayAny(_ value: JSONValue?, _ items: [JSONValue]?, ignoreCase: Bool, _ fn: (String, String) -> Bool) -> Bool {
-        guard let items else { return false }
-        guard let value, !value.isNull else { return false }
-        let a = ignoreCase ? JS.lower(JS.string(value)) : JS.string(value)
-        for b in items where !b.isNull {
-            let t = ignoreCase ? JS.lower(JS.string(b)) : JS.string(b)
-            if fn(a, t) { return true }
+    enum Answer: UInt8 { case yes, no, missingList }
+
+    /// Whether the user's value is in the condition's list (looked up once per user).
+    private func listAnswer(_ c: NodeCondition, _ v: NodeValue) -> Answer {
+        if let known = answers[c.answerSlot] { return known }
+        let answer: Answer
+        if !profile.hasIDLists {
+            // The Worker holds no lists: not in any.
+            answer = .no
+        } else if idLists.contains(list: c.listName) {
+            // `hashUnitIDForIDList`: only a string unit ID has a hash.
+            if let key = v.listKey, idLists.contains(list: c.listName, key: key) { answer = .yes } else { answer = .no }
+        } else {
+            answer = .missingList
         }
-        return false
+        answers[c.answerSlot] = answer
+        return answer
+    }
+
+    /// `arrayAny(value, target, stringCompare(true, fn))`: false unless the target is an array; an element matches when
+    /// neither side is `null`/`undefined` and `fn(String(a).toLowerCase(), String(b).toLowerCase())`.
+    @inline(__always)
+    private func anyString(_ match: ByteStringList.Match, _ v: NodeValue, _ c: NodeCondition) -> Bool {
+        guard let list = c.targetStringsRef, !v.isNullish else { return false }
+        return list._withUnsafeGuaranteedRef { $0.any(match, in: v.lower) }
     }
 
     /// statsig-node's ID-list key of a unit ID: the first 8 characters of the base64 of its own SHA-256
@@ -456,28 +534,6 @@ final class NodeWalk {
     }
 
     static let emptyIDListKey = Hashing.packIDListHash("2laYvhe5")!
-
-    /// `versionCompare`: the text before the first `-` of each side, split on `.`, missing parts `0`, each part read
-    /// with `Number()` (NaN: no answer).
-    static func versionCompare(_ first: String, _ second: String) -> Int? {
-        // `indexOf('-')` on code units: split on the byte, not on grapheme clusters.
-        func stripped(_ s: String) -> String {
-            if let i = s.utf8.firstIndex(of: UInt8(ascii: "-")) { return String(s.utf8[..<i])! }
-            return s
-        }
-        let v1 = stripped(first), v2 = stripped(second)
-        if v1.isEmpty || v2.isEmpty { return nil }
-        let p1 = v1.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { String($0)! }
-        let p2 = v2.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { String($0)! }
-        for i in 0..<max(p1.count, p2.count) {
-            let n1 = i < p1.count ? JS.number(p1[i]) : 0
-            let n2 = i < p2.count ? JS.number(p2[i]) : 0
-            if n1.isNaN || n2.isNaN { return nil }
-            if n1 < n2 { return -1 }
-            if n1 > n2 { return 1 }
-        }
-        return 0
-    }
 }
 
 /// A lookup the edge profile answered without data the config's intent has.
