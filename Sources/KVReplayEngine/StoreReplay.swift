@@ -123,16 +123,32 @@ public struct StoreReplay {
                     self.writer = writer
                     self.snapshots = snapshots
                 }
+                /// The chunk's flips grouped by (before, after) outcome pair, in first-seen order: one transition
+                /// lookup and one bulk insert per group, user rows in the order the replay gave them.
                 func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws {
-                    let w = JSONWriter(style: .python)
+                    var groups: [Pair: Int] = [:]
+                    var pairs: [(pair: Pair, users: [Int64])] = []
                     for f in flips {
-                        try writer.add(FlipRow(fromSnapshotID: snapshots[from].id, toSnapshotID: snapshots[to].id, kind: entity.kind.rawValue,
-                                               entity: entity.name, userRow: f.userID, beforeValue: w.string(f.before.value),
-                                               beforeRuleID: f.before.ruleID, beforeGroup: f.before.groupName, afterValue: w.string(f.after.value),
-                                               afterRuleID: f.after.ruleID, afterGroup: f.after.groupName,
-                                               changed: f.before.changes(to: f.after).joined(separator: ",")))
+                        let pair = Pair(before: f.before, after: f.after)
+                        if let i = groups[pair] {
+                            pairs[i].users.append(f.userID)
+                        } else {
+                            groups[pair] = pairs.count
+                            pairs.append((pair, [f.userID]))
+                        }
+                    }
+                    let w = JSONWriter(style: .python)
+                    func text(_ o: Outcome) -> OutcomeText { OutcomeText(value: w.string(o.value), ruleID: o.ruleID, group: o.groupName) }
+                    for (pair, users) in pairs {
+                        let t = try writer.transition(kind: entity.kind.rawValue, entity: entity.name, before: text(pair.before), after: text(pair.after),
+                                                      changed: pair.before.changes(to: pair.after).joined(separator: ","))
+                        try writer.addFlips(fromSnapshotID: snapshots[from].id, toSnapshotID: snapshots[to].id, transition: t, userRows: users)
                     }
                     count += flips.count
+                }
+                struct Pair: Hashable {
+                    var before: Outcome
+                    var after: Outcome
                 }
             }
             // Reads of the database being written share the write transaction's connection.

@@ -61,6 +61,20 @@ public struct ReportInput: Sendable {
             }
             if examples.count < 3 { examples.append((unitID, before, after)) }
         }
+
+        /// Adds `n` users who flipped from `before` to `after` (counts only; ``examples`` are set by the caller).
+        public mutating func add(before: Outcome, after: Outcome, users n: Int) {
+            changedUsers += n
+            let fields = before.changes(to: after)
+            if fields.contains("value") { valueChanged += n }
+            if fields.contains("rule") { ruleChanged += n }
+            if fields.contains("group") { groupChanged += n }
+            if before.value == .bool(false) && after.value == .bool(true) { toTrue += n }
+            if before.value == .bool(true) && after.value == .bool(false) { toFalse += n }
+            if before.groupName != after.groupName {
+                transitions["\(before.groupName ?? "none") -> \(after.groupName ?? "none")", default: 0] += n
+            }
+        }
     }
 
     /// Audit verdicts, aggregated.

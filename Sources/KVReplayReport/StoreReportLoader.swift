@@ -49,28 +49,47 @@ public enum StoreReportLoader {
         }
         rollups.sort { $0.snapshot != $1.snapshot ? $0.snapshot < $1.snapshot : $0.entity < $1.entity }
 
-        // Flips, aggregated per pair and entity; examples are the lowest user rows.
-        var summaries: [String: ReportInput.FlipSummary] = [:]
-        var summaryOrder: [String] = []
-        var exampleRows: [String: [FlipRow]] = [:]
-        try store.forEachFlipBatch { batch in
+        // Flips, aggregated per pair and entity from one keyset scan of the integer rows: users counted per
+        // transition, the three lowest user rows of each pair and entity kept as examples.
+        let transitions = Dictionary(uniqueKeysWithValues: try store.replayTransitions().map { t in
+            (t.id, (t, before: outcome(t.before.value, t.before.ruleID, t.before.group), after: outcome(t.after.value, t.after.ruleID, t.after.group)))
+        })
+        struct PairEntity: Hashable {
+            var from: Int
+            var to: Int
+            var kind: EntityKind
+            var name: String
+        }
+        var users: [PairEntity: [Int64: Int]] = [:]
+        var examples: [PairEntity: [(row: Int64, transition: Int64)]] = [:]
+        try store.forEachFlipRefBatch { batch in
             for f in batch {
-                guard let from = indexByID[f.fromSnapshotID], let to = indexByID[f.toSnapshotID], let kind = EntityKind(rawValue: f.kind) else { continue }
-                let key = "\(from)/\(f.kind)/\(f.entity)"
-                if summaries[key] == nil {
-                    summaries[key] = ReportInput.FlipSummary(from: from, to: to, entity: EntityRef(kind: kind, name: f.entity))
-                    summaryOrder.append(key)
+                guard let from = indexByID[f.fromSnapshotID], let to = indexByID[f.toSnapshotID], let t = transitions[f.transitionID]?.0,
+                      let kind = EntityKind(rawValue: t.kind) else { continue }
+                let key = PairEntity(from: from, to: to, kind: kind, name: t.entity)
+                users[key, default: [:]][f.transitionID, default: 0] += 1
+                var lowest = examples[key, default: []]
+                if lowest.count < 3 || f.userRow < lowest[lowest.count - 1].row {
+                    lowest.insert((f.userRow, f.transitionID), at: lowest.firstIndex { $0.row > f.userRow } ?? lowest.count)
+                    if lowest.count > 3 { lowest.removeLast() }
+                    examples[key] = lowest
                 }
-                let before = outcome(f.beforeValue, f.beforeRuleID, f.beforeGroup), after = outcome(f.afterValue, f.afterRuleID, f.afterGroup)
-                summaries[key]!.add(unitID: "", before: before, after: after)
-                if exampleRows[key, default: []].count < 3 { exampleRows[key, default: []].append(f) }
             }
         }
-        let labels = try store.unitLabels(rows: exampleRows.values.flatMap { $0.map(\.userRow) })
-        for (key, rows) in exampleRows {
-            summaries[key]!.examples = rows.map { f in
-                (labels[f.userRow] ?? "#\(f.userRow)", outcome(f.beforeValue, f.beforeRuleID, f.beforeGroup), outcome(f.afterValue, f.afterRuleID, f.afterGroup))
+        let labels = try store.unitLabels(rows: examples.values.flatMap { $0.map(\.row) })
+        var flipSummaries: [ReportInput.FlipSummary] = []
+        let pairs = users.keys.map { ($0, EntityRef(kind: $0.kind, name: $0.name)) }
+        for (key, ref) in pairs.sorted(by: { $0.0.from != $1.0.from ? $0.0.from < $1.0.from : $0.0.to != $1.0.to ? $0.0.to < $1.0.to : $0.1 < $1.1 }) {
+            var summary = ReportInput.FlipSummary(from: key.from, to: key.to, entity: ref)
+            for (id, n) in users[key]!.sorted(by: { $0.key < $1.key }) {
+                let t = transitions[id]!
+                summary.add(before: t.before, after: t.after, users: n)
             }
+            summary.examples = (examples[key] ?? []).map { x in
+                let t = transitions[x.transition]!
+                return (labels[x.row] ?? "#\(x.row)", t.before, t.after)
+            }
+            flipSummaries.append(summary)
         }
 
         var audit = ReportInput.AuditSummary()
@@ -91,7 +110,7 @@ public enum StoreReportLoader {
                 audit.addFinding(e)
             }
         }
-        var input = ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
+        var input = ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: flipSummaries, audit: audit)
         if try store.appliedMigrations().contains("v3-edge-blind-spots") {
             let rows = try store.edgeBlindSpots()
             var examples: [(row: EdgeBlindSpotRow, items: [JSONValue])] = []
