@@ -209,8 +209,8 @@ public struct StoreReplay {
 
             // The audit: every exposure of this shard's users (exposures without a user go to shard 1), a batch at a time.
             let auditor = Auditor(snapshots: snapshots, defaultFlavor: flavor, idLists: idLists, compiled: compiled, edge: edge)
-            let visitExposures: (([ExposureRecord]) throws -> Void) throws -> Void = sameDatabase
-                ? { try writer.forEachExposureBatch(batchSize: 50_000, $0) } : { try source.forEachExposureBatch(batchSize: 50_000, $0) }
+            let visitExposures: (([AuditExposure]) throws -> Void) throws -> Void = sameDatabase
+                ? { try writer.forEachAuditExposureBatch(batchSize: 50_000, $0) } : { try source.forEachAuditExposureBatch(batchSize: 50_000, $0) }
             try visitExposures { batch in
                 let objects = try userObjects(Array(Set(batch.compactMap(\.userRow))))
                 let mine = batch.filter { x in x.userRow.map { objects[$0].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1) } ?? (shard.index == 1) }
@@ -247,15 +247,14 @@ public struct StoreReplay {
         return result
     }
 
-    static func logged(_ r: ExposureRecord) -> LoggedExposure {
-        let e = r.row
+    static func logged(_ e: AuditExposure) -> LoggedExposure {
         let kind: LoggedExposure.Kind
         switch e.kind {
         case .gate: kind = .gate
         case .config: kind = .config
         case .layer: kind = .layer
         }
-        return LoggedExposure(id: r.id, kind: kind, entity: e.entity, userID: r.userRow, value: e.kind == .gate ? e.value : nil,
+        return LoggedExposure(id: e.id, kind: kind, entity: e.entity, userID: e.userRow, value: e.kind == .gate ? e.value : nil,
                               ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
                               isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut, sdkType: e.sdkType)
     }

@@ -467,8 +467,7 @@ public final class ReplayResultsWriter {
     public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
         var after: Int64 = 0
         while true {
-            let batch = try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
-                .map(ExposureRecord.init(row:))
+            let batch = try ExposureRecord.fetch(db, after: after, limit: batchSize)
             guard let last = batch.last else { return }
             try body(batch)
             after = last.id
@@ -528,18 +527,23 @@ extension Store {
 
     public func replayEntities() throws(StoreError) -> [ReplayEntityRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_entities ORDER BY snapshot_id, kind, entity").map { r in
-                ReplayEntityRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), closure: r["closure"], evaluated: r["evaluated"], users: r["users"])
+            try Row.fetchAll(db, sql: """
+                SELECT snapshot_id, kind, CAST(entity AS BLOB), closure, evaluated, users FROM replay_entities ORDER BY snapshot_id, kind, entity
+                """).map { r in
+                ReplayEntityRow(snapshotID: r[0], kind: r[1], entity: ExactText.read(r, at: 2), closure: r[3], evaluated: r[4], users: r[5])
             }
         }
     }
 
     public func replayOutcomes() throws(StoreError) -> [OutcomeCountRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_outcomes ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name").map { r in
-                let hasGroup: Bool = r["has_group"]
-                return OutcomeCountRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), value: r["value"], ruleID: r["rule_id"],
-                                       groupName: hasGroup ? r["group_name"] : nil, users: r["users"])
+            try Row.fetchAll(db, sql: """
+                SELECT snapshot_id, kind, CAST(entity AS BLOB), value, rule_id, has_group, group_name, users FROM replay_outcomes
+                ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name
+                """).map { r in
+                let hasGroup: Bool = r[5]
+                return OutcomeCountRow(snapshotID: r[0], kind: r[1], entity: ExactText.read(r, at: 2), value: r[3], ruleID: r[4],
+                                       groupName: hasGroup ? r[6] : nil, users: r[7])
             }
         }
     }
@@ -576,23 +580,33 @@ public struct AuditDetail: Sendable {
 }
 
 extension Store {
-    /// Visits every verdict joined with its exposure and the lcut of the newer config (stale verdicts).
+    /// Visits every verdict joined with its exposure and the lcut of the newer config (stale verdicts), in exposure
+    /// order: keyset-paged, columns read by index.
     public func forEachAuditDetailBatch(batchSize: Int = 100_000, _ body: ([AuditDetail]) throws -> Void) throws {
         var after: Int64 = -1
+        var batch: [AuditDetail] = []
+        batch.reserveCapacity(batchSize)
         while true {
-            let batch: [(Int64, AuditDetail)] = try read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, CAST(e.entity AS BLOB), s.lcut
+            batch.removeAll(keepingCapacity: true)
+            var last: Int64?
+            try read { db in
+                let select = try RawStatement(db, sql: """
+                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.lcut
                     FROM audit a JOIN exposures e ON e.id = a.exposure_id LEFT JOIN snapshots s ON s.id = a.newer_snapshot_id
                     WHERE a.exposure_id > ? ORDER BY a.exposure_id LIMIT ?
-                    """, arguments: [after, batchSize]).map { r in
-                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5],
-                                       entity: String(decoding: (r[6] as Data?) ?? Data(), as: UTF8.self), newerLcut: r[7]))
+                    """)
+                select.bind(after, at: 1)
+                select.bind(Int64(batchSize), at: 2)
+                while try select.step() {
+                    last = select.int64(0)
+                    batch.append(AuditDetail(verdict: select.string(1), fields: select.string(2), inferred: select.int64(3) != 0, eventTime: select.optionalInt64(4),
+                                             kind: select.string(5), entity: select.string(6), newerLcut: select.optionalInt64(7)))
                 }
             }
-            guard let last = batch.last else { return }
-            try body(batch.map(\.1))
-            after = last.0
+            guard let last else { return }
+            try body(batch)
+            after = last
+            if batch.count < batchSize { return }
         }
     }
 

@@ -328,3 +328,47 @@ struct ReplayFlipTests {
         #expect(try store.scalar("SELECT count(*) FROM replay_transitions") == 1)
     }
 }
+
+@Suite("Audit exposure reader")
+struct AuditExposureReaderTests {
+    @Test("the audit's lean reader gives the columns of the full record, in id order, across keyset batches")
+    func leanEqualsFull() throws {
+        let t = try TempStore()
+        let store = try Store.open(path: t.path)
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f1", probe: "p1", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+            var batch = RowBatch()
+            for i in 1...23 {
+                var e = exposure(Int64(i), entity: i == 5 ? "g\u{0}nul" : "g\(i % 3)", time: Int64(i))
+                if i % 2 == 0 {
+                    e.kind = .layer
+                    e.parameterName = "p"
+                    e.allocatedExperiment = "exp"
+                    e.isExplicitParameter = i % 4 == 0
+                    e.value = nil
+                }
+                if i % 5 == 0 { e.time = nil; e.receivedAt = 99 }
+                e.lcut = i % 3 == 0 ? nil : 7
+                e.sdkType = i % 2 == 0 ? "statsig-node" : nil
+                e.groupName = i == 7 ? "G" : nil
+                batch.append(exposure: e, user: i == 11 ? nil : user("u\(i % 4)", time: Int64(i)))
+            }
+            _ = try w.write(batch, sourceFileID: file)
+            return ((), true)
+        }
+        var full: [ExposureRecord] = []
+        try store.forEachExposureBatch(batchSize: 4) { full += $0 }
+        var lean: [AuditExposure] = []
+        var batches = 0
+        try store.forEachAuditExposureBatch(batchSize: 4) { lean += $0; batches += 1 }
+        #expect(batches == 6 && lean.count == 23)
+        let expected = full.map { r in
+            AuditExposure(id: r.id, kind: r.row.kind, entity: r.row.entity, userRow: r.userRow, value: r.row.value, ruleID: r.row.ruleID,
+                          groupName: r.row.groupName, allocatedExperiment: r.row.allocatedExperiment, isExplicitParameter: r.row.isExplicitParameter,
+                          parameterName: r.row.parameterName, time: r.row.time, receivedAt: r.row.receivedAt, lcut: r.row.lcut, sdkType: r.row.sdkType)
+        }
+        #expect(lean == expected)
+        #expect(lean.map(\.id) == lean.map(\.id).sorted())
+        #expect(lean[4].entity == "g\u{0}nul" && lean[10].userRow == nil && lean[3].isExplicitParameter == true)
+    }
+}
