@@ -15,14 +15,11 @@ public enum StoreReportLoader {
         guard try store.appliedMigrations().contains("v2-replay-causes") else {
             throw StoreError("\(store.path) was replayed by an older kvreplay, without the audit's causes: run `kvreplay replay` again (it upgrades the database)")
         }
-        var replay = StoreReplay()
-        replay.from = from
-        replay.to = to
-        let (infos, snapshots) = try replay.loadSnapshots(from: store)
-        let indexByID = Dictionary(uniqueKeysWithValues: snapshots.enumerated().map { ($0.element.id, $0.offset) })
-        let reportSnapshots = zip(infos, snapshots).map { info, s in
-            ReportInput.Snapshot(sha256: s.sha256, lcut: s.lcut, capturedAt: s.capturedAt, bytes: Int(info.sizeBytes), kvKey: info.kvKey, specs: s.specs)
+        guard try store.appliedMigrations().contains("v4-replay-transitions") else {
+            throw StoreError("\(store.path) was replayed by an older kvreplay (one text row per flip): run `kvreplay replay` again (it upgrades the database)")
         }
+        let reportSnapshots = try snapshots(store: store, from: from, to: to)
+        let indexByID = Dictionary(uniqueKeysWithValues: reportSnapshots.enumerated().map { ($0.element.id, $0.offset) })
 
         // Rollups from the stored outcome counts.
         var evaluated: [String: (closure: String, evaluated: Bool)] = [:]
@@ -110,7 +107,7 @@ public enum StoreReportLoader {
                 audit.addFinding(e)
             }
         }
-        var input = ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: flipSummaries, audit: audit)
+        var input = ReportInput(snapshots: reportSnapshots.map(\.snapshot), rollups: rollups, flips: flipSummaries, audit: audit)
         if try store.appliedMigrations().contains("v3-edge-blind-spots") {
             let rows = try store.edgeBlindSpots()
             var examples: [(row: EdgeBlindSpotRow, items: [JSONValue])] = []
@@ -128,6 +125,29 @@ public enum StoreReportLoader {
             }
         }
         return input
+    }
+
+    /// The snapshots the replay covers (`from`...`to`, as the replay selects them), in replay order, each given by
+    /// its facts: one payload is parsed at a time and dropped once its facts (and its changes from the one before)
+    /// are taken, so memory does not grow with the payloads of the history.
+    static func snapshots(store: Store, from: SnapshotSelector?, to: SnapshotSelector?) throws -> [(id: Int64, snapshot: ReportInput.Snapshot)] {
+        var infos = try store.snapshots()
+        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
+        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
+        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
+        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
+        infos = Array(infos[lo...hi])
+        var out: [(id: Int64, snapshot: ReportInput.Snapshot)] = []
+        var previous: ConfigSpecs? = nil
+        for (i, info) in infos.enumerated() {
+            let specs = try ConfigSpecs(jsonBytes: try store.payload(snapshotID: info.id), source: "snapshot \(info.sha256.prefix(12))")
+            let lcut = info.lcut ?? specs.time ?? info.capturedAt ?? 0
+            let facts = ReportInput.SpecFacts(specs, previous: previous, first: i == 0, last: i == infos.count - 1)
+            out.append((info.id, ReportInput.Snapshot(sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, bytes: Int(info.sizeBytes),
+                                                      kvKey: info.kvKey, facts: facts)))
+            previous = specs
+        }
+        return out
     }
 
     /// The longest directory prefix (ending in `/`) that every path shares; empty when there is none.
