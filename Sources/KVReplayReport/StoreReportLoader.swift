@@ -46,11 +46,30 @@ public enum StoreReportLoader {
         }
         rollups.sort { $0.snapshot != $1.snapshot ? $0.snapshot < $1.snapshot : $0.entity < $1.entity }
 
-        // Flips, aggregated per pair and entity from one keyset scan of the integer rows: users counted per
-        // transition, the three lowest user rows of each pair and entity kept as examples.
+        // Flips, aggregated per pair and entity from one keyset scan of the integer rows: the scan counts users and
+        // keeps the three lowest user rows per snapshot pair and transition (integer keys); those fold into the pair's
+        // entity afterwards (a few hundred transitions).
         let transitions = Dictionary(uniqueKeysWithValues: try store.replayTransitions().map { t in
             (t.id, (t, before: outcome(t.before.value, t.before.ruleID, t.before.group), after: outcome(t.after.value, t.after.ruleID, t.after.group)))
         })
+        struct Step: Hashable {
+            var from: Int64
+            var to: Int64
+            var transition: Int64
+        }
+        var steps: [Step: (users: Int, lowest: [Int64])] = [:]
+        try store.forEachFlipRefBatch { batch in
+            for f in batch {
+                let key = Step(from: f.fromSnapshotID, to: f.toSnapshotID, transition: f.transitionID)
+                var step = steps[key] ?? (0, [])
+                step.users += 1
+                if step.lowest.count < 3 || f.userRow < step.lowest[step.lowest.count - 1] {
+                    step.lowest.insert(f.userRow, at: step.lowest.firstIndex { $0 > f.userRow } ?? step.lowest.count)
+                    if step.lowest.count > 3 { step.lowest.removeLast() }
+                }
+                steps[key] = step
+            }
+        }
         struct PairEntity: Hashable {
             var from: Int
             var to: Int
@@ -59,19 +78,12 @@ public enum StoreReportLoader {
         }
         var users: [PairEntity: [Int64: Int]] = [:]
         var examples: [PairEntity: [(row: Int64, transition: Int64)]] = [:]
-        try store.forEachFlipRefBatch { batch in
-            for f in batch {
-                guard let from = indexByID[f.fromSnapshotID], let to = indexByID[f.toSnapshotID], let t = transitions[f.transitionID]?.0,
-                      let kind = EntityKind(rawValue: t.kind) else { continue }
-                let key = PairEntity(from: from, to: to, kind: kind, name: t.entity)
-                users[key, default: [:]][f.transitionID, default: 0] += 1
-                var lowest = examples[key, default: []]
-                if lowest.count < 3 || f.userRow < lowest[lowest.count - 1].row {
-                    lowest.insert((f.userRow, f.transitionID), at: lowest.firstIndex { $0.row > f.userRow } ?? lowest.count)
-                    if lowest.count > 3 { lowest.removeLast() }
-                    examples[key] = lowest
-                }
-            }
+        for (step, counted) in steps {
+            guard let from = indexByID[step.from], let to = indexByID[step.to], let t = transitions[step.transition]?.0,
+                  let kind = EntityKind(rawValue: t.kind) else { continue }
+            let key = PairEntity(from: from, to: to, kind: kind, name: t.entity)
+            users[key, default: [:]][step.transition] = counted.users
+            examples[key] = Array(((examples[key] ?? []) + counted.lowest.map { ($0, step.transition) }).sorted { $0.row < $1.row }.prefix(3))
         }
         let labels = try store.unitLabels(rows: examples.values.flatMap { $0.map(\.row) })
         var flipSummaries: [ReportInput.FlipSummary] = []
