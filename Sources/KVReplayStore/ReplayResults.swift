@@ -127,7 +127,7 @@ public enum ReplaySchema {
 
         INSERT INTO replay_transitions (kind, entity, before_value, before_rule_id, before_group, after_value, after_rule_id, after_group, changed)
             SELECT DISTINCT kind, entity, before_value, before_rule_id, before_group, after_value, after_rule_id, after_group, changed
-            FROM replay_flips ORDER BY to_snapshot_id, kind, entity;
+            FROM replay_flips ORDER BY kind, entity;
         CREATE INDEX temp_replay_transitions_by_content ON replay_transitions(kind, entity, before_value, before_rule_id, before_group,
                                                                               after_value, after_rule_id, after_group, changed);
         INSERT INTO replay_flip_rows (to_snapshot_id, transition_id, user_row, from_snapshot_id)
