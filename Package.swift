@@ -102,6 +102,6 @@ let package = Package(
             name: "KVReplayCaptureTests",
             dependencies: ["KVReplayCapture", "KVReplayIngest", "KVReplayStore", "KVReplayModel", "kvreplay"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KVReplayCLITests", dependencies: ["KVReplayCLI", "kvreplay", "KVReplayTestSupport", "KVReplayModel", "KVReplayStore", "KVReplayEngine", "KVReplayEvaluation"], swiftSettings: swiftSettings),
     ]
 )

@@ -144,16 +144,32 @@ public struct StoreReplay {
                     self.writer = writer
                     self.snapshots = snapshots
                 }
+                /// The chunk's flips grouped by (before, after) outcome pair, in first-seen order: one transition
+                /// lookup and one bulk insert per group, user rows in the order the replay gave them.
                 func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws {
-                    let w = JSONWriter(style: .python)
+                    var groups: [Pair: Int] = [:]
+                    var pairs: [(pair: Pair, users: [Int64])] = []
                     for f in flips {
-                        try writer.add(FlipRow(fromSnapshotID: snapshots[from].id, toSnapshotID: snapshots[to].id, kind: entity.kind.rawValue,
-                                               entity: entity.name, userRow: f.userID, beforeValue: w.string(f.before.value),
-                                               beforeRuleID: f.before.ruleID, beforeGroup: f.before.groupName, afterValue: w.string(f.after.value),
-                                               afterRuleID: f.after.ruleID, afterGroup: f.after.groupName,
-                                               changed: f.before.changes(to: f.after).joined(separator: ",")))
+                        let pair = Pair(before: f.before, after: f.after)
+                        if let i = groups[pair] {
+                            pairs[i].users.append(f.userID)
+                        } else {
+                            groups[pair] = pairs.count
+                            pairs.append((pair, [f.userID]))
+                        }
+                    }
+                    let w = JSONWriter(style: .python)
+                    func text(_ o: Outcome) -> OutcomeText { OutcomeText(value: w.string(o.value), ruleID: o.ruleID, group: o.groupName) }
+                    for (pair, users) in pairs {
+                        let t = try writer.transition(kind: entity.kind.rawValue, entity: entity.name, before: text(pair.before), after: text(pair.after),
+                                                      changed: pair.before.changes(to: pair.after).joined(separator: ","))
+                        try writer.addFlips(fromSnapshotID: snapshots[from].id, toSnapshotID: snapshots[to].id, transition: t, userRows: users)
                     }
                     count += flips.count
+                }
+                struct Pair: Hashable {
+                    var before: Outcome
+                    var after: Outcome
                 }
             }
             // Reads of the database being written share the write transaction's connection.
@@ -164,8 +180,8 @@ public struct StoreReplay {
                 ? { try writer.users(rows: $0) } : { try source.userObjects(rows: $0) }
             let payloadBytes: (Int64) throws -> [UInt8] = sameDatabase
                 ? { try writer.payloadBytes(snapshotID: $0) } : { try source.payloadBytes(snapshotID: $0) }
-            let exposures: (ArraySlice<Int64>) throws -> [AuditedExposure] = sameDatabase
-                ? { try writer.auditedExposures(ids: $0) } : { try source.auditedExposures(ids: $0) }
+            let exposures: (ArraySlice<Int64>) throws -> [AuditExposure] = sameDatabase
+                ? { try writer.auditExposures(ids: $0) } : { try source.auditExposures(ids: $0) }
             let forEachClockBatch: (([ExposureClock]) throws -> Void) throws -> Void = sameDatabase
                 ? { try writer.forEachExposureClockBatch($0) } : { try source.forEachExposureClockBatch($0) }
 
@@ -293,7 +309,7 @@ public struct StoreReplay {
         return result
     }
 
-    static func logged(_ e: AuditedExposure) -> LoggedExposure {
+    static func logged(_ e: AuditExposure) -> LoggedExposure {
         let kind: LoggedExposure.Kind
         switch e.kind {
         case .gate: kind = .gate
@@ -302,7 +318,7 @@ public struct StoreReplay {
         }
         return LoggedExposure(id: e.id, kind: kind, entity: e.entity, userID: e.userRow, value: e.kind == .gate ? e.value : nil,
                               ruleID: e.ruleID, groupName: e.groupName, allocatedExperiment: e.allocatedExperiment,
-                              isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time, lcut: e.lcut,
+                              isExplicitParameter: e.isExplicitParameter, parameterName: e.parameterName, eventTime: e.time ?? e.receivedAt ?? 0, lcut: e.lcut,
                               sdkType: e.sdkType)
     }
 

@@ -12,7 +12,11 @@ public struct ReportInput: Sendable {
         /// The value's size as stored in KV.
         public var bytes: Int
         public var kvKey: String?
-        public var specs: ConfigSpecs
+        /// The parsed payload, for inputs built in memory; nil when ``facts`` were computed instead.
+        public var specs: ConfigSpecs?
+        /// What the report reads of the specs, when computed up front (``StoreReportLoader`` does, one snapshot at
+        /// a time); nil: computed from ``specs``.
+        public var facts: SpecFacts?
 
         public init(sha256: String, lcut: Int64, capturedAt: Int64, bytes: Int, kvKey: String?, specs: ConfigSpecs) {
             self.sha256 = sha256
@@ -21,6 +25,16 @@ public struct ReportInput: Sendable {
             self.bytes = bytes
             self.kvKey = kvKey
             self.specs = specs
+        }
+
+        /// A snapshot given by its facts only (its parsed payload is not kept).
+        public init(sha256: String, lcut: Int64, capturedAt: Int64, bytes: Int, kvKey: String?, facts: SpecFacts) {
+            self.sha256 = sha256
+            self.lcut = lcut
+            self.capturedAt = capturedAt
+            self.bytes = bytes
+            self.kvKey = kvKey
+            self.facts = facts
         }
     }
 
@@ -60,6 +74,20 @@ public struct ReportInput: Sendable {
                 transitions["\(before.groupName ?? "none") -> \(after.groupName ?? "none")", default: 0] += 1
             }
             if examples.count < 3 { examples.append((unitID, before, after)) }
+        }
+
+        /// Adds `n` users who flipped from `before` to `after` (counts only; ``examples`` are set by the caller).
+        public mutating func add(before: Outcome, after: Outcome, users n: Int) {
+            changedUsers += n
+            let fields = before.changes(to: after)
+            if fields.contains("value") { valueChanged += n }
+            if fields.contains("rule") { ruleChanged += n }
+            if fields.contains("group") { groupChanged += n }
+            if before.value == .bool(false) && after.value == .bool(true) { toTrue += n }
+            if before.value == .bool(true) && after.value == .bool(false) { toFalse += n }
+            if before.groupName != after.groupName {
+                transitions["\(before.groupName ?? "none") -> \(after.groupName ?? "none")", default: 0] += n
+            }
         }
     }
 

@@ -129,13 +129,14 @@ extension ReportModel {
     public init(_ input: ReportInput, options: ReportOptions = ReportOptions()) {
         self.options = options
         let snaps = input.snapshots
+        let facts = input.specFacts()
         // 1. Sizes.
         var rows: [SnapshotRow] = []
         for (i, s) in snaps.enumerated() {
             rows.append(SnapshotRow(sha256: s.sha256, lcut: s.lcut, capturedAt: s.capturedAt, bytes: s.bytes,
                                     percentOfLimit: Double(s.bytes) / Double(KVLimits.valueBytes) * 100,
                                     deltaBytes: i > 0 ? s.bytes - snaps[i - 1].bytes : nil, kvKey: s.kvKey,
-                                    keyBytes: s.kvKey.map { $0.utf8.count }, entities: s.specs.allSpecs.count + s.specs.invalidSpecs.count))
+                                    keyBytes: s.kvKey.map { $0.utf8.count }, entities: facts[i].entities))
         }
         snapshots = rows
         var warnings: [String] = []
@@ -149,12 +150,10 @@ extension ReportModel {
                 warnings.append("snapshot \(r.sha256.prefix(12)) (\(r.bytes) bytes) is over the 25 MiB KV value limit")
             }
         }
-        let sizes = snaps.map(ReportModel.entitySizes)
-        if let last = sizes.last {
+        if let last = facts.last?.sizes, let first = facts.first?.sizes {
             heaviest = last.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map {
                 EntitySize(kind: $0.key.kind.rawValue, name: $0.key.name, bytes: $0.value, growth: nil)
             }
-            let first = sizes.first!
             fastestGrowing = last.map { ($0.key, $0.value, $0.value - (first[$0.key] ?? 0)) }
                 .filter { $0.2 > 0 }
                 .sorted { $0.2 != $1.2 ? $0.2 > $1.2 : $0.0 < $1.0 }.prefix(10)
@@ -179,7 +178,7 @@ extension ReportModel {
             forecast = nil
         }
         self.warnings = warnings
-        targetApps = snaps.last.map(ReportModel.targetAppSizes) ?? []
+        targetApps = facts.last?.targetApps ?? []
 
         // 2. Rollouts.
         var rollouts: [Rollout] = []
@@ -192,10 +191,9 @@ extension ReportModel {
                 if let g = o.groupName { byGroup[g, default: 0] += n }
                 if o.value == .bool(true) { passed += n; passedByRule[o.ruleID, default: 0] += n }
             }
-            let spec = s.specs.allSpecs.first { $0.name == r.entity.name && $0.kind == r.entity.kind }
             var partial: [RuleRollout] = []
-            if r.entity.kind == .gate, let spec {
-                for rule in spec.rules where rule.passPercentage > 0 && rule.passPercentage < 100 {
+            if r.entity.kind == .gate, let rules = facts[r.snapshot].gateRules[r.entity] {
+                for rule in rules where rule.passPercentage > 0 && rule.passPercentage < 100 {
                     let matched = byRule[rule.id] ?? 0
                     guard matched > 0 else { continue }
                     let p = passedByRule[rule.id] ?? 0
@@ -205,8 +203,7 @@ extension ReportModel {
             }
             var split: [GroupSplit] = []
             var pValue: Double? = nil
-            if r.entity.kind == .experiment, let spec {
-                let allocation = spec.groupAllocation
+            if r.entity.kind == .experiment, let allocation = facts[r.snapshot].allocations[r.entity] {
                 let inGroups = allocation.reduce(0) { $0 + (byGroup[$1.group] ?? 0) }
                 if inGroups > 0 {
                     split = allocation.map { GroupSplit(group: $0.group, expectedShare: $0.share, users: byGroup[$0.group] ?? 0,
@@ -227,10 +224,8 @@ extension ReportModel {
         var diffs: [Diff] = []
         if snaps.count > 1 {
             for i in 1..<snaps.count {
-                let before = Dictionary(snaps[i - 1].specs.allSpecs.map { (EntityRef(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { a, _ in a })
-                let after = Dictionary(snaps[i].specs.allSpecs.map { (EntityRef(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { a, _ in a })
-                for ref in Set(before.keys).union(after.keys).sorted() {
-                    var changes = before[ref] == after[ref] ? [] : SpecDiff.changes(from: before[ref], to: after[ref])
+                for ref in facts[i].entitiesWithPrevious {
+                    var changes = facts[i].changes[ref] ?? []
                     let f = flipsByPair["\(i - 1)/\(ref.kind.rawValue)/\(ref.name)"]
                     if changes.isEmpty && f == nil { continue }
                     if changes.isEmpty { changes = ["spec unchanged; results changed through a dependency or the time"] }
@@ -262,11 +257,11 @@ extension ReportModel {
     }
 
     /// Bytes of each spec's JSON as it appears in the payload (compact).
-    static func entitySizes(_ s: ReportInput.Snapshot) -> [EntityRef: Int] {
+    static func entitySizes(_ s: ConfigSpecs) -> [EntityRef: Int] {
         var out: [EntityRef: Int] = [:]
         let writer = JSONWriter(style: .serde)
         for collection in SpecCollection.allCases {
-            guard let raw = s.specs.raw[collection.rawValue] else { continue }
+            guard let raw = s.raw[collection.rawValue] else { continue }
             var entries: [(String, JSONValue)] = []
             if let a = raw.arrayValue { entries = a.compactMap { e in e["name"]?.stringValue.map { ($0, e) } } }
             if let o = raw.objectValue { entries = o.members.map { ($0.0, $0.1) } }
@@ -285,13 +280,13 @@ extension ReportModel {
 
     /// What-if target-app filtering: the payload an SDK key of each target app would receive, keeping the specs
     /// without target apps and those that list the app.
-    static func targetAppSizes(_ s: ReportInput.Snapshot) -> [TargetAppSize] {
-        let apps = Set(s.specs.allSpecs.flatMap { $0.targetAppIDs ?? [] })
+    static func targetAppSizes(_ s: ConfigSpecs) -> [TargetAppSize] {
+        let apps = Set(s.allSpecs.flatMap { $0.targetAppIDs ?? [] })
         guard !apps.isEmpty else { return [] }
         let writer = JSONWriter(style: .serde)
         var out: [TargetAppSize] = []
         for app in apps.sorted() {
-            var top = s.specs.raw
+            var top = s.raw
             var kept = 0
             for collection in SpecCollection.allCases {
                 guard let raw = top[collection.rawValue] else { continue }

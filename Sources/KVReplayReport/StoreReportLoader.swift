@@ -15,14 +15,11 @@ public enum StoreReportLoader {
         guard try store.appliedMigrations().contains("v2-replay-causes") else {
             throw StoreError("\(store.path) was replayed by an older kvreplay, without the audit's causes: run `kvreplay replay` again (it upgrades the database)")
         }
-        var replay = StoreReplay()
-        replay.from = from
-        replay.to = to
-        let (infos, snapshots) = try replay.loadSnapshots(from: store)
-        let indexByID = Dictionary(uniqueKeysWithValues: snapshots.enumerated().map { ($0.element.id, $0.offset) })
-        let reportSnapshots = zip(infos, snapshots).map { info, s in
-            ReportInput.Snapshot(sha256: s.sha256, lcut: s.lcut, capturedAt: s.capturedAt, bytes: Int(info.sizeBytes), kvKey: info.kvKey, specs: s.specs)
+        guard try store.appliedMigrations().contains("v4-replay-transitions") else {
+            throw StoreError("\(store.path) was replayed by an older kvreplay (one text row per flip): run `kvreplay replay` again (it upgrades the database)")
         }
+        let reportSnapshots = try snapshots(store: store, from: from, to: to)
+        let indexByID = Dictionary(uniqueKeysWithValues: reportSnapshots.enumerated().map { ($0.element.id, $0.offset) })
 
         // Rollups from the stored outcome counts.
         var evaluated: [String: (closure: String, evaluated: Bool)] = [:]
@@ -49,28 +46,59 @@ public enum StoreReportLoader {
         }
         rollups.sort { $0.snapshot != $1.snapshot ? $0.snapshot < $1.snapshot : $0.entity < $1.entity }
 
-        // Flips, aggregated per pair and entity; examples are the lowest user rows.
-        var summaries: [String: ReportInput.FlipSummary] = [:]
-        var summaryOrder: [String] = []
-        var exampleRows: [String: [FlipRow]] = [:]
-        try store.forEachFlipBatch { batch in
+        // Flips, aggregated per pair and entity from one keyset scan of the integer rows: the scan counts users and
+        // keeps the three lowest user rows per snapshot pair and transition (integer keys); those fold into the pair's
+        // entity afterwards (a few hundred transitions).
+        let transitions = Dictionary(uniqueKeysWithValues: try store.replayTransitions().map { t in
+            (t.id, (t, before: outcome(t.before.value, t.before.ruleID, t.before.group), after: outcome(t.after.value, t.after.ruleID, t.after.group)))
+        })
+        struct Step: Hashable {
+            var from: Int64
+            var to: Int64
+            var transition: Int64
+        }
+        var steps: [Step: (users: Int, lowest: [Int64])] = [:]
+        try store.forEachFlipRefBatch { batch in
             for f in batch {
-                guard let from = indexByID[f.fromSnapshotID], let to = indexByID[f.toSnapshotID], let kind = EntityKind(rawValue: f.kind) else { continue }
-                let key = "\(from)/\(f.kind)/\(f.entity)"
-                if summaries[key] == nil {
-                    summaries[key] = ReportInput.FlipSummary(from: from, to: to, entity: EntityRef(kind: kind, name: f.entity))
-                    summaryOrder.append(key)
+                let key = Step(from: f.fromSnapshotID, to: f.toSnapshotID, transition: f.transitionID)
+                var step = steps[key] ?? (0, [])
+                step.users += 1
+                if step.lowest.count < 3 || f.userRow < step.lowest[step.lowest.count - 1] {
+                    step.lowest.insert(f.userRow, at: step.lowest.firstIndex { $0 > f.userRow } ?? step.lowest.count)
+                    if step.lowest.count > 3 { step.lowest.removeLast() }
                 }
-                let before = outcome(f.beforeValue, f.beforeRuleID, f.beforeGroup), after = outcome(f.afterValue, f.afterRuleID, f.afterGroup)
-                summaries[key]!.add(unitID: "", before: before, after: after)
-                if exampleRows[key, default: []].count < 3 { exampleRows[key, default: []].append(f) }
+                steps[key] = step
             }
         }
-        let labels = try store.unitLabels(rows: exampleRows.values.flatMap { $0.map(\.userRow) })
-        for (key, rows) in exampleRows {
-            summaries[key]!.examples = rows.map { f in
-                (labels[f.userRow] ?? "#\(f.userRow)", outcome(f.beforeValue, f.beforeRuleID, f.beforeGroup), outcome(f.afterValue, f.afterRuleID, f.afterGroup))
+        struct PairEntity: Hashable {
+            var from: Int
+            var to: Int
+            var kind: EntityKind
+            var name: String
+        }
+        var users: [PairEntity: [Int64: Int]] = [:]
+        var examples: [PairEntity: [(row: Int64, transition: Int64)]] = [:]
+        for (step, counted) in steps {
+            guard let from = indexByID[step.from], let to = indexByID[step.to], let t = transitions[step.transition]?.0,
+                  let kind = EntityKind(rawValue: t.kind) else { continue }
+            let key = PairEntity(from: from, to: to, kind: kind, name: t.entity)
+            users[key, default: [:]][step.transition] = counted.users
+            examples[key] = Array(((examples[key] ?? []) + counted.lowest.map { ($0, step.transition) }).sorted { $0.row < $1.row }.prefix(3))
+        }
+        let labels = try store.unitLabels(rows: examples.values.flatMap { $0.map(\.row) })
+        var flipSummaries: [ReportInput.FlipSummary] = []
+        let pairs = users.keys.map { ($0, EntityRef(kind: $0.kind, name: $0.name)) }
+        for (key, ref) in pairs.sorted(by: { $0.0.from != $1.0.from ? $0.0.from < $1.0.from : $0.0.to != $1.0.to ? $0.0.to < $1.0.to : $0.1 < $1.1 }) {
+            var summary = ReportInput.FlipSummary(from: key.from, to: key.to, entity: ref)
+            for (id, n) in users[key]!.sorted(by: { $0.key < $1.key }) {
+                let t = transitions[id]!
+                summary.add(before: t.before, after: t.after, users: n)
             }
+            summary.examples = (examples[key] ?? []).map { x in
+                let t = transitions[x.transition]!
+                return (labels[x.row] ?? "#\(x.row)", t.before, t.after)
+            }
+            flipSummaries.append(summary)
         }
 
         var audit = ReportInput.AuditSummary()
@@ -91,7 +119,7 @@ public enum StoreReportLoader {
                 audit.addFinding(e)
             }
         }
-        var input = ReportInput(snapshots: reportSnapshots, rollups: rollups, flips: summaryOrder.map { summaries[$0]! }, audit: audit)
+        var input = ReportInput(snapshots: reportSnapshots.map(\.snapshot), rollups: rollups, flips: flipSummaries, audit: audit)
         if try store.appliedMigrations().contains("v3-edge-blind-spots") {
             let rows = try store.edgeBlindSpots()
             var examples: [(row: EdgeBlindSpotRow, items: [JSONValue])] = []
@@ -109,6 +137,29 @@ public enum StoreReportLoader {
             }
         }
         return input
+    }
+
+    /// The snapshots the replay covers (`from`...`to`, as the replay selects them), in replay order, each given by
+    /// its facts: one payload is parsed at a time and dropped once its facts (and its changes from the one before)
+    /// are taken, so memory does not grow with the payloads of the history.
+    static func snapshots(store: Store, from: SnapshotSelector?, to: SnapshotSelector?) throws -> [(id: Int64, snapshot: ReportInput.Snapshot)] {
+        var infos = try store.snapshots()
+        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
+        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
+        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
+        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
+        infos = Array(infos[lo...hi])
+        var out: [(id: Int64, snapshot: ReportInput.Snapshot)] = []
+        var previous: ConfigSpecs? = nil
+        for (i, info) in infos.enumerated() {
+            let specs = try ConfigSpecs(jsonBytes: try store.payload(snapshotID: info.id), source: "snapshot \(info.sha256.prefix(12))")
+            let lcut = info.lcut ?? specs.time ?? info.capturedAt ?? 0
+            let facts = ReportInput.SpecFacts(specs, previous: previous, first: i == 0, last: i == infos.count - 1)
+            out.append((info.id, ReportInput.Snapshot(sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, bytes: Int(info.sizeBytes),
+                                                      kvKey: info.kvKey, facts: facts)))
+            previous = specs
+        }
+        return out
     }
 
     /// The longest directory prefix (ending in `/`) that every path shares; empty when there is none.

@@ -166,14 +166,13 @@ extension Store {
             let n = min(batchSize, left)
             let batch: [AuditEntry] = try read { db in
                 try Row.fetchAll(db, sql: sql, arguments: StatementArguments([after] + arguments + [n])).map { r in
-                    AuditEntry(exposureID: r["exposure_id"], verdict: r["verdict"], cause: r["cause"], causeDetail: r["cause_detail"], fields: r["fields"],
-                               inferred: r["inferred"], flavor: r["flavor"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"),
-                               unitType: r["unit_type"], unitID: r["unit_id"], userLabel: r["user_label"], userRow: r["user_row"], eventTime: r["time"], loggedLcut: r["lcut"],
-                               loggedValue: r["value"], loggedRuleID: r["rule_id"], loggedGroup: r["group_name"], parameterName: r["parameter_name"],
-                               expectedValue: r["expected_value"], expectedRuleID: r["expected_rule_id"], expectedGroup: r["expected_group"],
-                               servedLcut: r["served_lcut"], newerLcut: r["newer_lcut"], newerValue: r["newer_value"], newerRuleID: r["newer_rule_id"],
-                               newerGroup: r["newer_group"], staleLagMs: r["stale_lag_ms"], sdkType: r["sdk_type"], sdkVersion: r["sdk_version"],
-                               sourcePath: r["path"], line: r["line"], record: r["record"])
+                    // By index, in the order of the SELECT list.
+                    AuditEntry(exposureID: r[0], verdict: r[1], cause: r[2], causeDetail: r[3], fields: r[4], inferred: r[5], flavor: r[6], kind: r[7],
+                               entity: ExactText.read(r, at: 8), unitType: r[9], unitID: r[10], userLabel: r[11], userRow: r[12], eventTime: r[13],
+                               loggedLcut: r[14], loggedValue: r[15], loggedRuleID: r[16], loggedGroup: r[17], parameterName: r[18],
+                               expectedValue: r[19], expectedRuleID: r[20], expectedGroup: r[21], servedLcut: r[22], newerLcut: r[23],
+                               newerValue: r[24], newerRuleID: r[25], newerGroup: r[26], staleLagMs: r[27], sdkType: r[28], sdkVersion: r[29],
+                               sourcePath: r[30], line: r[31], record: r[32])
                 }
             }
             guard let last = batch.last else { return }

@@ -15,8 +15,12 @@ enum ExactText {
     }
 
     /// A column read as `CAST(column AS BLOB)` (or as plain text): the exact string, NULs included.
-    static func read(_ r: Row, _ column: String) -> String? {
-        let v: DatabaseValue = r[column]
+    static func read(_ r: Row, _ column: String) -> String? { text(r[column]) }
+
+    /// Column `index` read as `CAST(column AS BLOB)` (or as plain text), "" for NULL.
+    static func read(_ r: Row, at index: Int) -> String { text(r[index]) ?? "" }
+
+    private static func text(_ v: DatabaseValue) -> String? {
         switch v.storage {
         case .blob(let d): return String(decoding: d, as: UTF8.self)
         case .string(let s): return s

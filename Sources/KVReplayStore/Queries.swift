@@ -215,13 +215,13 @@ extension Store {
         }
     }
 
-    /// Visits every exposure in id order, `batchSize` at a time.
+    /// Visits every exposure in id order with all its columns, `batchSize` at a time (the audit reads fewer:
+    /// ``forEachAuditExposureBatch(batchSize:_:)``).
     public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
         var after: Int64 = 0
         while true {
             let batch: [ExposureRecord] = try read { db in
-                try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
-                    .map(ExposureRecord.init(row:))
+                try ExposureRecord.fetch(db, after: after, limit: batchSize)
             }
             guard let last = batch.last else { return }
             try body(batch)
@@ -284,30 +284,43 @@ extension Store {
 }
 
 extension ExposureRecord {
+    /// Every column of `exposures`, in the order ``init(row:)`` reads them by index.
+    static let columns = """
+        id, dedupe_key, kind, CAST(entity AS BLOB), unit_type, unit_id, user_row, value, group_name, rule_id, rule_passed, parameter_name,
+        allocated_experiment, is_explicit_parameter, time, lcut, received_at, config_version, reason, sdk_type, sdk_version,
+        sampling_rate, sampling_mode, shadow_logged, is_manual, source_file_id, line, record
+        """
+
+    /// Up to `limit` exposures with ids above `after`, in id order.
+    static func fetch(_ db: Database, after: Int64, limit: Int) throws -> [ExposureRecord] {
+        try Row.fetchAll(db, sql: "SELECT \(columns) FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map(ExposureRecord.init(row:))
+    }
+
+    /// A row of ``columns``, read by index.
     init(row r: Row) {
-        var e = ExposureRow(dedupeKey: r["dedupe_key"], kind: ExposureKind(rawValue: r["kind"]) ?? .gate, entity: ExactText.read(r, "entity_bytes"))
-        e.unitType = r["unit_type"]
-        e.unitID = r["unit_id"]
-        e.value = r["value"]
-        e.groupName = r["group_name"]
-        e.ruleID = r["rule_id"]
-        e.rulePassed = r["rule_passed"]
-        e.parameterName = r["parameter_name"]
-        e.allocatedExperiment = r["allocated_experiment"]
-        e.isExplicitParameter = r["is_explicit_parameter"]
-        e.time = r["time"]
-        e.lcut = r["lcut"]
-        e.receivedAt = r["received_at"]
-        e.configVersion = r["config_version"]
-        e.reason = r["reason"]
-        e.sdkType = r["sdk_type"]
-        e.sdkVersion = r["sdk_version"]
-        e.samplingRate = r["sampling_rate"]
-        e.samplingMode = r["sampling_mode"]
-        e.shadowLogged = r["shadow_logged"]
-        e.isManual = r["is_manual"]
-        e.line = r["line"]
-        e.record = r["record"]
-        self.init(id: r["id"], userRow: r["user_row"], sourceFileID: r["source_file_id"], row: e)
+        var e = ExposureRow(dedupeKey: r[1], kind: ExposureKind(rawValue: r[2]) ?? .gate, entity: ExactText.read(r, at: 3))
+        e.unitType = r[4]
+        e.unitID = r[5]
+        e.value = r[7]
+        e.groupName = r[8]
+        e.ruleID = r[9]
+        e.rulePassed = r[10]
+        e.parameterName = r[11]
+        e.allocatedExperiment = r[12]
+        e.isExplicitParameter = r[13]
+        e.time = r[14]
+        e.lcut = r[15]
+        e.receivedAt = r[16]
+        e.configVersion = r[17]
+        e.reason = r[18]
+        e.sdkType = r[19]
+        e.sdkVersion = r[20]
+        e.samplingRate = r[21]
+        e.samplingMode = r[22]
+        e.shadowLogged = r[23]
+        e.isManual = r[24]
+        e.line = r[26]
+        e.record = r[27]
+        self.init(id: r[0], userRow: r[6], sourceFileID: r[25], row: e)
     }
 }

@@ -10,26 +10,8 @@ public struct ExposureClock: Sendable, Equatable {
     public var time: Int64
 }
 
-/// An exposure with only the columns the audit judges, read by position.
-public struct AuditedExposure: Sendable, Equatable {
-    public var id: Int64
-    public var kind: ExposureKind
-    public var entity: String
-    public var userRow: Int64?
-    public var value: String?
-    public var ruleID: String?
-    public var groupName: String?
-    public var allocatedExperiment: String?
-    public var isExplicitParameter: Bool?
-    public var parameterName: String?
-    /// The event time, else the time it was received, else 0.
-    public var time: Int64
-    public var lcut: Int64?
-    public var sdkType: String?
-}
-
-/// The replay's reads: snapshot payloads, exposure clocks and audited exposures by id. Each takes the connection it
-/// runs on, so that a replay into the database it reads shares the write transaction's connection.
+/// The replay's reads: snapshot payloads and exposure clocks (the exposures themselves: `AuditExposure`). Each takes
+/// the connection it runs on, so that a replay into the database it reads shares the write transaction's connection.
 enum ReplayReads {
     static func payload(_ db: Database, snapshotID: Int64) throws -> [UInt8] {
         guard let compressed = try Data.fetchOne(db, sql: "SELECT payload_zlib FROM snapshots WHERE id = ?", arguments: [snapshotID]) else {
@@ -55,37 +37,6 @@ enum ReplayReads {
             after = last.id
         }
     }
-
-    /// The exposures with these ids, in id order (`ids` ascending).
-    static func exposures(_ db: Database, ids: ArraySlice<Int64>) throws -> [AuditedExposure] {
-        var out: [AuditedExposure] = []
-        out.reserveCapacity(ids.count)
-        var start = ids.startIndex
-        while start < ids.endIndex {
-            let end = min(ids.endIndex, start + 500)
-            let part = ids[start..<end]
-            let marks = repeatElement("?", count: part.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT id, kind, CAST(entity AS BLOB), user_row, value, rule_id, group_name, allocated_experiment, is_explicit_parameter,
-                       parameter_name, coalesce(time, received_at, 0), lcut, sdk_type
-                FROM exposures WHERE id IN (\(marks)) ORDER BY id
-                """, arguments: StatementArguments(Array(part)))
-            while let r = try rows.next() {
-                let entity: DatabaseValue = r[2]
-                let name: String
-                switch entity.storage {
-                case .blob(let d): name = String(decoding: d, as: UTF8.self)
-                case .string(let s): name = s
-                default: name = ""
-                }
-                out.append(AuditedExposure(id: r[0], kind: ExposureKind(rawValue: r[1]) ?? .gate, entity: name, userRow: r[3], value: r[4],
-                                           ruleID: r[5], groupName: r[6], allocatedExperiment: r[7], isExplicitParameter: r[8],
-                                           parameterName: r[9], time: r[10], lcut: r[11], sdkType: r[12]))
-            }
-            start = end
-        }
-        return out
-    }
 }
 
 extension Store {
@@ -98,11 +49,6 @@ extension Store {
     public func forEachExposureClockBatch(batchSize: Int = 100_000, _ body: ([ExposureClock]) throws -> Void) throws {
         try dbQueue.read { db in try ReplayReads.forEachClockBatch(db, batchSize: batchSize, body) }
     }
-
-    /// The exposures with these ids (ascending), in id order.
-    public func auditedExposures(ids: ArraySlice<Int64>) throws(StoreError) -> [AuditedExposure] {
-        try read { db in try ReplayReads.exposures(db, ids: ids) }
-    }
 }
 
 extension ReplayResultsWriter {
@@ -113,7 +59,4 @@ extension ReplayResultsWriter {
     public func forEachExposureClockBatch(batchSize: Int = 100_000, _ body: ([ExposureClock]) throws -> Void) throws {
         try ReplayReads.forEachClockBatch(db, batchSize: batchSize, body)
     }
-
-    /// The exposures with these ids (ascending), in id order (on the write transaction's connection).
-    public func auditedExposures(ids: ArraySlice<Int64>) throws -> [AuditedExposure] { try ReplayReads.exposures(db, ids: ids) }
 }

@@ -5,7 +5,7 @@ import KVReplayModel
 /// The replay's tables: results per snapshot and entity, flips between consecutive snapshots, audit verdicts.
 /// Appended to the store's migrations by ``Store/open(path:mode:)``.
 public enum ReplaySchema {
-    public static let migrations: [StoreMigration] = [v1, v2, v3]
+    public static let migrations: [StoreMigration] = [v1, v2, v3, v4]
 
     static let v1 = StoreMigration(identifier: "v1-replay", sql: """
         -- The replay whose results the tables below hold (one row; a new replay replaces it).
@@ -97,6 +97,51 @@ public enum ReplaySchema {
             examples    TEXT NOT NULL,
             PRIMARY KEY (snapshot_id, kind, entity, cause)
         ) WITHOUT ROWID;
+        """)
+
+    /// Flips stored once per transition: `replay_flips` had every flip's kind, entity, both outcomes (value JSON, rule
+    /// ID, group) and changed fields as text, though a replay holds a few hundred distinct transitions. They move to
+    /// `replay_transitions` (one row per distinct kind, entity, before, after and changed fields) and
+    /// `replay_flip_rows` (integers: snapshot pair, transition, user row); `replay_flips` becomes a view over both
+    /// with the same columns. The flips of a database replayed before are kept (converted).
+    static let v4 = StoreMigration(identifier: "v4-replay-transitions", sql: """
+        CREATE TABLE replay_transitions (
+            id             INTEGER PRIMARY KEY,
+            kind           TEXT NOT NULL,
+            entity         TEXT NOT NULL,
+            before_value   TEXT NOT NULL,
+            before_rule_id TEXT NOT NULL,
+            before_group   TEXT,
+            after_value    TEXT NOT NULL,
+            after_rule_id  TEXT NOT NULL,
+            after_group    TEXT,
+            changed        TEXT NOT NULL
+        );
+        CREATE TABLE replay_flip_rows (
+            to_snapshot_id   INTEGER NOT NULL,
+            transition_id    INTEGER NOT NULL,
+            user_row         INTEGER NOT NULL,
+            from_snapshot_id INTEGER NOT NULL,
+            PRIMARY KEY (to_snapshot_id, transition_id, user_row)
+        ) WITHOUT ROWID;
+
+        INSERT INTO replay_transitions (kind, entity, before_value, before_rule_id, before_group, after_value, after_rule_id, after_group, changed)
+            SELECT DISTINCT kind, entity, before_value, before_rule_id, before_group, after_value, after_rule_id, after_group, changed
+            FROM replay_flips ORDER BY kind, entity;
+        CREATE INDEX temp_replay_transitions_by_content ON replay_transitions(kind, entity, before_value, before_rule_id, before_group,
+                                                                              after_value, after_rule_id, after_group, changed);
+        INSERT INTO replay_flip_rows (to_snapshot_id, transition_id, user_row, from_snapshot_id)
+            SELECT f.to_snapshot_id, t.id, f.user_row, f.from_snapshot_id FROM replay_flips f JOIN replay_transitions t
+            ON t.kind = f.kind AND t.entity = f.entity AND t.before_value = f.before_value AND t.before_rule_id = f.before_rule_id
+               AND t.before_group IS f.before_group AND t.after_value = f.after_value AND t.after_rule_id = f.after_rule_id
+               AND t.after_group IS f.after_group AND t.changed = f.changed;
+        DROP INDEX temp_replay_transitions_by_content;
+        DROP TABLE replay_flips;
+
+        CREATE VIEW replay_flips AS
+            SELECT f.from_snapshot_id, f.to_snapshot_id, t.kind, t.entity, f.user_row, t.before_value, t.before_rule_id, t.before_group,
+                   t.after_value, t.after_rule_id, t.after_group, t.changed
+            FROM replay_flip_rows f JOIN replay_transitions t ON t.id = f.transition_id;
         """)
 
     static let v2 = StoreMigration(identifier: "v2-replay-causes", sql: """
@@ -296,10 +341,16 @@ public final class ReplayResultsWriter {
         INSERT INTO replay_entities (snapshot_id, kind, entity, closure, evaluated, users) VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?)
         ON CONFLICT (snapshot_id, kind, entity) DO UPDATE SET users = users + excluded.users
         """)
-    private lazy var flip = try? db.makeStatement(sql: """
-        INSERT INTO replay_flips (from_snapshot_id, to_snapshot_id, kind, entity, user_row, before_value, before_rule_id, before_group,
-                                  after_value, after_rule_id, after_group, changed) VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?)
+    private lazy var insertTransition = try? db.makeStatement(sql: """
+        INSERT INTO replay_transitions (kind, entity, before_value, before_rule_id, before_group, after_value, after_rule_id, after_group, changed)
+        VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?)
         """)
+    /// Transitions written by this writer, by content (the tables are emptied before a writer starts).
+    private var transitionIDs: [TransitionKey: Int64] = [:]
+    /// `INSERT INTO replay_flip_rows` of 1 and of ``flipsPerInsert`` rows.
+    private var flipStatements: [Int: RawStatement] = [:]
+    /// Rows per multi-row flip insert (SQLite's per-statement work is shared by all of them).
+    static let flipsPerInsert = 64
     private lazy var audit = try? db.makeStatement(sql: """
         INSERT INTO audit (exposure_id, snapshot_id, inferred, verdict, fields, expected_value, expected_rule_id, expected_group,
                            newer_snapshot_id, flavor, cause, cause_detail, newer_value, newer_rule_id, newer_group, stale_lag_ms)
@@ -322,9 +373,58 @@ public final class ReplayResultsWriter {
         try statement(entity).execute(arguments: [r.snapshotID, r.kind, ExactText.argument(r.entity), r.closure, r.evaluated ? 1 : 0, r.users])
     }
 
+    /// Adds one flip: its transition is looked up (or stored) by content, then the flip is stored as integers.
+    /// Shard merges go through here; a replay writes through ``transition(kind:entity:before:after:changed:)`` and
+    /// ``addFlips(fromSnapshotID:toSnapshotID:transition:userRows:)``.
     public func add(_ r: FlipRow) throws {
-        try statement(flip).execute(arguments: [r.fromSnapshotID, r.toSnapshotID, r.kind, ExactText.argument(r.entity), r.userRow, r.beforeValue, r.beforeRuleID,
-                                                r.beforeGroup, r.afterValue, r.afterRuleID, r.afterGroup, r.changed])
+        let t = try transition(kind: r.kind, entity: r.entity, before: OutcomeText(value: r.beforeValue, ruleID: r.beforeRuleID, group: r.beforeGroup),
+                               after: OutcomeText(value: r.afterValue, ruleID: r.afterRuleID, group: r.afterGroup), changed: r.changed)
+        try addFlips(fromSnapshotID: r.fromSnapshotID, toSnapshotID: r.toSnapshotID, transition: t, userRows: [r.userRow])
+    }
+
+    /// The id of a transition (an entity's outcome changing from `before` to `after`), stored the first time it is
+    /// asked for; later calls with the same content return the same id without touching the database.
+    /// - Parameter changed: the `changed` column (`value`, `rule`, `group`, comma-separated); when nil it is derived
+    ///   from the stored text with ``OutcomeText/changes(to:)``. Callers that hold the outcomes as values pass what
+    ///   their own comparison says (the replay passes `Outcome.changes(to:)`).
+    public func transition(kind: String, entity: String, before: OutcomeText, after: OutcomeText, changed: String? = nil) throws -> Int64 {
+        let key = TransitionKey(kind: kind, entity: entity, before: before, after: after,
+                                changed: changed ?? before.changes(to: after).joined(separator: ","))
+        if let id = transitionIDs[key] { return id }
+        try statement(insertTransition).execute(arguments: [kind, ExactText.argument(entity), before.value, before.ruleID, before.group,
+                                                            after.value, after.ruleID, after.group, key.changed])
+        let id = db.lastInsertedRowID
+        transitionIDs[key] = id
+        return id
+    }
+
+    /// Adds the flips of one transition between two snapshots: one row of four integers per user, written
+    /// ``flipsPerInsert`` rows per statement.
+    /// - Parameter transition: an id from ``transition(kind:entity:before:after:changed:)`` of this writer.
+    public func addFlips(fromSnapshotID: Int64, toSnapshotID: Int64, transition: Int64, userRows: [Int64]) throws {
+        var i = 0
+        while i < userRows.count {
+            let rows = userRows.count - i >= Self.flipsPerInsert ? Self.flipsPerInsert : 1
+            let insert = try flipStatement(rows: rows)
+            insert.reset()
+            for r in 0..<rows {
+                let first = Int32(r * 4 + 1)
+                insert.bind(toSnapshotID, at: first)
+                insert.bind(transition, at: first + 1)
+                insert.bind(userRows[i + r], at: first + 2)
+                insert.bind(fromSnapshotID, at: first + 3)
+            }
+            try insert.run()
+            i += rows
+        }
+    }
+
+    private func flipStatement(rows: Int) throws -> RawStatement {
+        if let s = flipStatements[rows] { return s }
+        let s = try RawStatement(db, sql: "INSERT INTO replay_flip_rows (to_snapshot_id, transition_id, user_row, from_snapshot_id) VALUES "
+                                     + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", "))
+        flipStatements[rows] = s
+        return s
     }
 
     public func add(_ r: AuditRow) throws {
@@ -367,8 +467,7 @@ public final class ReplayResultsWriter {
     public func forEachExposureBatch(batchSize: Int = 50_000, _ body: ([ExposureRecord]) throws -> Void) throws {
         var after: Int64 = 0
         while true {
-            let batch = try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM exposures WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, batchSize])
-                .map(ExposureRecord.init(row:))
+            let batch = try ExposureRecord.fetch(db, after: after, limit: batchSize)
             guard let last = batch.last else { return }
             try body(batch)
             after = last.id
@@ -407,7 +506,7 @@ extension Store {
         guard mode == .readWrite else { throw StoreError("\(path): opened read-only") }
         try dbQueue.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                for t in ["replay_runs", "replay_entities", "replay_outcomes", "replay_flips", "audit", "edge_blind_spots"] {
+                for t in ["replay_runs", "replay_entities", "replay_outcomes", "replay_flip_rows", "replay_transitions", "audit", "edge_blind_spots"] {
                     try db.execute(sql: "DELETE FROM \(t)")
                 }
                 try body(ReplayResultsWriter(db: db))
@@ -428,33 +527,24 @@ extension Store {
 
     public func replayEntities() throws(StoreError) -> [ReplayEntityRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_entities ORDER BY snapshot_id, kind, entity").map { r in
-                ReplayEntityRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), closure: r["closure"], evaluated: r["evaluated"], users: r["users"])
+            try Row.fetchAll(db, sql: """
+                SELECT snapshot_id, kind, CAST(entity AS BLOB), closure, evaluated, users FROM replay_entities ORDER BY snapshot_id, kind, entity
+                """).map { r in
+                ReplayEntityRow(snapshotID: r[0], kind: r[1], entity: ExactText.read(r, at: 2), closure: r[3], evaluated: r[4], users: r[5])
             }
         }
     }
 
     public func replayOutcomes() throws(StoreError) -> [OutcomeCountRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_outcomes ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name").map { r in
-                let hasGroup: Bool = r["has_group"]
-                return OutcomeCountRow(snapshotID: r["snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), value: r["value"], ruleID: r["rule_id"],
-                                       groupName: hasGroup ? r["group_name"] : nil, users: r["users"])
+            try Row.fetchAll(db, sql: """
+                SELECT snapshot_id, kind, CAST(entity AS BLOB), value, rule_id, has_group, group_name, users FROM replay_outcomes
+                ORDER BY snapshot_id, kind, entity, users DESC, rule_id, value, group_name
+                """).map { r in
+                let hasGroup: Bool = r[5]
+                return OutcomeCountRow(snapshotID: r[0], kind: r[1], entity: ExactText.read(r, at: 2), value: r[3], ruleID: r[4],
+                                       groupName: hasGroup ? r[6] : nil, users: r[7])
             }
-        }
-    }
-
-    /// Visits every flip in key order, `batchSize` at a time.
-    public func forEachFlipBatch(batchSize: Int = 100_000, _ body: ([FlipRow]) throws -> Void) throws {
-        var offset = 0
-        while true {
-            let batch: [FlipRow] = try read { db in
-                try Row.fetchAll(db, sql: "SELECT *, CAST(entity AS BLOB) AS entity_bytes FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row LIMIT ? OFFSET ?",
-                                 arguments: [batchSize, offset]).map(FlipRow.init(row:))
-            }
-            if batch.isEmpty { return }
-            try body(batch)
-            offset += batch.count
         }
     }
 
@@ -490,23 +580,33 @@ public struct AuditDetail: Sendable {
 }
 
 extension Store {
-    /// Visits every verdict joined with its exposure and the lcut of the newer config (stale verdicts).
+    /// Visits every verdict joined with its exposure and the lcut of the newer config (stale verdicts), in exposure
+    /// order: keyset-paged, columns read by index.
     public func forEachAuditDetailBatch(batchSize: Int = 100_000, _ body: ([AuditDetail]) throws -> Void) throws {
         var after: Int64 = -1
+        var batch: [AuditDetail] = []
+        batch.reserveCapacity(batchSize)
         while true {
-            let batch: [(Int64, AuditDetail)] = try read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, CAST(e.entity AS BLOB), s.lcut
+            batch.removeAll(keepingCapacity: true)
+            var last: Int64?
+            try read { db in
+                let select = try RawStatement(db, sql: """
+                    SELECT a.exposure_id, a.verdict, a.fields, a.inferred, e.time, e.kind, e.entity, s.lcut
                     FROM audit a JOIN exposures e ON e.id = a.exposure_id LEFT JOIN snapshots s ON s.id = a.newer_snapshot_id
                     WHERE a.exposure_id > ? ORDER BY a.exposure_id LIMIT ?
-                    """, arguments: [after, batchSize]).map { r in
-                    (r[0], AuditDetail(verdict: r[1], fields: r[2], inferred: r[3], eventTime: r[4], kind: r[5],
-                                       entity: String(decoding: (r[6] as Data?) ?? Data(), as: UTF8.self), newerLcut: r[7]))
+                    """)
+                select.bind(after, at: 1)
+                select.bind(Int64(batchSize), at: 2)
+                while try select.step() {
+                    last = select.int64(0)
+                    batch.append(AuditDetail(verdict: select.string(1), fields: select.string(2), inferred: select.int64(3) != 0, eventTime: select.optionalInt64(4),
+                                             kind: select.string(5), entity: select.string(6), newerLcut: select.optionalInt64(7)))
                 }
             }
-            guard let last = batch.last else { return }
-            try body(batch.map(\.1))
-            after = last.0
+            guard let last else { return }
+            try body(batch)
+            after = last
+            if batch.count < batchSize { return }
         }
     }
 
@@ -541,14 +641,6 @@ extension Store {
             for (k, v) in found { out[k] = v }
         }
         return out
-    }
-}
-
-extension FlipRow {
-    init(row r: Row) {
-        self.init(fromSnapshotID: r["from_snapshot_id"], toSnapshotID: r["to_snapshot_id"], kind: r["kind"], entity: ExactText.read(r, "entity_bytes"), userRow: r["user_row"],
-                  beforeValue: r["before_value"], beforeRuleID: r["before_rule_id"], beforeGroup: r["before_group"], afterValue: r["after_value"],
-                  afterRuleID: r["after_rule_id"], afterGroup: r["after_group"], changed: r["changed"])
     }
 }
 

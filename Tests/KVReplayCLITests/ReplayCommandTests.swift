@@ -1,4 +1,6 @@
 import Foundation
+import KVReplayEngine
+import KVReplayEvaluation
 import KVReplayModel
 import KVReplayStore
 import KVReplayTestSupport
@@ -111,6 +113,45 @@ enum ReplayFixture {
             #expect(r[4] == (passes ? "true" : "false"))
             #expect(r[5] == (passes ? "emails-rule" : "default"))
         }
+    }
+
+    /// The flips as kvreplay stored them before `v4-replay-transitions`: one text row per flip, straight from the
+    /// replayer's sink.
+    final class RowSink: ReplaySink {
+        let ids: [Int64]
+        var rows: [[String?]] = []
+        init(ids: [Int64]) { self.ids = ids }
+        func flips(from: Int, to: Int, entity: EntityRef, flips: [Flip]) throws {
+            let w = JSONWriter(style: .python)
+            for f in flips {
+                rows.append([String(ids[from]), String(ids[to]), entity.kind.rawValue, entity.name, String(f.userID), w.string(f.before.value),
+                             f.before.ruleID, f.before.groupName, w.string(f.after.value), f.after.ruleID, f.after.groupName,
+                             f.before.changes(to: f.after).joined(separator: ",")])
+            }
+        }
+    }
+
+    @Test("the replay_flips view holds exactly the flips the replayer reports, as the table held them before v4")
+    func flipsViewEqualsTheOldRows() throws {
+        let dir = try ReplayFixture.make()
+        #expect(try runKVReplay(["replay", "--db", "base.sqlite"], in: dir).status == 0)
+        let store = try Store.open(path: dir.appendingPathComponent("base.sqlite").path, mode: .readOnly)
+        let (_, snapshots) = try StoreReplay().loadSnapshots(from: store)
+        var users: [ReplayUser] = []
+        try store.forEachUserBatch { batch in
+            for u in batch { users.append(ReplayUser(id: u.id, user: try StatsigUser(json: try JSONParser.parse(u.json)))) }
+        }
+        let lists = try store.idLists()
+        let options = ReplayOptions(threads: 1, idLists: IDLists(hashedEntries: lists),
+                                    idListHashes: lists.mapValues { Hashing.sha256Hex(Array($0.joined(separator: "\n").utf8)) })
+        let sink = RowSink(ids: snapshots.map(\.id))
+        _ = try Replayer(snapshots: snapshots, options: options).run(users: users, sink: sink)
+        let expected = sink.rows.sorted { a, b in
+            (Int64(a[1]!)!, a[2]!, a[3]!, Int64(a[4]!)!) < (Int64(b[1]!)!, b[2]!, b[3]!, Int64(b[4]!)!)
+        }
+        #expect(expected.count > 100)
+        #expect(try store.rows("SELECT * FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row") == expected)
+        #expect(try store.scalar("SELECT count(*) FROM replay_transitions")! < Int64(expected.count) / 10)
     }
 
     @Test func reportFromTheDatabaseIsDeterministic() throws {

@@ -120,6 +120,37 @@ func expectGolden(_ actual: String, _ name: String, filePath: String = #filePath
         #expect(String(decoding: html, as: UTF8.self) == ReportModel(try ReportFixture.input()).html())
     }
 
+    @Test("a report from snapshot facts (what the store loader keeps instead of the payloads) equals the one from specs")
+    func factsGiveTheSameReport() throws {
+        let input = try ReportFixture.input()
+        var facts = input
+        facts.snapshots = input.snapshots.indices.map { i in
+            let s = input.snapshots[i]
+            let f = ReportInput.SpecFacts(s.specs!, previous: i == 0 ? nil : input.snapshots[i - 1].specs!, first: i == 0,
+                                          last: i == input.snapshots.count - 1)
+            return ReportInput.Snapshot(sha256: s.sha256, lcut: s.lcut, capturedAt: s.capturedAt, bytes: s.bytes, kvKey: s.kvKey, facts: f)
+        }
+        #expect(facts.snapshots.allSatisfy { $0.specs == nil })
+        let a = try ReportModel(input).files(formats: ReportFormat.allCases, gzip: false)
+        let b = try ReportModel(facts).files(formats: ReportFormat.allCases, gzip: false)
+        #expect(a.map(\.name) == b.map(\.name))
+        #expect(a.map(\.bytes) == b.map(\.bytes))
+    }
+
+    @Test("a database replayed before v4-replay-transitions, opened read-only, is refused with a clear message")
+    func oldFlipTablesAreRefused() throws {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("kvreplay-report-\(UUID().uuidString).sqlite")
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let seed = StoreMigration(identifier: "test-seed-v3-run", sql: """
+            INSERT INTO replay_runs VALUES (1, 'core', 1, 1, 1, 1, 1, 1, 0, 0, 0, 'f');
+            """)
+        _ = try Store(path: path, additionalMigrations: Array(ReplaySchema.migrations.prefix(3)) + [seed])
+        let store = try Store.open(path: path, mode: .readOnly)
+        #expect { try StoreReportLoader.load(store: store) } throws: { error in
+            "\(error)".contains("replayed by an older kvreplay (one text row per flip): run `kvreplay replay` again")
+        }
+    }
+
     @Test func hostileNamesAreEscaped() throws {
         let model = ReportModel(try ReportFixture.input())
         let html = model.html()

