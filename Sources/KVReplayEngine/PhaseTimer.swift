@@ -15,9 +15,11 @@ struct PhaseTimer {
 
     /// The resident set now (Linux `/proc/self/statm`), in MiB; 0 where unknown.
     static func residentMiB() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
+        // /proc files report a size of 0: read them as a stream.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/statm") else { return 0 }
+        defer { try? handle.close() }
+        let fields = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) >> 20
+        return (pages * Int(sysconf(Int32(_SC_PAGESIZE)))) >> 20
     }
 }
