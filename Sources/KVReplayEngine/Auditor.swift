@@ -141,11 +141,17 @@ public struct Auditor: Sendable {
                   edge: edge, resident: Dictionary(uniqueKeysWithValues: compiled.enumerated().map { ($0.offset, $0.element) }))
     }
 
-    /// An auditor of a history whose payloads are compiled a few at a time (`makeEvaluators(payloads:)`).
-    init(snapshots: [SnapshotMeta], facts: [SnapshotFacts], defaultFlavor: SDKFlavor, idLists: IDLists, edge: EdgeMode,
+    /// When set, a mismatch gets no cause (`facts` are not known for every snapshot yet); audit it again with an
+    /// auditor that has them.
+    let defersMismatchCauses: Bool
+
+    /// An auditor of a history whose payloads are compiled a few at a time (`makeEvaluators(payloads:)`); without
+    /// `facts`, it defers the causes of mismatches.
+    init(snapshots: [SnapshotMeta], facts: [SnapshotFacts]?, defaultFlavor: SDKFlavor, idLists: IDLists, edge: EdgeMode,
          resident: [Int: CompiledPayload] = [:]) {
         self.snapshots = snapshots
-        self.facts = facts
+        self.facts = facts ?? []
+        defersMismatchCauses = facts == nil
         self.defaultFlavor = defaultFlavor
         self.idLists = idLists
         self.edge = edge
@@ -272,7 +278,9 @@ public struct Auditor: Sendable {
             }
         }
         if result.verdict == .mismatch {
-            result.cause = mismatchCause(served, x, user, flavor, evaluators, answer: answer, fields: result.fields)
+            // A mismatch's cause may look at every snapshot of the history (which has the logged rule, the spec):
+            // an auditor that runs before they are all read leaves it to a second pass (`defersMismatchCauses`).
+            if !defersMismatchCauses { result.cause = mismatchCause(served, x, user, flavor, evaluators, answer: answer, fields: result.fields) }
         }
         // Stale: the edge answered as the config it served says, but a newer config was already in force and
         // answers differently (value, rule or group — whether or not the event logs that field).

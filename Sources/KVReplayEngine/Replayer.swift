@@ -161,6 +161,12 @@ public struct Replayer {
     }
 
     public func run(users population: [ReplayUser], sink: any ReplaySink) throws -> ReplaySummary {
+        try run(users: population, sink: sink, afterSnapshot: nil)
+    }
+
+    /// - Parameter afterSnapshot: called with each snapshot's index once its population step is done, while its
+    ///   payload is still compiled (the audit of the exposures judged against it runs there).
+    func run(users population: [ReplayUser], sink: any ReplaySink, afterSnapshot: ((Int) throws -> Void)?) throws -> ReplaySummary {
         let n = snapshots.count
         let flavor = options.flavor
         let threads = options.threads
@@ -255,6 +261,7 @@ public struct Replayer {
                                             evaluated: dirty.contains(e) || s == 0, outcomes: outcomes.map { ($0.0, $0.1) }))
             }
             previousClosure = closure
+            try afterSnapshot?(s)
         }
         return ReplaySummary(rollups: rollups, evaluations: evaluations, carriedOver: carried)
     }

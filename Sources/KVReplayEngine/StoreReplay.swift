@@ -204,9 +204,87 @@ public struct StoreReplay {
             result.users = population.count
             timer.mark("population read")
 
+            // The audit: every exposure of this shard's users (exposures without a user go to shard 1). Exposures are
+            // grouped by the snapshot they are judged against, and each group is audited when the walk over the history
+            // reaches its snapshot (with the newer ones in force at its events compiled ahead). A mismatch's cause may
+            // look at any snapshot, so mismatches are audited again once the walk has read them all.
+            let walkAuditor = Auditor(snapshots: metas, facts: nil, defaultFlavor: flavor, idLists: idLists, edge: edge)
+            var groups = [[Int64]](repeating: [], count: metas.count)
+            var newer = [Set<Int>](repeating: [], count: metas.count)
+            var unplaced: [Int64] = []
+            try forEachClockBatch { batch in
+                for c in batch {
+                    let (served, newest) = walkAuditor.snapshotsNeeded(lcut: c.lcut, time: c.time)
+                    guard let served else { unplaced.append(c.id); continue }
+                    groups[served].append(c.id)
+                    if let newest { newer[served].insert(newest) }
+                }
+            }
+            timer.mark("exposures grouped")
+            var known: [Int64: StatsigUser] = [:]
+            known.reserveCapacity(population.count)
+            for u in population { known[u.id] = u.user }
+            var mismatches = [[Int64]](repeating: [], count: metas.count)
+            /// Audits exposures by id and writes their rows, but for the mismatches an auditor without every snapshot's
+            /// facts leaves (returned, to audit again).
+            func audit(_ ids: [Int64], by auditor: Auditor, payloads: [Int: CompiledPayload]) throws -> [Int64] {
+                var deferred: [Int64] = []
+                var start = 0
+                while start < ids.count {
+                    let end = min(ids.count, start + 50_000)
+                    let batch = try exposures(ids[start..<end])
+                    start = end
+                    // Users outside the population are another shard's, or stored objects that no longer read.
+                    let strangers = Set(batch.compactMap { x in x.userRow.flatMap { known[$0] == nil ? $0 : nil } })
+                    let objects = strangers.isEmpty ? [:] : try userObjects(Array(strangers))
+                    let mine = batch.filter { x in
+                        guard let row = x.userRow else { return shard.index == 1 }
+                        if known[row] != nil { return true }
+                        return objects[row].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1)
+                    }
+                    let logged = mine.map(StoreReplay.logged)
+                    let users = UncheckedBox(known)
+                    let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
+                        let evaluators = auditor.makeEvaluators(payloads: payloads)
+                        return range.map { i -> (AuditResult, SDKFlavor) in
+                            let x = logged[i]
+                            let user = x.userID.flatMap { users.value[$0] }
+                            return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
+                        }
+                    }.flatMap { $0 }
+                    let before = deferred.count
+                    for (a, f) in verdicts {
+                        if a.verdict == .mismatch && auditor.defersMismatchCauses {
+                            deferred.append(a.exposureID)
+                            continue
+                        }
+                        try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { metas[$0].id }, inferred: a.inferred,
+                                                verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
+                                                expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
+                                                newerSnapshotID: a.newerSnapshot.map { metas[$0].id }, flavor: f.rawValue,
+                                                cause: a.cause?.code, causeDetail: a.cause?.detailJSON, newerValue: a.newerValue,
+                                                newerRuleID: a.newerRuleID, newerGroup: a.newerGroup, staleLagMs: a.staleLagMs))
+                        result.verdicts[a.verdict, default: 0] += 1
+                    }
+                    result.exposures += mine.count - (deferred.count - before)
+                }
+                return deferred
+            }
+            _ = try audit(unplaced, by: walkAuditor, payloads: [:])
+
             let sink = Sink(writer: writer, snapshots: metas)
-            let summary = try replayer.run(users: population, sink: sink)
-            timer.mark("snapshots replayed")
+            let summary = try replayer.run(users: population, sink: sink) { s in
+                guard !groups[s].isEmpty else { return }
+                mismatches[s] = try audit(groups[s], by: walkAuditor, payloads: try cache.pin([s] + newer[s].sorted()))
+                groups[s] = []
+            }
+            timer.mark("snapshots replayed, exposures audited")
+            // The mismatches, with the facts of every snapshot.
+            let auditor = Auditor(snapshots: metas, facts: try cache.allFacts(), defaultFlavor: flavor, idLists: idLists, edge: edge)
+            for s in metas.indices where !mismatches[s].isEmpty {
+                _ = try audit(mismatches[s], by: auditor, payloads: try cache.pin([s] + newer[s].sorted()))
+            }
+            timer.mark("mismatches' causes")
             for r in summary.rollups {
                 let id = metas[r.snapshot].id
                 try writer.add(ReplayEntityRow(snapshotID: id, kind: r.entity.kind.rawValue, entity: r.entity.name, closure: r.closure,
@@ -233,73 +311,13 @@ public struct StoreReplay {
                                                     users: Int64(e.users), examples: w.string(examples)))
                 }
             }
+            population = []
             timer.mark("outcomes and edge blind spots written")
             result.entities = Set(summary.rollups.map(\.entity)).count
             result.evaluations = summary.evaluations
             result.carriedOver = summary.carriedOver
             result.flips = sink.count
 
-            // The audit: every exposure of this shard's users (exposures without a user go to shard 1). Exposures are
-            // grouped by the snapshot they are judged against and audited snapshot after snapshot, so that each group
-            // needs only its snapshot and the newer ones in force at its events compiled.
-            let auditor = Auditor(snapshots: metas, facts: try cache.allFacts(), defaultFlavor: flavor, idLists: idLists, edge: edge)
-            var groups = [[Int64]](repeating: [], count: metas.count)
-            var newer = [Set<Int>](repeating: [], count: metas.count)
-            var unplaced: [Int64] = []
-            try forEachClockBatch { batch in
-                for c in batch {
-                    let (served, newest) = auditor.snapshotsNeeded(lcut: c.lcut, time: c.time)
-                    guard let served else { unplaced.append(c.id); continue }
-                    groups[served].append(c.id)
-                    if let newest { newer[served].insert(newest) }
-                }
-            }
-            timer.mark("exposures grouped")
-            var known: [Int64: StatsigUser] = [:]
-            known.reserveCapacity(population.count)
-            for u in population { known[u.id] = u.user }
-            population = []
-            func audit(_ ids: [Int64], payloads: [Int: CompiledPayload]) throws {
-                var start = 0
-                while start < ids.count {
-                    let end = min(ids.count, start + 50_000)
-                    let batch = try exposures(ids[start..<end])
-                    start = end
-                    // Users outside the population are another shard's, or stored objects that no longer read.
-                    let strangers = Set(batch.compactMap { x in x.userRow.flatMap { known[$0] == nil ? $0 : nil } })
-                    let objects = strangers.isEmpty ? [:] : try userObjects(Array(strangers))
-                    let mine = batch.filter { x in
-                        guard let row = x.userRow else { return shard.index == 1 }
-                        if known[row] != nil { return true }
-                        return objects[row].map { shard.contains(unitKey: $0.unitKey) } ?? (shard.index == 1)
-                    }
-                    let logged = mine.map(StoreReplay.logged)
-                    let users = UncheckedBox(known)
-                    let verdicts = Parallel.mapChunks(count: logged.count, chunkSize: 512, threads: threads) { range in
-                        let evaluators = auditor.makeEvaluators(payloads: payloads)
-                        return range.map { i -> (AuditResult, SDKFlavor) in
-                            let x = logged[i]
-                            let user = x.userID.flatMap { users.value[$0] }
-                            return (auditor.audit(x, user: user, evaluators: evaluators), x.sdkType.flatMap(SDKFlavor.forSDKType) ?? auditor.defaultFlavor)
-                        }
-                    }.flatMap { $0 }
-                    for (a, f) in verdicts {
-                        try writer.add(AuditRow(exposureID: a.exposureID, snapshotID: a.snapshot.map { metas[$0].id }, inferred: a.inferred,
-                                                verdict: a.verdict.rawValue, fields: a.fields.joined(separator: ","), expectedValue: a.expectedValue,
-                                                expectedRuleID: a.expectedRuleID, expectedGroup: a.expectedGroup,
-                                                newerSnapshotID: a.newerSnapshot.map { metas[$0].id }, flavor: f.rawValue,
-                                                cause: a.cause?.code, causeDetail: a.cause?.detailJSON, newerValue: a.newerValue,
-                                                newerRuleID: a.newerRuleID, newerGroup: a.newerGroup, staleLagMs: a.staleLagMs))
-                        result.verdicts[a.verdict, default: 0] += 1
-                    }
-                    result.exposures += mine.count
-                }
-            }
-            try audit(unplaced, payloads: [:])
-            for s in metas.indices where !groups[s].isEmpty {
-                try audit(groups[s], payloads: try cache.pin([s] + newer[s].sorted()))
-            }
-            timer.mark("exposures audited")
             result.compilations = cache.compilations
             try writer.setRun(ReplayRunRow(flavor: flavor.rawValue, snapshots: metas.count, firstSnapshotID: metas.first?.id,
                                            lastSnapshotID: metas.last?.id, users: result.users, shardIndex: shard.index, shardCount: shard.count,
