@@ -504,16 +504,22 @@ struct SnapshotBuilder {
     }
 }
 
-/// Work started on another thread; ``get()`` waits for its result.
+/// Work started on a thread of its own; ``get()`` waits for its result.
+///
+/// Not Dispatch's global queue: the ingest itself runs on one of its threads, and when the pool is as wide as the
+/// CPUs it may use (one, under `taskset -c 0`), work queued there while that thread waits starts only when Dispatch
+/// adds a thread, about a second later.
 final class Background<T: Sendable>: @unchecked Sendable {
     private var value: T?
     private let done = DispatchSemaphore(value: 0)
 
     init(_ work: @escaping @Sendable () -> T) {
-        DispatchQueue.global().async {
+        let thread = Thread {
             self.value = work()
             self.done.signal()
         }
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 
     func get() -> T {
