@@ -367,10 +367,14 @@ extension SnapshotBuilder {
         }
         let tape = parsed
         guard tape.tokens[0].kind == .object else { return nil }
-        // The payload is compressed, and its specs checked, on other threads while the entity rows are computed here.
+        // The payload is compressed (unless it is stored already), and its specs checked, on other threads while the
+        // entity rows are computed here.
         let bytes = r.bytes
+        let sha256 = r.sha256 ?? SHA256Stream.hex(bytes)
         let level = zlibLevel
+        let stored = storedPayloads.contains(sha256)
         let compression = Background { () -> Result<[UInt8], CompressionError> in
+            if stored { return .success([]) }
             do throws(CompressionError) { return .success(try Gzip.zlibCompress(bytes, level: level)) } catch { return .failure(error) }
         }
         let decoding = Background { () -> Result<TapePayload.Decoded, PayloadError> in
@@ -491,7 +495,7 @@ extension SnapshotBuilder {
             }
             let size = Int64(b.count)
             return .success(SnapshotInsert(
-                sha256: r.sha256 ?? SHA256Stream.hex(b), kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: p.lcut(0),
+                sha256: sha256, kvKey: key, kvID: key.flatMap(KVKeys.id(of:)), lcut: p.lcut(0),
                 capturedAt: capturedAt, capturedAtSource: source, format: decoded.format.rawValue, hasUpdates: hasUpdates,
                 sizeBytes: size, overKVLimit: size > Self.kvValueLimit, companyID: p.string(p.member(0, "company_id")), counts: counts,
                 payloadZlib: compressed, sourceRecord: r.locator, entities: entities))

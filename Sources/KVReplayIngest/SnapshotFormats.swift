@@ -294,6 +294,8 @@ struct SnapshotBuilder {
     var fileName: String
     var fileIsOneValue: Bool
     var zlibLevel: Int32
+    /// Payloads already in the database (by SHA-256): their rows carry no compressed bytes (see `Ingester`).
+    var storedPayloads = Set<String>()
 
     /// Metadata keys read as a capture time, in this order.
     static let metadataTimeKeys = ["capturedAt", "captured_at", "exportedAt", "exported_at", "snapshotAt", "snapshot_at",

@@ -197,6 +197,23 @@ struct PayloadTapeTests {
         }
     }
 
+    @Test("a payload met again in the same run (another capture, gzip or not) is one row, its payload compressed once and intact")
+    func samePayloadAgain() throws {
+        let db = try TestDB()
+        let bytes = try fixtureBytes("snapshots/statsig-fixture1_raw_v1.json")
+        let a = try db.write("statsig-fixture1_2026-01-05T10-00-00Z.json", bytes)
+        let b = try db.write("statsig-fixture1_2026-01-06T10-00-00Z.json.gz", try Gzip.compress(bytes))
+        let c = try db.write("statsig-fixture1_2026-01-07T10-00-00Z.json", bytes + Array("\n".utf8))
+        let report = try db.ingest(.snapshots, [a, b, c])
+        #expect(report.exitCode == 0)
+        #expect(report.added == 1)
+        #expect(report.duplicates == 2)
+        let snapshots = try db.store.snapshots()
+        try #require(snapshots.count == 1)
+        #expect(try db.store.payload(snapshotID: snapshots[0].id) == bytes)
+        #expect(snapshots[0].capturedAt == 1_767_607_200_000)
+    }
+
     @Test("hostile values: deep nesting and long numbers give the tree path's problem")
     func hostileValues() {
         let deep = Array(#"{"feature_gates": "#.utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 300) + [UInt8](repeating: UInt8(ascii: "]"), count: 300) + [UInt8(ascii: "}")]
