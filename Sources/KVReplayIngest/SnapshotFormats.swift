@@ -30,6 +30,8 @@ struct SnapshotRecord {
     var reserialized = false
     /// SHA-256 of `bytes`, when already known (a raw file is its value).
     var sha256: String? = nil
+    /// `bytes` already tokenized (a raw file's tape, whose offsets are those of `bytes`).
+    var tape: JSONTape? = nil
 }
 
 /// The content of a snapshot file: the values it holds, and the records that could not be read.
@@ -67,6 +69,10 @@ enum SnapshotFormats {
                 bytes.removeSubrange(..<start)
             }
         }
+        if var raw = rawPayload(bytes) {
+            if wranglerOutput { raw.format = "wrangler/raw" }
+            return raw
+        }
         let json: JSONValue
         do {
             json = try JSONParser.parse(bytes, limits: JSONParserLimits(maxDepth: 256))
@@ -84,6 +90,25 @@ enum SnapshotFormats {
             content.format = "wrangler/" + content.format
         }
         return content
+    }
+
+    /// A file that is one payload, tokenized without building its tree (the builder reads the tape); nil for
+    /// anything else (an export, an envelope, invalid JSON), which the tree path classifies or names.
+    private static func rawPayload(_ bytes: [UInt8]) -> SnapshotFileContent? {
+        var tape = JSONTape()
+        tape.maxDepth = 256
+        let isPayload = bytes.withUnsafeBufferPointer { b -> Bool in
+            do throws(JSONParseError) { try tape.parseDocument(b) } catch { return false }
+            guard tape.tokens[0].kind == .object, TapePayload.numbersInRange(tape, b) else { return false }
+            let p = TapePayload(tape: tape, b: b)
+            if p.bool(p.member(0, "success")) != nil, p.member(0, "result") != nil || p.member(0, "errors") != nil { return false }
+            return p.member(0, "feature_gates") != nil || p.member(0, "dynamic_configs") != nil || p.member(0, "layer_configs") != nil
+                || p.member(0, "has_updates") != nil || p.member(0, "condition_map") != nil
+        }
+        guard isPayload else { return nil }
+        var record = SnapshotRecord(locator: "", key: nil, bytes: stripTrailingNewlines(bytes), parsed: nil, metadata: nil)
+        record.tape = tape
+        return SnapshotFileContent(format: "raw", records: [record])
     }
 
     private static func trimmed(_ b: [UInt8]) -> ArraySlice<UInt8> {
@@ -269,12 +294,23 @@ struct SnapshotBuilder {
     var fileName: String
     var fileIsOneValue: Bool
     var zlibLevel: Int32
+    /// Payloads already in the database (by SHA-256): their rows carry no compressed bytes (see `Ingester`).
+    var storedPayloads = Set<String>()
 
     /// Metadata keys read as a capture time, in this order.
     static let metadataTimeKeys = ["capturedAt", "captured_at", "exportedAt", "exported_at", "snapshotAt", "snapshot_at",
                                    "timestamp", "createdAt", "created_at"]
 
+    /// A value given as text is read from its tape (``buildFromTape(_:)``); a value given parsed, or one the tape
+    /// path leaves (not JSON, not an object, a number out of range), through the decoded tree, whose errors name
+    /// the problem.
     func build(_ r: SnapshotRecord) throws(RecordProblem) -> SnapshotInsert {
+        if r.parsed == nil, let built = buildFromTape(r) { return try built.get() }
+        return try buildFromTree(r)
+    }
+
+    /// The same row from a `JSONValue` tree and a decoded ``ConfigSpecs``.
+    func buildFromTree(_ r: SnapshotRecord) throws(RecordProblem) -> SnapshotInsert {
         let json: JSONValue
         if let p = r.parsed {
             json = p
@@ -470,16 +506,22 @@ struct SnapshotBuilder {
     }
 }
 
-/// Work started on another thread; ``get()`` waits for its result.
+/// Work started on a thread of its own; ``get()`` waits for its result.
+///
+/// Not Dispatch's global queue: the ingest itself runs on one of its threads, and when the pool is as wide as the
+/// CPUs it may use (one, under `taskset -c 0`), work queued there while that thread waits starts only when Dispatch
+/// adds a thread, about a second later.
 final class Background<T: Sendable>: @unchecked Sendable {
     private var value: T?
     private let done = DispatchSemaphore(value: 0)
 
     init(_ work: @escaping @Sendable () -> T) {
-        DispatchQueue.global().async {
+        let thread = Thread {
             self.value = work()
             self.done.signal()
         }
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 
     func get() -> T {
