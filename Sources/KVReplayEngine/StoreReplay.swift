@@ -24,6 +24,18 @@ public struct SnapshotSelector: Sendable, CustomStringConvertible {
     }
 }
 
+extension SnapshotSelector {
+    /// The store's snapshots from `from` to `to` (both included; the first and the last when nil), in replay order.
+    public static func window(of store: Store, from: SnapshotSelector?, to: SnapshotSelector?) throws -> [SnapshotInfo] {
+        let infos = try store.snapshots()
+        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
+        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
+        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
+        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
+        return Array(infos[lo...hi])
+    }
+}
+
 /// A shard of the population: users whose unit key hashes to `index` (1-based) of `count`.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
@@ -80,18 +92,11 @@ public struct StoreReplay {
 
     /// The snapshots a replay covers, in order, with their parsed payloads.
     public func loadSnapshots(from store: Store) throws -> (infos: [SnapshotInfo], snapshots: [ReplaySnapshot]) {
-        var infos = try store.snapshots()
-        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
-        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
-        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
-        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
-        infos = Array(infos[lo...hi])
-        var snapshots: [ReplaySnapshot] = []
-        for info in infos {
-            let bytes = try store.payload(snapshotID: info.id)
-            let specs = try ConfigSpecs(jsonBytes: bytes, source: "snapshot \(info.sha256.prefix(12))")
+        let infos = try SnapshotSelector.window(of: store, from: from, to: to)
+        let snapshots = try infos.map { info in
+            let specs = try ConfigSpecs(jsonBytes: try store.payload(snapshotID: info.id), source: "snapshot \(info.sha256.prefix(12))")
             let lcut = info.lcut ?? specs.time ?? info.capturedAt ?? 0
-            snapshots.append(ReplaySnapshot(id: info.id, sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, specs: specs))
+            return ReplaySnapshot(id: info.id, sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, specs: specs)
         }
         return (infos, snapshots)
     }
@@ -99,14 +104,8 @@ public struct StoreReplay {
     /// The snapshots a replay covers, in order, without their payloads: each is read from the store when the
     /// replay reaches it (`SnapshotSource`).
     public func snapshotList(from store: Store) throws -> [SnapshotMeta] {
-        var infos = try store.snapshots()
-        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
-        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
-        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
-        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
-        infos = Array(infos[lo...hi])
         // A snapshot's lcut is its payload's `time` (ingest stores it), so one without is one whose payload has none.
-        return infos.map { info in
+        try SnapshotSelector.window(of: store, from: from, to: to).map { info in
             let lcut = info.lcut ?? info.capturedAt ?? 0
             return SnapshotMeta(id: info.id, sha256: info.sha256, lcut: lcut, capturedAt: info.capturedAt ?? lcut, payloadBytes: Int(info.sizeBytes))
         }

@@ -143,12 +143,7 @@ public enum StoreReportLoader {
     /// its facts: one payload is parsed at a time and dropped once its facts (and its changes from the one before)
     /// are taken, so memory does not grow with the payloads of the history.
     static func snapshots(store: Store, from: SnapshotSelector?, to: SnapshotSelector?) throws -> [(id: Int64, snapshot: ReportInput.Snapshot)] {
-        var infos = try store.snapshots()
-        if infos.isEmpty { throw StoreError("\(store.path) holds no snapshots (run `kvreplay ingest snapshots` first)") }
-        let lo = try from.map { s throws(StoreError) in try s.resolve(in: infos) } ?? 0
-        let hi = try to.map { s throws(StoreError) in try s.resolve(in: infos) } ?? infos.count - 1
-        guard lo <= hi else { throw StoreError("--from \(from!) comes after --to \(to!)") }
-        infos = Array(infos[lo...hi])
+        let infos = try SnapshotSelector.window(of: store, from: from, to: to)
         var out: [(id: Int64, snapshot: ReportInput.Snapshot)] = []
         var previous: ConfigSpecs? = nil
         for (i, info) in infos.enumerated() {
