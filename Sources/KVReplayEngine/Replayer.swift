@@ -68,7 +68,7 @@ public struct Flip: Sendable, Equatable {
 public struct ReplayOptions: Sendable {
     public var flavor: SDKFlavor
     public var threads: Int
-    /// Users evaluated together across all snapshots; bounds memory whatever the population size.
+    /// Users evaluated together under a snapshot (the size of one parallel step's results).
     public var usersPerChunk: Int
     public var idLists: IDLists
     /// A content hash per ID list (part of each entity's dependency closure).

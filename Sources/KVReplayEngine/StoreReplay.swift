@@ -178,7 +178,7 @@ public struct StoreReplay {
             let userObjects: ([Int64]) throws -> [Int64: (unitKey: String, json: String)] = sameDatabase
                 ? { try writer.users(rows: $0) } : { try source.userObjects(rows: $0) }
             let payloadBytes: (Int64) throws -> [UInt8] = sameDatabase
-                ? { try writer.payloadBytes(snapshotID: $0) } : { try source.payloadBytes(snapshotID: $0) }
+                ? { try writer.payload(snapshotID: $0) } : { try source.payload(snapshotID: $0) }
             let exposures: (ArraySlice<Int64>) throws -> [AuditExposure] = sameDatabase
                 ? { try writer.auditExposures(ids: $0) } : { try source.auditExposures(ids: $0) }
             let forEachClockBatch: (([ExposureClock]) throws -> Void) throws -> Void = sameDatabase

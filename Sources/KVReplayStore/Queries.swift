@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import KVReplayIO
 
 /// What the database holds (`kvreplay status`).
 public struct StoreStatus: Sendable, Equatable {
@@ -169,15 +168,7 @@ extension Store {
 
     /// The payload of a snapshot, exactly as stored in KV (decompressed).
     public func payload(snapshotID: Int64) throws(StoreError) -> [UInt8] {
-        let compressed: Data? = try read { db in
-            try Data.fetchOne(db, sql: "SELECT payload_zlib FROM snapshots WHERE id = ?", arguments: [snapshotID])
-        }
-        guard let compressed else { throw StoreError("no snapshot \(snapshotID)") }
-        do {
-            return try Gzip.decompress([UInt8](compressed))
-        } catch {
-            throw StoreError("snapshot \(snapshotID): stored payload is damaged (\(error))")
-        }
+        try read { db in try ReplayReads.payload(db, snapshotID: snapshotID) }
     }
 
     /// The specs of a snapshot, by collection then name.

@@ -10,7 +10,7 @@ public struct ExposureClock: Sendable, Equatable {
     public var time: Int64
 }
 
-/// The replay's reads: snapshot payloads and exposure clocks (the exposures themselves: `AuditExposure`). Each takes
+/// Reads on a given connection: snapshot payloads (`Store.payload(snapshotID:)`) and exposure clocks (the exposures themselves: `AuditExposure`). Each takes
 /// the connection it runs on, so that a replay into the database it reads shares the write transaction's connection.
 enum ReplayReads {
     static func payload(_ db: Database, snapshotID: Int64) throws -> [UInt8] {
@@ -40,11 +40,6 @@ enum ReplayReads {
 }
 
 extension Store {
-    /// A snapshot's payload JSON, inflated.
-    public func payloadBytes(snapshotID: Int64) throws(StoreError) -> [UInt8] {
-        try read { db in try ReplayReads.payload(db, snapshotID: snapshotID) }
-    }
-
     /// Visits every exposure's clock in id order, `batchSize` at a time.
     public func forEachExposureClockBatch(batchSize: Int = 100_000, _ body: ([ExposureClock]) throws -> Void) throws {
         try dbQueue.read { db in try ReplayReads.forEachClockBatch(db, batchSize: batchSize, body) }
@@ -52,8 +47,8 @@ extension Store {
 }
 
 extension ReplayResultsWriter {
-    /// A snapshot's payload JSON, inflated (read on the write transaction's connection).
-    public func payloadBytes(snapshotID: Int64) throws -> [UInt8] { try ReplayReads.payload(db, snapshotID: snapshotID) }
+    /// ``Store/payload(snapshotID:)`` on the database being written (read on the write transaction's connection).
+    public func payload(snapshotID: Int64) throws -> [UInt8] { try ReplayReads.payload(db, snapshotID: snapshotID) }
 
     /// Visits every exposure's clock in id order (on the write transaction's connection).
     public func forEachExposureClockBatch(batchSize: Int = 100_000, _ body: ([ExposureClock]) throws -> Void) throws {
